@@ -1,0 +1,48 @@
+"""glm_transport: the shared, framework-free transport for Zhipu GLM chat models.
+
+Settings and provider presets (:mod:`~glm_transport.config`), pure request building
+(:mod:`~glm_transport.request`), pure parsing (:mod:`~glm_transport.parse`,
+:mod:`~glm_transport.sse`), the retry policy (:mod:`~glm_transport.retry`), typed errors
+(:mod:`~glm_transport.errors`) and the sync/async clients that do the I/O.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from glm_transport._client import AsyncGLMClient, GLMClient
+from glm_transport.config import PROVIDERS, GLMSettings, Limits, Provider, resolve_settings
+from glm_transport.errors import *  # noqa: F403
+from glm_transport.errors import __all__ as _errors_all
+from glm_transport.models import MODEL_PROFILES, ModelProfile, model_profile
+from glm_transport.parse import ToolCallAccumulator
+from glm_transport.types import (
+    ChatRequest,
+    ChatResult,
+    StreamChunk,
+    ToolCall,
+    ToolCallDelta,
+    Usage,
+)
+
+__all__ = [
+    "MODEL_PROFILES",
+    "PROVIDERS",
+    "AsyncGLMClient",
+    "ChatRequest",
+    "ChatResult",
+    "GLMClient",
+    "GLMSettings",
+    "Limits",
+    "ModelProfile",
+    "Provider",
+    "StreamChunk",
+    "ToolCall",
+    "ToolCallAccumulator",
+    "ToolCallDelta",
+    "Usage",
+    "__version__",
+    "model_profile",
+    "resolve_settings",
+    *_errors_all,
+]

@@ -1,0 +1,208 @@
+"""Provider presets and the resolution of settings (key, base URL, limits, timeouts).
+
+A preset fixes three things for one way of reaching GLM: where to send requests, which environment
+variable holds its key, and what that endpoint accepts (limits and wire shapes). ``provider`` picks a
+preset; an explicit ``base_url`` replaces only the URL, so a user behind a proxy keeps the provider's
+limits. A ``base_url`` without a provider that is not a preset's URL is a custom OpenAI-compatible
+gateway with the official API's limits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import httpx
+from pydantic import SecretStr
+
+from glm_transport._constants import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_PROVIDER,
+    DEFAULT_TIMEOUT,
+    ENV_API_KEY,
+    ENV_BASE_URL,
+    ENV_PROVIDER,
+)
+from glm_transport.errors import GLMValidationError
+
+__all__ = ["PROVIDERS", "GLMSettings", "Limits", "Provider", "resolve_settings"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an endpoint accepts; checked before any request is sent."""
+
+    max_stop: int = 1
+    """``stop``: the official OpenAPI has ``maxItems: 1``; maxtoken documents up to 4."""
+    temperature: tuple[float, float] = (0.0, 1.0)
+    top_p: tuple[float, float] = (0.01, 1.0)
+    max_tokens: tuple[int, int] = (1, 131072)
+    max_tools: int = 128
+    tool_types: frozenset[str] = frozenset({"function", "web_search", "retrieval", "mcp"})
+    tool_choices: frozenset[str] = frozenset({"auto"})
+    response_formats: frozenset[str] = frozenset({"text", "json_object"})
+
+
+@dataclass(frozen=True)
+class Provider:
+    """One way of reaching GLM: base URL, key variables, limits and wire shapes."""
+
+    name: str
+    base_url: str
+    key_env: tuple[str, ...]
+    limits: Limits = field(default_factory=Limits)
+    file_part: Literal["file_url", "file"] = "file_url"
+    """How documents are sent: GLM's ``file_url`` part, or OpenAI's ``file`` part (maxtoken)."""
+    error_style: Literal["glm", "openai"] = "glm"
+    """``openai``: errors come without a GLM business code promised; map by HTTP status."""
+    requires_key: bool = True
+
+
+_OFFICIAL = Limits()
+PROVIDERS: dict[str, Provider] = {
+    p.name: p
+    for p in (
+        Provider("zai", "https://api.z.ai/api/paas/v4", ("ZAI_API_KEY",), _OFFICIAL),
+        Provider("zai-coding", "https://api.z.ai/api/coding/paas/v4", ("ZAI_API_KEY",), _OFFICIAL),
+        Provider(
+            "bigmodel",
+            "https://open.bigmodel.cn/api/paas/v4",
+            ("ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"),
+            _OFFICIAL,
+        ),
+        Provider(
+            "bigmodel-coding",
+            "https://open.bigmodel.cn/api/coding/paas/v4",
+            ("ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"),
+            _OFFICIAL,
+        ),
+        # maxtoken's page: up to 4 stop sequences, top_p 0.0-1.0, files as OpenAI `file` parts,
+        # 403 for lack of balance and 400 for content policy, no GLM business code promised.
+        Provider(
+            "maxtoken",
+            "https://api.maxtoken.io/v1",
+            ("MAXTOKEN_API_KEY",),
+            Limits(max_stop=4, top_p=(0.0, 1.0)),
+            file_part="file",
+            error_style="openai",
+        ),
+        # powertokens' page: one stop sequence, top_p [0.01, 1], "only the function tool shape".
+        Provider(
+            "powertokens",
+            "https://api.powertokens.ai/v1",
+            ("POWERTOKENS_API_KEY",),
+            Limits(tool_types=frozenset({"function"})),
+        ),
+        Provider("custom", "", (), _OFFICIAL, requires_key=False),
+    )
+}
+
+
+@dataclass(frozen=True)
+class GLMSettings:
+    """Everything the transport needs to send a request. The key is a ``SecretStr``."""
+
+    provider: Provider
+    base_url: str
+    api_key: SecretStr | None
+    timeout: httpx.Timeout
+    max_retries: int = DEFAULT_MAX_RETRIES
+    default_headers: Mapping[str, str] = field(default_factory=dict)
+    total_timeout: float | None = None
+    """Wall-clock budget for one call, retries and the whole stream included."""
+
+    @property
+    def url(self) -> str:
+        return self.base_url.rstrip("/") + "/chat/completions"
+
+    def __repr__(self) -> str:
+        key = "SecretStr('**********')" if self.api_key else "None"
+        return (
+            f"GLMSettings(provider={self.provider.name!r}, base_url={self.base_url!r}, "
+            f"api_key={key}, max_retries={self.max_retries})"
+        )
+
+
+TimeoutArg = float | int | httpx.Timeout | tuple[float | None, float | None] | None
+
+
+def make_timeout(timeout: TimeoutArg) -> httpx.Timeout:
+    """``timeout`` as seconds (read/write/pool), a (connect, read) pair or an ``httpx.Timeout``."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    if isinstance(timeout, tuple):
+        connect, read = timeout
+        return httpx.Timeout(read, connect=connect)
+    seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+    if seconds <= 0:
+        raise GLMValidationError("timeout", timeout, "a number of seconds > 0, or None")
+    return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
+
+
+def _provider_for(provider: str | None, base_url: str | None) -> Provider:
+    name = provider or os.environ.get(ENV_PROVIDER)
+    if name:
+        try:
+            return PROVIDERS[name]
+        except KeyError:
+            raise GLMValidationError(
+                "provider", name, ", ".join(repr(p) for p in PROVIDERS)
+            ) from None
+    if base_url:
+        wanted = base_url.rstrip("/")
+        for p in PROVIDERS.values():
+            if p.base_url and p.base_url == wanted:
+                return p
+        return PROVIDERS["custom"]
+    return PROVIDERS[DEFAULT_PROVIDER]
+
+
+def resolve_settings(
+    *,
+    provider: str | None = None,
+    base_url: str | None = None,
+    api_key: str | SecretStr | None = None,
+    timeout: TimeoutArg = None,
+    max_retries: int | None = None,
+    default_headers: Mapping[str, str] | None = None,
+    total_timeout: float | None = None,
+) -> GLMSettings:
+    """Resolve settings the documented way.
+
+    Key: ``api_key``, else ``GLM_API_KEY``, else the provider's own variable(s).
+    Base URL: ``base_url``, else ``GLM_BASE_URL``, else the preset's URL.
+    """
+    explicit_url = base_url or os.environ.get(ENV_BASE_URL) or None
+    preset = _provider_for(provider, explicit_url)
+    url = explicit_url or preset.base_url
+    if not url:
+        raise GLMValidationError("base_url", base_url, "a URL; the 'custom' provider has none")
+    if not url.startswith(("http://", "https://")):
+        raise GLMValidationError("base_url", url, "an http:// or https:// URL")
+
+    key: SecretStr | None
+    if isinstance(api_key, SecretStr):
+        key = api_key if api_key.get_secret_value() else None
+    elif api_key:
+        key = SecretStr(api_key)
+    else:
+        found = next(
+            (os.environ[v] for v in (ENV_API_KEY, *preset.key_env) if os.environ.get(v)), None
+        )
+        key = SecretStr(found) if found else None
+
+    retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
+    if retries < 0:
+        raise GLMValidationError("max_retries", max_retries, "an integer >= 0 (0 disables retries)")
+    return GLMSettings(
+        provider=preset,
+        base_url=url,
+        api_key=key,
+        timeout=make_timeout(timeout),
+        max_retries=retries,
+        default_headers=dict(default_headers or {}),
+        total_timeout=total_timeout,
+    )

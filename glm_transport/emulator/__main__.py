@@ -1,0 +1,30 @@
+"""``python -m glm_transport.emulator --port 8000``: serve the GLM emulator until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local GLM chat-completions emulator")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--api-key", default=None, help="require this Bearer key")
+    args = parser.parse_args(argv)
+    import uvicorn
+
+    from glm_transport.emulator.app import create_app
+
+    print(f"GLM emulator on http://{args.host}:{args.port}/api/paas/v4 (Ctrl-C to stop)")
+    uvicorn.run(
+        create_app(args.api_key),
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""The emulator's HTTP face: a Starlette app serving ``POST .../chat/completions``.
+
+Faults come per request from the ``x-glm-emulator-fault`` header (JSON, see :class:`Fault`) or
+from a queue filled through ``POST /_emulator/faults`` (each request takes the next one). Control
+endpoints: ``GET /_emulator/stats`` (request count, distinct client connections, last bodies),
+``POST /_emulator/reset``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from glm_transport.emulator.scenario import (
+    Fault,
+    error_body,
+    plan_reply,
+    render_body,
+    render_frames,
+)
+
+__all__ = ["FAULT_HEADER", "EmulatorState", "create_app"]
+
+FAULT_HEADER = "x-glm-emulator-fault"
+
+
+class Disconnect(Exception):
+    """Raised inside a streaming body to drop the connection mid-stream."""
+
+
+class EmulatorState:
+    """Counters and the fault queue. One per app."""
+
+    def __init__(self, api_key: str | None = None, keep_bodies: int = 50) -> None:
+        self.api_key = api_key
+        self.requests = 0
+        self.connections: set[tuple[str, int]] = set()
+        self.bodies: deque[dict[str, Any]] = deque(maxlen=keep_bodies)
+        self.faults: deque[Fault] = deque()
+        self.keyed: dict[str, int] = {}
+        self.open_streams = 0
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.connections.clear()
+        self.bodies.clear()
+        self.faults.clear()
+        self.keyed.clear()
+
+    def fault_for(self, request: Request) -> Fault:
+        raw = request.headers.get(FAULT_HEADER)
+        if raw:
+            fault = Fault.from_json(raw)
+            if fault.times is not None:
+                # "times": the fault applies to the first N requests carrying the same key.
+                key = fault.key or raw
+                seen = self.keyed.get(key, 0)
+                self.keyed[key] = seen + 1
+                if seen >= fault.times:
+                    return Fault(
+                        chunks=fault.chunks,
+                        content=fault.content,
+                        quirks=fault.quirks,
+                        parallel=fault.parallel,
+                        batch=fault.batch,
+                    )
+            return fault
+        return self.faults.popleft() if self.faults else Fault()
+
+
+def _error_response(status: int, payload: dict[str, Any], fault: Fault) -> Response:
+    headers = {}
+    if fault.retry_after is not None:
+        headers["retry-after"] = str(fault.retry_after)
+    if fault.retry_after_ms is not None:
+        headers["retry-after-ms"] = str(fault.retry_after_ms)
+    return JSONResponse(payload, status_code=status, headers=headers)
+
+
+def create_app(api_key: str | None = None) -> Starlette:
+    """A fresh emulator app; ``api_key`` makes it check ``Authorization: Bearer``."""
+    state = EmulatorState(api_key)
+
+    async def chat(request: Request) -> Response:
+        state.requests += 1
+        if request.client is not None:
+            state.connections.add((request.client.host, request.client.port))
+        fault = state.fault_for(request)
+        if fault.delay:
+            await asyncio.sleep(fault.delay)
+        try:
+            body = json.loads(await request.body())
+        except ClientDisconnect:
+            return Response(status_code=499)
+        except ValueError:
+            return JSONResponse(*_swap(error_body("1210", "Request body is not JSON", "")))
+        if not isinstance(body, dict):
+            return JSONResponse(*_swap(error_body("1210", "Request body is not an object", "")))
+        state.bodies.append(body)
+        if state.api_key is not None:
+            auth = request.headers.get("authorization", "")
+            if not auth:
+                return JSONResponse(*_swap(error_body("1001", None, "")))
+            if auth != f"Bearer {state.api_key}":
+                return JSONResponse(*_swap(error_body("1002", None, "")))
+        reply = plan_reply(body, fault)
+        if reply.error is not None:
+            return _error_response(*reply.error, fault)
+        if not body.get("stream"):
+            return JSONResponse(render_body(reply, fault))
+        frames = render_frames(reply, fault, bool(body.get("tool_stream")))
+        return StreamingResponse(_stream(frames, fault), media_type="text/event-stream")
+
+    async def _stream(frames: list[bytes], fault: Fault) -> AsyncIterator[bytes]:
+        state.open_streams += 1
+        try:
+            batch = 1 if fault.chunk_delay else max(1, fault.batch)
+            cut = fault.disconnect_after
+            for start in range(0, len(frames), batch):
+                if cut is not None and start >= cut:
+                    raise Disconnect("emulated mid-stream disconnect")
+                group = frames[start : start + batch]
+                if cut is not None and start + batch > cut:
+                    group = frames[start:cut]
+                yield b"".join(group)
+                if fault.chunk_delay:
+                    await asyncio.sleep(fault.chunk_delay)
+            if cut is not None and cut <= len(frames):
+                raise Disconnect("emulated mid-stream disconnect")
+        finally:
+            state.open_streams -= 1
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse(
+            {
+                "requests": state.requests,
+                "connections": len(state.connections),
+                "open_streams": state.open_streams,
+                "bodies": list(state.bodies),
+            }
+        )
+
+    async def push_faults(request: Request) -> Response:
+        raw = await request.json()
+        for item in raw if isinstance(raw, list) else [raw]:
+            state.faults.append(Fault.from_json(item))
+        return JSONResponse({"queued": len(state.faults)})
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return JSONResponse({"ok": True})
+
+    app = Starlette(
+        routes=[
+            Route("/_emulator/stats", stats, methods=["GET"]),
+            Route("/_emulator/faults", push_faults, methods=["POST"]),
+            Route("/_emulator/reset", reset, methods=["POST"]),
+            Route("/{prefix:path}/chat/completions", chat, methods=["POST"]),
+            Route("/chat/completions", chat, methods=["POST"]),
+        ]
+    )
+    app.state.emulator = state
+    return app
+
+
+def _swap(pair: tuple[int, dict[str, Any]]) -> tuple[dict[str, Any], int]:
+    return pair[1], pair[0]

@@ -1,0 +1,179 @@
+"""Typed errors for every way a GLM call can fail.
+
+Every error carries the HTTP ``status`` (``None`` when no response came back), GLM's business
+``code`` (a string on the wire, e.g. ``"1302"``), the upstream ``message``, the ``request_id`` GLM
+assigned, whether the condition is ``retryable``, and how many ``attempts`` were made::
+
+    GLMError
+    ├── GLMValidationError (ValueError)   bad input caught before any request is sent
+    ├── APIError                          GLM answered with an error
+    │   ├── AuthenticationError           401, codes 1000-1004
+    │   ├── PermissionDeniedError         403/434, balance 1113, account 1110-1121, plan 1309/1311
+    │   ├── NotFoundError                 404, model does not exist (1211)
+    │   ├── InvalidRequestError           400, codes 1210-1215 and other rejections
+    │   │   ├── ContextOverflowError      1261, finish_reason model_context_window_exceeded
+    │   │   └── ContentFilterError        1301, finish_reason sensitive
+    │   ├── RateLimitError                429 transient: 1302, 1303, 1305, 1312
+    │   │   └── QuotaExhaustedError       429 until a reset: 1304, 1308, 1310, 1313 (not retried)
+    │   └── ServerError                   5xx, 1234, finish_reason network_error
+    ├── APIConnectionError                the server could not be reached or dropped the connection
+    │   └── APITimeoutError               connect/read/total timeout
+    └── StreamInterruptedError            a stream ended without [DONE] or a finish reason,
+                                          or carried a frame that cannot be decoded
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "ContentFilterError",
+    "ContextOverflowError",
+    "GLMError",
+    "GLMValidationError",
+    "InvalidRequestError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "QuotaExhaustedError",
+    "RateLimitError",
+    "ServerError",
+    "StreamInterruptedError",
+]
+
+
+class GLMError(Exception):
+    """Base class of every error raised by glm-integrations."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        body: Any = None,
+        retryable: bool | None = None,
+        attempts: int = 1,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.body = body
+        if retryable is not None:
+            self.retryable = retryable
+        # langchain-core's ModelError spells it is_retryable; keep both true to the instance.
+        self.is_retryable = self.retryable
+        self.attempts = attempts
+
+    def __str__(self) -> str:
+        parts = []
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        if self.request_id:
+            parts.append(f"request_id {self.request_id}")
+        if self.attempts > 1:
+            parts.append(f"after {self.attempts} attempts")
+        return f"{self.message} ({', '.join(parts)})" if parts else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Keep the structured fields across pickling (multiprocessing, caches).
+        return (_rebuild, (type(self), self.message, self.__dict__))
+
+    def as_class(self, cls: type[GLMError]) -> GLMError:
+        """Return a copy of this error as an instance of ``cls`` (a subclass of this class's base)."""
+        new = cls.__new__(cls)
+        Exception.__init__(new, self.message)
+        new.__dict__.update(self.__dict__)
+        return new
+
+
+def _rebuild(cls: type[GLMError], message: str, state: dict[str, Any]) -> GLMError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, message)
+    err.__dict__.update(state)
+    return err
+
+
+class GLMValidationError(GLMError, ValueError):
+    """A request parameter violates the provider's documented limits; nothing was sent."""
+
+    def __init__(self, field: str, value: Any, allowed: str) -> None:
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"Invalid `{field}`: got {shown}; allowed: {allowed}.")
+        self.field = field
+        self.value = value
+        self.allowed = allowed
+
+
+class APIError(GLMError):
+    """GLM answered with an error status, an error frame, or an abnormal finish reason."""
+
+
+class AuthenticationError(APIError):
+    """The key is missing, invalid or expired (HTTP 401, codes 1000-1004)."""
+
+
+class PermissionDeniedError(APIError):
+    """The key may not do this: no permission, balance exhausted (1113), account state, plan."""
+
+
+class NotFoundError(APIError):
+    """The model or endpoint does not exist (HTTP 404, code 1211)."""
+
+
+class InvalidRequestError(APIError):
+    """GLM rejected the request as invalid (HTTP 400, codes 1210-1215 ...)."""
+
+
+class ContextOverflowError(InvalidRequestError):
+    """The prompt exceeds the model's context window (1261, model_context_window_exceeded)."""
+
+
+class ContentFilterError(InvalidRequestError):
+    """Content safety blocked the input or the output (1301, finish_reason ``sensitive``)."""
+
+
+class RateLimitError(APIError):
+    """Too many requests for now (HTTP 429 with 1302/1303/1305/1312); retried with backoff."""
+
+    retryable = True
+
+
+class QuotaExhaustedError(RateLimitError):
+    """A daily, weekly, monthly or plan quota is used up (1304/1308/1310/1313); not retried."""
+
+    retryable = False
+
+
+class ServerError(APIError):
+    """GLM failed on its side (5xx, code 500/1234, finish_reason ``network_error``)."""
+
+    retryable = True
+
+
+class APIConnectionError(GLMError):
+    """The server could not be reached, or it dropped the connection."""
+
+    retryable = True
+
+
+class APITimeoutError(APIConnectionError):
+    """The request exceeded its connect, read or total timeout."""
+
+
+class StreamInterruptedError(GLMError):
+    """A stream stopped before GLM said it was complete; the partial answer is not returned."""
+
+    retryable = True

@@ -1,0 +1,211 @@
+"""Pure request building: a :class:`ChatRequest` and a provider preset to the wire body.
+
+Every documented limit is checked here, before anything is sent, with an error that names the field,
+the value and what is allowed. Only the sampling parameters the caller set are sent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from glm_transport.config import Provider
+from glm_transport.errors import GLMValidationError
+from glm_transport.types import ChatRequest
+
+__all__ = ["build_chat_body", "encode_body", "validate_messages"]
+
+TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+ROLES = frozenset({"system", "user", "assistant", "tool"})
+PART_TYPES = frozenset({"text", "image_url", "video_url", "file_url", "file", "input_audio"})
+THINKING_TYPES = frozenset({"enabled", "disabled"})
+_EMPTY_PARAMS = {"type": "object", "properties": {}}
+
+
+def _check_range(field: str, value: float, bounds: tuple[float, float]) -> None:
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise GLMValidationError(field, value, f"a number in [{low}, {high}]")
+
+
+def _to_file_part(part: dict[str, Any]) -> dict[str, Any]:
+    # maxtoken documents OpenAI's `file` part; GLM's `file_url` carries only a URL.
+    url = (part.get("file_url") or {}).get("url", "")
+    name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "document"
+    return {"type": "file", "file": {"filename": name, "file_data": url}}
+
+
+def validate_messages(messages: list[dict[str, Any]], provider: Provider) -> list[dict[str, Any]]:
+    """Check roles, parts and GLM's "at least one user message"; reshape file parts per preset."""
+    if not messages:
+        raise GLMValidationError("messages", messages, "a non-empty list of messages")
+    has_user = False
+    media = set()
+    out = messages
+    for i, msg in enumerate(messages):
+        role = msg.get("role")
+        if role not in ROLES:
+            raise GLMValidationError(f"messages[{i}].role", role, ", ".join(sorted(ROLES)))
+        if role == "user":
+            has_user = True
+        content = msg.get("content")
+        if isinstance(content, list):
+            new_parts = None
+            for j, part in enumerate(content):
+                ptype = part.get("type") if isinstance(part, dict) else None
+                if ptype not in PART_TYPES:
+                    raise GLMValidationError(
+                        f"messages[{i}].content[{j}].type", ptype, ", ".join(sorted(PART_TYPES))
+                    )
+                if ptype != "text":
+                    media.add(ptype)
+                if ptype == "file_url" and provider.file_part == "file":
+                    if new_parts is None:
+                        new_parts = list(content)
+                    new_parts[j] = _to_file_part(part)
+            if new_parts is not None:
+                if out is messages:
+                    out = list(messages)
+                out[i] = {**msg, "content": new_parts}
+    if not has_user:
+        raise GLMValidationError(
+            "messages",
+            [m.get("role") for m in messages],
+            "at least one 'user' message (GLM rejects system/assistant-only input with code 1214)",
+        )
+    if "file_url" in media and media & {"image_url", "video_url"}:
+        raise GLMValidationError(
+            "messages",
+            sorted(media),
+            "file_url parts alone, or image_url/video_url parts: GLM cannot mix them in one request",
+        )
+    return out
+
+
+def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[str, Any]]:
+    limits = provider.limits
+    if len(tools) > limits.max_tools:
+        raise GLMValidationError(
+            "tools", f"{len(tools)} tools", f"at most {limits.max_tools} tools"
+        )
+    out = []
+    for i, tool in enumerate(tools):
+        ttype = tool.get("type")
+        if ttype not in limits.tool_types:
+            raise GLMValidationError(
+                f"tools[{i}].type",
+                ttype,
+                f"{', '.join(sorted(limits.tool_types))} on provider '{provider.name}'",
+            )
+        if ttype == "function":
+            fn = tool.get("function") or {}
+            name = fn.get("name")
+            if not isinstance(name, str) or not TOOL_NAME.match(name):
+                raise GLMValidationError(
+                    f"tools[{i}].function.name", name, "1-64 characters from [a-zA-Z0-9_-]"
+                )
+            # GLM's FunctionObject marks description and parameters as required.
+            if "description" not in fn or "parameters" not in fn or "strict" in fn:
+                fn = {
+                    "name": name,
+                    "description": fn.get("description") or "",
+                    "parameters": fn.get("parameters") or _EMPTY_PARAMS,
+                }
+                tool = {"type": "function", "function": fn}
+        out.append(tool)
+    return out
+
+
+def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -> dict[str, Any]:
+    """The JSON body for ``POST {base_url}/chat/completions``."""
+    limits = provider.limits
+    if not request.model or not isinstance(request.model, str):
+        raise GLMValidationError("model", request.model, "a model name such as 'glm-5-turbo'")
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": validate_messages(request.messages, provider),
+    }
+    if stream:
+        body["stream"] = True
+    if request.temperature is not None:
+        _check_range("temperature", request.temperature, limits.temperature)
+        if request.temperature == 0:
+            # Greedy: GLM's documented switch; temperature 0 itself is outside the SDK's range.
+            body["do_sample"] = False
+        else:
+            body["temperature"] = request.temperature
+    if request.do_sample is not None:
+        body["do_sample"] = request.do_sample
+    if request.top_p is not None:
+        _check_range("top_p", request.top_p, limits.top_p)
+        body["top_p"] = request.top_p
+    if request.max_tokens is not None:
+        low, high = limits.max_tokens
+        mt = request.max_tokens
+        if isinstance(mt, bool) or not isinstance(mt, int) or not low <= mt <= high:
+            raise GLMValidationError("max_tokens", mt, f"an integer in [{low}, {high}]")
+        body["max_tokens"] = mt
+    if request.stop is not None:
+        stop = [request.stop] if isinstance(request.stop, str) else list(request.stop)
+        if len(stop) > limits.max_stop or not all(isinstance(s, str) and s for s in stop):
+            raise GLMValidationError(
+                "stop",
+                request.stop,
+                f"at most {limits.max_stop} non-empty string(s) on provider '{provider.name}'",
+            )
+        if stop:
+            body["stop"] = stop
+    if request.tools:
+        body["tools"] = _check_tools(request.tools, provider)
+    if request.tool_choice is not None:
+        if request.tool_choice not in limits.tool_choices:
+            raise GLMValidationError(
+                "tool_choice",
+                request.tool_choice,
+                f"{', '.join(sorted(limits.tool_choices))} (GLM supports only automatic choice)",
+            )
+        if request.tools:
+            body["tool_choice"] = request.tool_choice
+    if request.tool_stream and stream and request.tools:
+        body["tool_stream"] = True
+    if request.thinking is not None:
+        th = request.thinking
+        if not isinstance(th, dict) or th.get("type") not in THINKING_TYPES:
+            raise GLMValidationError(
+                "thinking",
+                th,
+                "{'type': 'enabled' | 'disabled', 'clear_thinking': bool}, or True/False",
+            )
+        if "clear_thinking" in th and not isinstance(th["clear_thinking"], bool):
+            raise GLMValidationError(
+                "thinking.clear_thinking", th["clear_thinking"], "True or False"
+            )
+        body["thinking"] = th
+    if request.response_format is not None:
+        rtype = (request.response_format or {}).get("type")
+        if rtype not in limits.response_formats:
+            raise GLMValidationError(
+                "response_format.type",
+                rtype,
+                f"{', '.join(sorted(limits.response_formats))} (GLM has no json_schema mode)",
+            )
+        body["response_format"] = request.response_format
+    if request.request_id is not None:
+        if not isinstance(request.request_id, str) or not 6 <= len(request.request_id) <= 64:
+            raise GLMValidationError(
+                "request_id", request.request_id, "a string of 6-64 characters"
+            )
+        body["request_id"] = request.request_id
+    if request.user_id is not None:
+        if not isinstance(request.user_id, str) or not 6 <= len(request.user_id) <= 128:
+            raise GLMValidationError("user_id", request.user_id, "a string of 6-128 characters")
+        body["user_id"] = request.user_id
+    if request.extra_body:
+        body.update(request.extra_body)
+    return body
+
+
+def encode_body(body: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON; deterministic for a given body (cassettes match on it)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

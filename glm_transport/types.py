@@ -1,0 +1,116 @@
+"""Neutral request and result types, independent of any framework.
+
+Framework integrations translate their messages into wire dicts, describe the call with
+:class:`ChatRequest`, and get back :class:`ChatResult` (whole replies) or :class:`StreamChunk`
+(streamed deltas). Result types use ``__slots__``: one is built per streamed chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "ABNORMAL_FINISH_REASONS",
+    "ChatRequest",
+    "ChatResult",
+    "StreamChunk",
+    "ToolCall",
+    "ToolCallDelta",
+    "Usage",
+]
+
+# finish_reason values that mean the answer is not a complete reply (ZAI-OAS, wire reference §2).
+ABNORMAL_FINISH_REASONS = frozenset({"sensitive", "network_error", "model_context_window_exceeded"})
+
+
+@dataclass
+class ChatRequest:
+    """A neutral description of one chat completion call.
+
+    ``None`` means "not set": only what the caller set is sent, since the gateways document other
+    defaults than the official API.
+    """
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: list[str] | str | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: str | None = None
+    thinking: dict[str, Any] | None = None
+    tool_stream: bool | None = None
+    response_format: dict[str, Any] | None = None
+    request_id: str | None = None
+    user_id: str | None = None
+    do_sample: bool | None = None
+    extra_body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token usage; ``cached_tokens`` and ``reasoning_tokens`` are 0 when GLM does not report them."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    total_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ToolCall:
+    """A complete tool call. ``arguments`` is always JSON text, even when GLM sent an object."""
+
+    id: str
+    name: str
+    arguments: str
+    type: str = "function"
+    index: int = 0
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    """A piece of a streamed tool call, as GLM sent it (whole, or a fragment with ``tool_stream``)."""
+
+    index: int
+    id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    type: str | None = None
+
+
+@dataclass(slots=True)
+class ChatResult:
+    """A whole reply."""
+
+    content: str
+    reasoning_content: str | None
+    tool_calls: list[ToolCall]
+    finish_reason: str | None
+    usage: Usage | None
+    id: str | None
+    request_id: str | None
+    model: str | None
+    created: int | None = None
+    web_search: list[dict[str, Any]] | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class StreamChunk:
+    """One streamed event after decoding. Fields GLM did not send are ``None``."""
+
+    content: str | None = None
+    reasoning_content: str | None = None
+    tool_calls: list[ToolCallDelta] | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+    id: str | None = None
+    model: str | None = None
+    request_id: str | None = None
+    web_search: list[dict[str, Any]] | None = None
+    raw: dict[str, Any] | None = None

@@ -1,0 +1,51 @@
+"""The pure retry policy: which errors, how long (tested without sleeping)."""
+
+from __future__ import annotations
+
+import email.utils
+
+import pytest
+
+from glm_transport import errors as E
+from glm_transport.retry import parse_retry_after, retry_delay, should_retry
+
+
+def test_backoff_is_exponential_capped_and_jittered_downwards() -> None:
+    assert [retry_delay(n, rand=0) for n in (1, 2, 3, 4, 5, 6)] == [0.5, 1, 2, 4, 8, 8]
+    assert retry_delay(1, rand=1) == 0.375
+    for _ in range(100):
+        assert 0.375 <= retry_delay(1) <= 0.5
+
+
+def test_retry_after_wins_when_sane() -> None:
+    assert retry_delay(3, retry_after=0.2) == 0.2
+    assert retry_delay(1, retry_after=3600, rand=0) == 0.5  # absurd waits fall back to backoff
+
+
+def test_parse_retry_after_forms() -> None:
+    assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
+    assert parse_retry_after({"retry-after": "3"}) == 3.0
+    date = email.utils.formatdate(1_000_010, usegmt=True)
+    assert parse_retry_after({"retry-after": date}, now=1_000_000) == pytest.approx(10)
+    assert parse_retry_after({"retry-after": "soon"}) is None
+    assert parse_retry_after({}) is None
+
+
+@pytest.mark.parametrize(
+    ("err", "expected"),
+    [
+        (E.RateLimitError("x", code="1302"), True),
+        (E.QuotaExhaustedError("x", code="1308"), False),
+        (E.PermissionDeniedError("x", code="1113"), False),
+        (E.ContentFilterError("x", code="1301"), False),
+        (E.AuthenticationError("x", status=401), False),
+        (E.InvalidRequestError("x", status=400), False),
+        (E.ServerError("x", status=503), True),
+        (E.APIConnectionError("x"), True),
+        (E.APITimeoutError("x"), True),
+    ],
+)
+def test_should_retry(err: E.GLMError, expected: bool) -> None:
+    assert should_retry(err, attempt=1, max_retries=2) is expected
+    assert should_retry(err, attempt=3, max_retries=2) is False
+    assert should_retry(err, attempt=1, max_retries=0) is False
