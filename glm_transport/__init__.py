@@ -10,7 +10,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from glm_transport._client import AsyncGLMClient, GLMClient
+from glm_transport._client import AsyncGLMClient, GLMClient, aclose_shared_clients
 from glm_transport.config import PROVIDERS, GLMSettings, Limits, Provider, resolve_settings
 from glm_transport.errors import *  # noqa: F403
 from glm_transport.errors import __all__ as _errors_all
@@ -42,6 +42,7 @@ __all__ = [
     "ToolCallDelta",
     "Usage",
     "__version__",
+    "aclose_shared_clients",
     "model_profile",
     "resolve_settings",
     *_errors_all,

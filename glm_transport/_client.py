@@ -30,7 +30,7 @@ from glm_transport.retry import parse_retry_after, retry_delay, should_retry
 from glm_transport.sse import DONE, SSEDecoder
 from glm_transport.types import ChatRequest, ChatResult, StreamChunk
 
-__all__ = ["AsyncGLMClient", "GLMClient"]
+__all__ = ["AsyncGLMClient", "GLMClient", "aclose_shared_clients"]
 
 logger = logging.getLogger("glm_transport")
 
@@ -232,20 +232,35 @@ def _past(deadline: float | None, state: StreamState | None = None) -> None:
 # ---- sync ------------------------------------------------------------------------------------
 
 
+# Default HTTP clients are shared by every GLM client with the same timeouts, so that creating
+# many models (one per chain, per agent) neither re-creates TLS contexts nor splits the pool.
+_SHARED_SYNC: dict[tuple[Any, ...], httpx.Client] = {}
+_SHARED_ASYNC: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]
+] = weakref.WeakKeyDictionary()
+
+
+def _timeout_key(timeout: httpx.Timeout) -> tuple[Any, ...]:
+    return (timeout.connect, timeout.read, timeout.write, timeout.pool)
+
+
+def _shared_sync(settings: GLMSettings) -> httpx.Client:
+    key = _timeout_key(settings.timeout)
+    client = _SHARED_SYNC.get(key)
+    if client is None or client.is_closed:
+        client = _SHARED_SYNC[key] = httpx.Client(limits=_LIMITS, timeout=settings.timeout)
+    return client
+
+
 class GLMClient:
-    """Blocking client. Thread-safe; pools connections across calls."""
+    """Blocking client. Thread-safe; pools connections across calls (and across clients)."""
 
     def __init__(self, settings: GLMSettings, http_client: httpx.Client | None = None) -> None:
         self.settings = settings
-        self._owned = http_client is None
-        self._http = http_client or httpx.Client(limits=_LIMITS, timeout=settings.timeout)
+        self._http = http_client or _shared_sync(settings)
 
     def __repr__(self) -> str:
         return f"GLMClient({self.settings!r})"
-
-    def close(self) -> None:
-        if self._owned:
-            self._http.close()
 
     def chat(self, request: ChatRequest) -> ChatResult:
         content, headers = _prepare(self.settings, request, stream=False)
@@ -344,19 +359,14 @@ class AsyncGLMClient:
         if self._given is not None:
             return self._given
         loop = asyncio.get_running_loop()
-        client = self._by_loop.get(loop)
-        if client is None:
-            client = self._by_loop[loop] = _new_async_http(self.settings)
+        pool = _SHARED_ASYNC.get(loop)
+        if pool is None:
+            pool = _SHARED_ASYNC[loop] = {}
+        key = _timeout_key(self.settings.timeout)
+        client = pool.get(key)
+        if client is None or client.is_closed:
+            client = pool[key] = _new_async_http(self.settings)
         return client
-
-    async def aclose(self) -> None:
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        client = self._by_loop.pop(loop, None)
-        if client is not None:
-            await client.aclose()
 
     async def chat(self, request: ChatRequest) -> ChatResult:
         content, headers = _prepare(self.settings, request, stream=False)
@@ -427,3 +437,10 @@ class AsyncGLMClient:
                     err.attempts = attempt
                     raise
                 await asyncio.sleep(_give_up(err, attempt, settings, deadline))
+
+
+async def aclose_shared_clients() -> None:
+    """Close the pooled async connections of the running event loop (call before it ends)."""
+    pool = _SHARED_ASYNC.pop(asyncio.get_running_loop(), {})
+    for client in pool.values():
+        await client.aclose()

@@ -154,10 +154,33 @@ def _example(
 
 
 def _hints(text: str) -> dict[str, list[Any]]:
-    numbers = [n for n in re.findall(r"-?\d+(?:\.\d+)?", text)]
-    # Capitalised words past the first (a place, a name) make plausible string arguments.
-    words = [w for w in re.findall(r"\b[A-Z][a-zA-Z]+\b", text)[1:]]
+    numbers = list(re.findall(r"-?\d+(?:\.\d+)?", text))
+    # Quoted strings, then capitalised words not opening a sentence (a place, a name), make
+    # plausible string arguments.
+    quoted = re.findall(r"'([^']{2,60})'|\"([^\"]{2,60})\"", text)
+    words = [a or b for a, b in quoted]
+    words += re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+\b", text.strip())
     return {"numbers": numbers, "words": words}
+
+
+def _json_reply(messages: list[dict[str, Any]], answer: str) -> str:
+    """JSON mode: follow a schema or the quoted keys the prompt asks for, else {"answer": ...}."""
+    prompt = " ".join(_text_of(m.get("content")) for m in messages)
+    start = prompt.find("{")
+    while start >= 0:
+        try:
+            schema, _ = json.JSONDecoder().raw_decode(prompt[start:])
+        except ValueError:
+            start = prompt.find("{", start + 1)
+            continue
+        if isinstance(schema, dict) and "properties" in schema:
+            value = _example(schema, schema.get("$defs", {}), "answer", _hints(prompt))
+            return json.dumps(value, ensure_ascii=False)
+        start = prompt.find("{", start + 1)
+    keys = re.findall(r"'([a-z_]{2,30})'", prompt)
+    if keys:
+        return json.dumps({k: f"{k} ({answer[:40]})" for k in dict.fromkeys(keys)})
+    return json.dumps({"answer": answer}, ensure_ascii=False)
 
 
 def _tool_call(tool: dict[str, Any], call_no: int, user_text: str, seed: str) -> dict[str, Any]:
@@ -244,7 +267,7 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
     if fault.content is not None:
         content = fault.content
     if not calls and (body.get("response_format") or {}).get("type") == "json_object":
-        content = json.dumps({"answer": content}, ensure_ascii=False)
+        content = _json_reply(messages, content)
     if fault.chunks is not None and not calls:
         content = "".join(f"t{i} " for i in range(fault.chunks))
     if not thinking:

@@ -15,6 +15,7 @@ from glm_transport import (
     ChatRequest,
     GLMClient,
     GLMSettings,
+    aclose_shared_clients,
     resolve_settings,
 )
 from glm_transport import errors as E
@@ -92,7 +93,7 @@ async def test_async_chat_and_stream_agree(glm_emulator_url: str) -> None:
     streamed = await acollect(client, req())
     assert whole.content == streamed["content"]
     assert streamed["finish"] == ["stop"]
-    await client.aclose()
+    await aclose_shared_clients()
 
 
 @pytest.mark.parametrize("tool_stream", [False, True])
@@ -301,7 +302,7 @@ async def test_async_connections_are_reused(glm_emulator: EmulatorServer) -> Non
         await client.chat(req())
         await acollect(client, req())
     assert len(glm_emulator.state.connections) == 1
-    await client.aclose()
+    await aclose_shared_clients()
 
 
 def test_validation_happens_before_any_request(glm_emulator: EmulatorServer) -> None:

@@ -1,0 +1,21 @@
+"""LangChain integration for Zhipu GLM: ``from langchain_glm import ChatGLM``.
+
+Attributes load on first use, so ``import langchain_glm`` stays cheap until a model is built.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_glm.chat_models import ChatGLM
+
+__all__ = ["ChatGLM"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ChatGLM":
+        from langchain_glm.chat_models import ChatGLM
+
+        return ChatGLM
+    raise AttributeError(f"module 'langchain_glm' has no attribute {name!r}")

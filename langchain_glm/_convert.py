@@ -1,0 +1,356 @@
+"""Pure conversions between LangChain messages and GLM's wire format. No I/O.
+
+``to_wire_*`` build what GLM accepts; ``from_wire_*`` turn the transport's neutral results into
+LangChain messages. GLM-specific choices, each documented where the quirk is handled:
+
+* reasoning (``reasoning_content``) travels in ``additional_kwargs["reasoning_content"]`` and is sent
+  back on earlier assistant turns when GLM needs it (preserved thinking, tool-call turns);
+* GLM has no ``name`` field on messages, and tool results are plain strings;
+* only ``tool_choice="auto"`` exists upstream: other choices are planned in :func:`plan_tool_choice`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    InvalidToolCall,
+    SystemMessage,
+    ToolCall,
+    ToolCallChunk,
+    ToolMessage,
+)
+from langchain_core.messages.ai import InputTokenDetails, OutputTokenDetails, UsageMetadata
+from langchain_core.messages.tool import (
+    invalid_tool_call,
+    tool_call,
+    tool_call_chunk,
+)
+
+from glm_transport import ChatResult, GLMValidationError, StreamChunk, Usage
+
+__all__ = [
+    "MODEL_PROVIDER",
+    "from_wire_chunk",
+    "from_wire_result",
+    "plan_tool_choice",
+    "to_usage_metadata",
+    "to_wire_messages",
+]
+
+MODEL_PROVIDER = "zhipuai"
+_TEXT_TYPES = frozenset({"text", "text-plain"})
+
+
+def _data_url(block: dict[str, Any], default_mime: str) -> str:
+    b64 = block.get("base64") or block.get("data")
+    mime = block.get("mime_type") or default_mime
+    return f"data:{mime};base64,{b64}"
+
+
+def _url_of(block: dict[str, Any], default_mime: str) -> str | None:
+    if block.get("url"):
+        return str(block["url"])
+    if block.get("base64") or (block.get("source_type") == "base64" and block.get("data")):
+        return _data_url(block, default_mime)
+    if block.get("source_type") == "url" and block.get("url"):
+        return str(block["url"])
+    return None
+
+
+def _to_wire_part(block: Any, where: str) -> dict[str, Any]:
+    """One LangChain content block to one GLM content part."""
+    if isinstance(block, str):
+        return {"type": "text", "text": block}
+    if not isinstance(block, dict):
+        raise GLMValidationError(where, block, "a string or a content block dict")
+    btype = block.get("type")
+    if btype in _TEXT_TYPES:
+        return {"type": "text", "text": block.get("text", "")}
+    if btype in ("image_url", "video_url", "file_url"):
+        inner = block.get(btype)
+        url = inner if isinstance(inner, str) else (inner or {}).get("url")
+        return {"type": btype, btype: {"url": url}}
+    if btype in ("image", "video", "file"):
+        default_mime = {"image": "image/png", "video": "video/mp4", "file": "application/pdf"}
+        url = _url_of(block, default_mime[btype])
+        if url is None:
+            raise GLMValidationError(
+                f"{where}.{btype}",
+                block.get("file_id") or block,
+                "a block with `url` or `base64` data (GLM has no file ids)",
+            )
+        wire = {"image": "image_url", "video": "video_url", "file": "file_url"}[btype]
+        return {"type": wire, wire: {"url": url}}
+    if btype == "audio" or btype == "input_audio":
+        data = block.get("base64") or (block.get("input_audio") or {}).get("data")
+        fmt = (block.get("mime_type") or "audio/wav").rsplit("/", 1)[-1]
+        fmt = (block.get("input_audio") or {}).get("format", fmt)
+        return {"type": "input_audio", "input_audio": {"data": data, "format": fmt}}
+    raise GLMValidationError(
+        f"{where}.type",
+        btype,
+        "text, image/image_url, video/video_url, file/file_url or audio content blocks",
+    )
+
+
+def _text_only(content: str | list[Any], where: str) -> str:
+    """Content for roles GLM takes as a plain string (system, tool, assistant)."""
+    if isinstance(content, str):
+        return content
+    texts = []
+    for i, block in enumerate(content):
+        if isinstance(block, str):
+            texts.append(block)
+        elif isinstance(block, dict) and block.get("type") in _TEXT_TYPES:
+            texts.append(block.get("text", ""))
+        elif isinstance(block, dict) and block.get("type") in (
+            "reasoning",
+            "thinking",
+            "tool_call",
+            "tool_use",
+            "tool_call_chunk",
+        ):
+            continue  # carried in their own fields
+        else:
+            btype = block.get("type") if isinstance(block, dict) else type(block).__name__
+            raise GLMValidationError(
+                f"{where}[{i}].type", btype, "text blocks only (GLM takes a plain string here)"
+            )
+    return "".join(texts)
+
+
+def _reasoning_of(message: AIMessage) -> str | None:
+    found = message.additional_kwargs.get("reasoning_content")
+    if isinstance(found, str) and found:
+        return found
+    if isinstance(message.content, list):
+        parts = [
+            b.get("reasoning") or b.get("thinking") or ""
+            for b in message.content
+            if isinstance(b, dict) and b.get("type") in ("reasoning", "thinking")
+        ]
+        if any(parts):
+            return "".join(parts)
+    return None
+
+
+def _wire_tool_calls(message: AIMessage) -> list[dict[str, Any]]:
+    calls = [
+        {
+            "id": tc.get("id") or f"call_{i}",
+            "type": "function",
+            "function": {
+                "name": tc["name"],
+                "arguments": json.dumps(tc.get("args") or {}, ensure_ascii=False),
+            },
+        }
+        for i, tc in enumerate(message.tool_calls)
+    ]
+    # Calls GLM produced that did not parse are sent back as GLM wrote them.
+    calls += [
+        {
+            "id": tc.get("id") or f"call_invalid_{i}",
+            "type": "function",
+            "function": {"name": tc.get("name") or "", "arguments": tc.get("args") or ""},
+        }
+        for i, tc in enumerate(message.invalid_tool_calls)
+    ]
+    return calls
+
+
+def to_wire_messages(
+    messages: Sequence[BaseMessage], *, send_reasoning: str = "tool_turns"
+) -> list[dict[str, Any]]:
+    """LangChain messages to GLM wire messages.
+
+    ``send_reasoning``: ``"all"`` sends every earlier assistant turn's reasoning back (preserved
+    thinking, ``clear_thinking=False``); ``"tool_turns"`` only for turns holding tool calls
+    (interleaved thinking: "thinking blocks should be explicitly preserved and returned together
+    with the tool results", thinking-mode guide); ``"none"`` never.
+    """
+    out: list[dict[str, Any]] = []
+    for i, msg in enumerate(messages):
+        where = f"messages[{i}].content"
+        if isinstance(msg, SystemMessage):
+            out.append({"role": "system", "content": _text_only(msg.content, where)})
+        elif isinstance(msg, HumanMessage):
+            content = msg.content
+            if isinstance(content, list):
+                parts = [_to_wire_part(b, f"{where}[{j}]") for j, b in enumerate(content)]
+                # GLM's text models take a string only: keep a parts list just for media.
+                if all(p["type"] == "text" for p in parts):
+                    out.append({"role": "user", "content": "".join(p["text"] for p in parts)})
+                else:
+                    out.append({"role": "user", "content": parts})
+            else:
+                out.append({"role": "user", "content": content})
+        elif isinstance(msg, AIMessage):
+            wire: dict[str, Any] = {"role": "assistant"}
+            text = _text_only(msg.content, where)
+            calls = _wire_tool_calls(msg)
+            if text or not calls:
+                wire["content"] = text
+            if calls:
+                wire["tool_calls"] = calls
+            if send_reasoning == "all" or (send_reasoning == "tool_turns" and calls):
+                reasoning = _reasoning_of(msg)
+                if reasoning:
+                    wire["reasoning_content"] = reasoning
+            out.append(wire)
+        elif isinstance(msg, ToolMessage):
+            text = _tool_text(msg.content, where)
+            if msg.status == "error" and not text.lower().startswith("error"):
+                # GLM has no error flag on tool results: say it in the content.
+                text = f"Error: {text}"
+            out.append({"role": "tool", "tool_call_id": msg.tool_call_id, "content": text})
+        elif isinstance(msg, ChatMessage) and msg.role in ("system", "user", "assistant"):
+            out.append({"role": msg.role, "content": _text_only(msg.content, where)})
+        else:
+            raise GLMValidationError(
+                f"messages[{i}]",
+                type(msg).__name__,
+                "SystemMessage, HumanMessage, AIMessage, ToolMessage or a ChatMessage with role "
+                "system/user/assistant",
+            )
+    return out
+
+
+def _tool_text(content: str | list[Any], where: str) -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return _text_only(content, where)
+    except GLMValidationError:
+        # Non-text tool output (images, structured blocks): GLM takes a string, so send JSON.
+        return json.dumps(content, ensure_ascii=False, default=str)
+
+
+def plan_tool_choice(
+    tools: list[dict[str, Any]] | None, tool_choice: Any
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """Map a LangChain ``tool_choice`` onto GLM, which only has ``"auto"``.
+
+    Returns the tools to offer and what the reply must contain: ``None`` (nothing required),
+    ``"any"`` (some tool call) or a tool name. The honest mapping:
+
+    * ``None`` / ``"auto"``: all tools, GLM decides.
+    * ``"none"`` / ``False``: no tools are offered, so GLM cannot call one.
+    * ``"any"`` / ``"required"`` / ``True``: all tools; the reply is checked to hold a call.
+    * a tool name or ``{"type": "function", "function": {"name": ...}}``: only that tool is
+      offered; the reply is checked to hold a call to it.
+    """
+    if tool_choice is None or tool_choice == "auto" or not tools:
+        return tools, None
+    if tool_choice in ("none", False):
+        return None, None
+    if tool_choice in ("any", "required", True):
+        return tools, "any"
+    name = tool_choice
+    if isinstance(tool_choice, dict):
+        name = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+    names = [t.get("function", {}).get("name") for t in tools if t.get("type") == "function"]
+    if not isinstance(name, str) or name not in names:
+        raise GLMValidationError(
+            "tool_choice",
+            tool_choice,
+            f"'auto', 'none', 'any', 'required', True, or one of the bound tools {names}",
+        )
+    return [t for t in tools if t.get("function", {}).get("name") == name], name
+
+
+def to_usage_metadata(usage: Usage) -> UsageMetadata:
+    return UsageMetadata(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        total_tokens=usage.total_tokens,
+        input_token_details=InputTokenDetails(cache_read=usage.cached_tokens),
+        output_token_details=OutputTokenDetails(reasoning=usage.reasoning_tokens),
+    )
+
+
+def _parse_calls(result: ChatResult) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+    calls: list[ToolCall] = []
+    invalid: list[InvalidToolCall] = []
+    for tc in result.tool_calls:
+        try:
+            args = json.loads(tc.arguments) if tc.arguments else {}
+            if not isinstance(args, dict):
+                raise ValueError("arguments are not a JSON object")
+        except ValueError as exc:
+            invalid.append(
+                invalid_tool_call(name=tc.name, args=tc.arguments, id=tc.id, error=str(exc))
+            )
+            continue
+        calls.append(tool_call(name=tc.name, args=args, id=tc.id))
+    return calls, invalid
+
+
+def from_wire_result(result: ChatResult) -> AIMessage:
+    """A whole GLM reply to an ``AIMessage`` with reasoning, tool calls, usage and metadata."""
+    calls, invalid = _parse_calls(result)
+    additional: dict[str, Any] = {}
+    if result.reasoning_content:
+        additional["reasoning_content"] = result.reasoning_content
+    metadata: dict[str, Any] = {
+        "model_name": result.model,
+        "finish_reason": result.finish_reason,
+        "id": result.id,
+        "request_id": result.request_id,
+        "model_provider": MODEL_PROVIDER,
+    }
+    if result.usage is not None:
+        metadata["token_usage"] = result.usage.raw
+    if result.web_search:
+        metadata["web_search"] = result.web_search
+    return AIMessage(
+        content=result.content,
+        additional_kwargs=additional,
+        tool_calls=calls,
+        invalid_tool_calls=invalid,
+        usage_metadata=to_usage_metadata(result.usage) if result.usage else None,
+        response_metadata=metadata,
+        id=result.id,
+    )
+
+
+def from_wire_chunk(chunk: StreamChunk, stream_usage: bool = True) -> AIMessageChunk:
+    """One streamed GLM event to an ``AIMessageChunk`` (the per-chunk hot path: keep it lean).
+
+    Chunks add up correctly: ``model_name``, ``id`` and the finish reason appear once, tool-call
+    pieces carry a stable ``index`` (and the ``id`` on their first piece).
+    """
+    additional = {"reasoning_content": chunk.reasoning_content} if chunk.reasoning_content else {}
+    metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
+    if chunk.model is not None:
+        metadata["model_name"] = chunk.model
+        metadata["id"] = chunk.id
+        metadata["request_id"] = chunk.request_id
+    if chunk.finish_reason is not None:
+        metadata["finish_reason"] = chunk.finish_reason
+    if chunk.web_search:
+        metadata["web_search"] = chunk.web_search
+    tool_chunks: list[ToolCallChunk] = (
+        [
+            tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)
+            for d in chunk.tool_calls
+        ]
+        if chunk.tool_calls
+        else []
+    )
+    usage = to_usage_metadata(chunk.usage) if chunk.usage is not None and stream_usage else None
+    return AIMessageChunk(
+        content=chunk.content or "",
+        additional_kwargs=additional,
+        tool_call_chunks=tool_chunks,
+        usage_metadata=usage,
+        response_metadata=metadata,
+        id=chunk.id,
+    )

@@ -1,0 +1,629 @@
+"""``ChatGLM``: Zhipu GLM chat models as a LangChain ``BaseChatModel``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from operator import itemgetter
+from typing import Any, Literal
+
+import httpx
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import LangSmithParams, LanguageModelInput
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.language_models.model_profile import ModelProfile as LCModelProfile
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
+from langchain_core.output_parsers.openai_tools import (
+    JsonOutputKeyToolsParser,
+    PydanticToolsParser,
+)
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+from langchain_core.utils.pydantic import is_basemodel_subclass
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from typing_extensions import Self
+
+import langchain_glm._blocks  # noqa: F401  (registers the content-block translator)
+from glm_transport import (
+    AsyncGLMClient,
+    ChatRequest,
+    GLMClient,
+    GLMSettings,
+    GLMValidationError,
+    model_profile,
+    resolve_settings,
+)
+from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from langchain_glm._convert import (
+    from_wire_chunk,
+    from_wire_result,
+    plan_tool_choice,
+    to_wire_messages,
+)
+from langchain_glm.errors import GLMToolChoiceError, glm_errors
+
+__all__ = ["ChatGLM"]
+
+_REQUEST_KEYS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stop",
+        "thinking",
+        "tool_stream",
+        "response_format",
+        "request_id",
+        "user_id",
+        "do_sample",
+    }
+)
+
+
+def _thinking_object(value: bool | dict[str, Any] | None) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, bool):
+        return {"type": "enabled" if value else "disabled"}
+    raise GLMValidationError(
+        "thinking", value, "True, False, or {'type': 'enabled'|'disabled', 'clear_thinking': bool}"
+    )
+
+
+class ChatGLM(BaseChatModel):
+    """Zhipu GLM chat models (glm-5-turbo, glm-5, glm-4.7, glm-4.6, glm-4.5, glm-4.6v ...).
+
+    Setup:
+        Install ``glm-integrations[langchain]`` and set your key:
+
+        .. code-block:: bash
+
+            pip install "glm-integrations[langchain]"
+            export GLM_API_KEY="your-key"   # or ZAI_API_KEY / ZHIPUAI_API_KEY per provider
+
+    Key init args — completion params:
+        model: str
+            Model name, e.g. ``"glm-5-turbo"``, ``"glm-4.7"``, ``"glm-4.6v"``.
+        temperature: float | None
+            In [0, 1]; 0 means greedy decoding (sent as ``do_sample: false``).
+        top_p: float | None
+            In [0.01, 1].
+        max_tokens: int | None
+            Output limit, reasoning tokens included.
+        stop: list[str] | None
+            One stop sequence on the official API (four on maxtoken).
+        thinking: bool | dict | None
+            ``True``/``False`` or GLM's object ``{"type": "enabled", "clear_thinking": False}``.
+
+    Key init args — client params:
+        provider: str | None
+            ``zai`` (default), ``zai-coding``, ``bigmodel``, ``bigmodel-coding``, ``maxtoken``,
+            ``powertokens``. Picks the base URL, the key variable and the limits checked locally.
+        base_url: str | None
+            Replaces only the URL (a proxy keeps the provider's limits). Env: ``GLM_BASE_URL``.
+        api_key: SecretStr | None
+            Env: ``GLM_API_KEY``, then the provider's own variable.
+        timeout: float | tuple | httpx.Timeout | None
+            Seconds (read), a ``(connect, read)`` pair, or an ``httpx.Timeout``.
+        max_retries: int
+            Retries of transient failures (429 1302/1303/1305/1312, 5xx, timeouts, dropped
+            connections), with backoff and ``Retry-After``. 0 disables.
+
+    Instantiate:
+        .. code-block:: python
+
+            from langchain_glm import ChatGLM
+
+            llm = ChatGLM(model="glm-5-turbo", temperature=0.6, max_retries=2)
+
+    Invoke:
+        .. code-block:: python
+
+            msg = llm.invoke([("system", "Translate to French."), ("human", "I love coding.")])
+            msg.content                                   # "J'adore programmer."
+            msg.additional_kwargs["reasoning_content"]    # GLM's reasoning, when it thinks
+
+    Stream:
+        .. code-block:: python
+
+            for chunk in llm.stream("Tell me a joke"):
+                print(chunk.additional_kwargs.get("reasoning_content", ""), end="")  # thinking
+                print(chunk.content, end="")                                        # answer
+
+    Async:
+        .. code-block:: python
+
+            await llm.ainvoke("Hello")
+            async for chunk in llm.astream("Hello"):
+                ...
+            await llm.abatch(["Hello", "Bonjour"])
+
+    Tool calling:
+        .. code-block:: python
+
+            from pydantic import BaseModel, Field
+
+            class GetWeather(BaseModel):
+                '''Get the current weather in a given location'''
+                location: str = Field(..., description="The city, e.g. Paris")
+
+            llm_with_tools = llm.bind_tools([GetWeather])
+            llm_with_tools.invoke("What's the weather in Paris?").tool_calls
+            # [{'name': 'GetWeather', 'args': {'location': 'Paris'}, 'id': 'call_...'}]
+
+        GLM only supports ``tool_choice="auto"``. ``"none"`` offers no tools; ``"any"``,
+        ``"required"`` and ``True`` offer all tools and check that the reply calls one; a tool
+        name offers only that tool and checks the reply calls it. A reply that breaks the
+        requirement raises ``GLMToolChoiceError`` (never silently accepted).
+
+    Structured output:
+        .. code-block:: python
+
+            class Joke(BaseModel):
+                setup: str
+                punchline: str
+
+            llm.with_structured_output(Joke).invoke("Tell me a joke about cats")
+            llm.with_structured_output(Joke, include_raw=True).invoke("...")
+
+        ``method="function_calling"`` (default) and ``"json_mode"``. GLM has no ``json_schema``
+        response format: ``method="json_schema"`` is mapped to function calling, where the
+        schema is enforced as the tool's parameters.
+
+    JSON mode:
+        .. code-block:: python
+
+            llm.bind(response_format={"type": "json_object"}).invoke("Return {'a': 1} as JSON")
+
+    Image input:
+        .. code-block:: python
+
+            vision = ChatGLM(model="glm-4.6v")
+            vision.invoke([{"role": "user", "content": [
+                {"type": "text", "text": "Describe this image"},
+                {"type": "image", "url": "https://example.com/cat.png"},
+            ]}])
+
+    Token usage:
+        .. code-block:: python
+
+            msg.usage_metadata
+            # {'input_tokens': 28, 'output_tokens': 5, 'total_tokens': 33,
+            #  'input_token_details': {'cache_read': 0},
+            #  'output_token_details': {'reasoning': 3}}
+
+    Reasoning:
+        Reasoning arrives in ``additional_kwargs["reasoning_content"]`` on invoke and on every
+        stream chunk, and as a ``reasoning`` block in ``content_blocks``. When the history goes
+        back to GLM, reasoning of assistant turns with tool calls is sent with them (interleaved
+        thinking), and of every turn with ``thinking={"type": "enabled", "clear_thinking":
+        False}`` or on the Coding Plan endpoints (preserved thinking).
+
+    Response metadata:
+        .. code-block:: python
+
+            msg.response_metadata
+            # {'model_name': 'glm-5-turbo', 'finish_reason': 'stop', 'id': '2025...',
+            #  'request_id': '2025...', 'model_provider': 'zhipuai', 'token_usage': {...}}
+    """
+
+    model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)
+
+    model_name: str = Field(default=DEFAULT_MODEL, alias="model")
+    """GLM model name."""
+    temperature: float | None = None
+    """Sampling temperature in [0, 1]; 0 means greedy. Unset: the endpoint's default."""
+    top_p: float | None = None
+    """Nucleus sampling in [0.01, 1]."""
+    max_tokens: int | None = Field(default=None, alias="max_completion_tokens")
+    """Maximum output tokens (reasoning included)."""
+    stop: list[str] | str | None = Field(default=None, alias="stop_sequences")
+    """Stop sequence(s); the official API accepts one."""
+    thinking: bool | dict[str, Any] | None = None
+    """GLM's thinking mode: ``True``/``False`` or ``{"type", "clear_thinking"}``."""
+    tool_stream: bool | None = None
+    """Stream tool-call arguments in pieces; ``None``: on for models that support it."""
+    provider: str | None = None
+    """Provider preset; see the class docstring."""
+    base_url: str | None = Field(default=None, alias="api_base")
+    """Base URL (without ``/chat/completions``)."""
+    api_key: SecretStr | None = Field(default=None, alias="glm_api_key")
+    """API key; resolved from the environment when not given."""
+    timeout: float | tuple[float | None, float | None] | httpx.Timeout | None = Field(
+        default=None, alias="request_timeout"
+    )
+    """Request timeout."""
+    max_retries: int = DEFAULT_MAX_RETRIES
+    """Retries of transient failures; 0 disables."""
+    streaming: bool = False
+    """``invoke`` streams under the hood (callbacks get tokens)."""
+    stream_usage: bool = True
+    """Attach token usage to the stream (GLM always sends it)."""
+    model_kwargs: dict[str, Any] = Field(default_factory=dict)
+    """Other request fields (``request_id``, ``user_id``, ``do_sample`` ...); unknown
+    constructor kwargs land here."""
+    extra_body: dict[str, Any] | None = None
+    """Merged into the JSON body as-is, last."""
+    default_headers: dict[str, str] | None = None
+    """Headers sent with every request."""
+    http_client: Any | None = Field(default=None, exclude=True)
+    """Your own ``httpx.Client`` for sync calls."""
+    http_async_client: Any | None = Field(default=None, exclude=True)
+    """Your own ``httpx.AsyncClient`` for async calls."""
+
+    _settings: GLMSettings = PrivateAttr()
+    _client: GLMClient | None = PrivateAttr(default=None)
+    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_model_kwargs(cls, values: Any) -> Any:
+        if not isinstance(values, dict):
+            return values
+        known = set()
+        for name, field in cls.model_fields.items():
+            known.add(name)
+            if field.alias:
+                known.add(field.alias)
+        extra = {k: values.pop(k) for k in list(values) if k not in known}
+        if extra:
+            values["model_kwargs"] = {**extra, **(values.get("model_kwargs") or {})}
+        return values
+
+    @model_validator(mode="after")
+    def _resolve(self) -> Self:
+        self._settings = resolve_settings(
+            provider=self.provider,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+        self.api_key = self._settings.api_key
+        self.thinking = _thinking_object(self.thinking)
+        return self
+
+    # -- LangChain plumbing -----------------------------------------------------------------
+
+    @property
+    def _llm_type(self) -> str:
+        return "glm-chat"
+
+    @property
+    def lc_secrets(self) -> dict[str, str]:
+        return {"api_key": "GLM_API_KEY"}
+
+    @classmethod
+    def is_lc_serializable(cls) -> bool:
+        return True
+
+    @classmethod
+    def get_lc_namespace(cls) -> list[str]:
+        return ["langchain_glm", "chat_models"]
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "provider": self._settings.provider.name,
+            **self._default_params,
+        }
+
+    @property
+    def _default_params(self) -> dict[str, Any]:
+        params = {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "max_tokens": self.max_tokens,
+            "stop": self.stop,
+            "thinking": self.thinking,
+        }
+        return {k: v for k, v in params.items() if v is not None}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = LangSmithParams(
+            ls_provider="zhipuai",
+            ls_model_name=kwargs.get("model", self.model_name),
+            ls_model_type="chat",
+        )
+        temperature = kwargs.get("temperature", self.temperature)
+        if temperature is not None:
+            params["ls_temperature"] = temperature
+        max_tokens = kwargs.get("max_tokens", self.max_tokens)
+        if max_tokens is not None:
+            params["ls_max_tokens"] = max_tokens
+        ls_stop = stop or kwargs.get("stop") or self.stop
+        if ls_stop:
+            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        return params
+
+    def _resolve_model_profile(self) -> LCModelProfile | None:
+        p = model_profile(self.model_name)
+        return LCModelProfile(
+            max_input_tokens=p.context_window,
+            max_output_tokens=p.max_output_tokens,
+            text_inputs=True,
+            image_inputs=p.image_input,
+            image_url_inputs=p.image_input,
+            pdf_inputs=p.pdf_input,
+            video_inputs=p.video_input,
+            audio_inputs=False,
+            image_tool_message=False,
+            pdf_tool_message=False,
+            reasoning_output=p.reasoning,
+            tool_calling=p.tool_calling,
+            tool_choice=True,
+            structured_output=p.tool_calling,
+            text_outputs=True,
+        )
+
+    @property
+    def client(self) -> GLMClient:
+        if self._client is None:
+            self._client = GLMClient(self._settings, self.http_client)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGLMClient:
+        if self._aclient is None:
+            self._aclient = AsyncGLMClient(self._settings, self.http_async_client)
+        return self._aclient
+
+    # -- request building (pure) -------------------------------------------------------------
+
+    def _request(
+        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
+    ) -> tuple[ChatRequest, str | None, bool]:
+        """The neutral request, the tool requirement to check, and whether to keep only one call."""
+        params: dict[str, Any] = {**self._default_params, **self.model_kwargs, **kwargs}
+        if stop is not None:
+            params["stop"] = stop
+        model = params.pop("model", self.model_name)
+        thinking = _thinking_object(params.pop("thinking", None))
+        tools, required = plan_tool_choice(
+            params.pop("tools", None), params.pop("tool_choice", None)
+        )
+        single_call = params.pop("parallel_tool_calls", None) is False
+        params.pop("ls_structured_output_format", None)
+        extra_body = {**(self.extra_body or {}), **params.pop("extra_body", {})}
+        tool_stream = params.pop("tool_stream", self.tool_stream)
+        if tool_stream is None:
+            tool_stream = model_profile(model).tool_stream
+        unknown = {k: params.pop(k) for k in list(params) if k not in _REQUEST_KEYS}
+        extra_body = {**unknown, **extra_body}
+        preserved = thinking is not None and thinking.get("clear_thinking") is False
+        if thinking is None or "clear_thinking" not in thinking:
+            # Preserved thinking is the default on the Coding Plan endpoints (thinking-mode guide).
+            preserved = preserved or self._settings.provider.name.endswith("-coding")
+        request = ChatRequest(
+            model=model,
+            messages=to_wire_messages(
+                messages, send_reasoning="all" if preserved else "tool_turns"
+            ),
+            tools=tools,
+            tool_choice="auto" if tools and required else None,
+            thinking=thinking,
+            tool_stream=bool(tool_stream) if stream and tools else None,
+            extra_body=extra_body,
+            **params,
+        )
+        return request, required, single_call
+
+    # -- I/O: four short, symmetric methods -------------------------------------------------
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            from langchain_core.language_models.chat_models import generate_from_stream
+
+            return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
+        request, required, single = self._request(messages, stop, stream=False, **kwargs)
+        with glm_errors():
+            result = self.client.chat(request)
+        return _finish(from_wire_result(result), required, single)
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        if self.streaming:
+            from langchain_core.language_models.chat_models import agenerate_from_stream
+
+            return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
+        request, required, single = self._request(messages, stop, stream=False, **kwargs)
+        with glm_errors():
+            result = await self.async_client.chat(request)
+        return _finish(from_wire_result(result), required, single)
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        request, required, _ = self._request(messages, stop, stream=True, **kwargs)
+        check = _StreamCheck(required)
+        usage = self.stream_usage
+        with glm_errors():
+            for raw in self.client.stream(request):
+                chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
+                if run_manager:
+                    run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
+                check.see(raw)
+                yield chunk
+        check.verify()
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        request, required, _ = self._request(messages, stop, stream=True, **kwargs)
+        check = _StreamCheck(required)
+        usage = self.stream_usage
+        with glm_errors():
+            async for raw in self.async_client.stream(request):
+                chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
+                if run_manager:
+                    await run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
+                check.see(raw)
+                yield chunk
+        check.verify()
+
+    # -- tools and structured output ---------------------------------------------------------
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool],
+        *,
+        tool_choice: dict[str, Any] | str | bool | None = None,
+        strict: bool | None = None,
+        parallel_tool_calls: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (pydantic models, TypedDicts, functions, ``BaseTool``s, OpenAI-format dicts,
+        or GLM's own ``web_search`` / ``retrieval`` tool dicts, passed through).
+
+        Args:
+            tools: The tools.
+            tool_choice: ``"auto"``, ``"none"``, ``"any"``/``"required"``/``True``, a tool name
+                or ``{"type": "function", "function": {"name": ...}}``; see the class docs for
+                how each maps onto GLM's auto-only API.
+            strict: Accepted for compatibility; GLM has no strict mode, the schema is sent as is.
+            parallel_tool_calls: ``False`` keeps only the first tool call of a reply (GLM has no
+                switch for it).
+        """
+        formatted = [
+            t
+            if isinstance(t, dict) and t.get("type") in ("web_search", "retrieval", "mcp")
+            else convert_to_openai_tool(t)
+            for t in tools
+        ]
+        if tool_choice is not None:
+            plan_tool_choice(formatted, tool_choice)  # validate now, not at call time
+            kwargs["tool_choice"] = tool_choice
+        if parallel_tool_calls is not None:
+            kwargs["parallel_tool_calls"] = parallel_tool_calls
+        return super().bind(tools=formatted, **kwargs)
+
+    def with_structured_output(
+        self,
+        schema: dict[str, Any] | type | None = None,
+        *,
+        method: Literal["function_calling", "json_mode", "json_schema"] = "function_calling",
+        include_raw: bool = False,
+        strict: bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, dict[str, Any] | BaseModel]:
+        """Structured output via a forced tool call (default) or GLM's JSON mode.
+
+        ``json_schema`` is mapped to ``function_calling``: GLM has no ``json_schema`` response
+        format, and a tool's parameters carry the schema to the model.
+        """
+        if kwargs:
+            raise GLMValidationError(
+                "with_structured_output kwargs", sorted(kwargs), "no extra keyword arguments"
+            )
+        is_pydantic = isinstance(schema, type) and is_basemodel_subclass(schema)
+        if method == "json_schema":
+            method = "function_calling"
+        if method == "function_calling":
+            if schema is None:
+                raise GLMValidationError("schema", None, "a schema for method='function_calling'")
+            tool = convert_to_openai_tool(schema)
+            name = tool["function"]["name"]
+            llm = self.bind_tools(
+                [tool],
+                tool_choice=name,
+                parallel_tool_calls=False,
+                ls_structured_output_format={
+                    "kwargs": {"method": "function_calling"},
+                    "schema": tool,
+                },
+            )
+            parser: Runnable[Any, Any] = (
+                PydanticToolsParser(tools=[schema], first_tool_only=True)  # type: ignore[list-item]
+                if is_pydantic
+                else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
+            )
+        elif method == "json_mode":
+            llm = self.bind(
+                response_format={"type": "json_object"},
+                ls_structured_output_format={"kwargs": {"method": "json_mode"}, "schema": schema},
+            )
+            parser = (
+                PydanticOutputParser(pydantic_object=schema)  # type: ignore[arg-type]
+                if is_pydantic
+                else JsonOutputParser()
+            )
+        else:
+            raise GLMValidationError(
+                "method", method, "'function_calling', 'json_mode' or 'json_schema'"
+            )
+        if not include_raw:
+            return llm | parser
+        parsed = RunnablePassthrough.assign(
+            parsed=itemgetter("raw") | parser, parsing_error=lambda _: None
+        )
+        fallback = RunnablePassthrough.assign(parsed=lambda _: None)
+        return RunnableMap(raw=llm) | parsed.with_fallbacks(
+            [fallback], exception_key="parsing_error"
+        )
+
+
+class _StreamCheck:
+    """Checks a forced tool choice against a streamed reply (a few attribute reads per chunk)."""
+
+    __slots__ = ("names", "required")
+
+    def __init__(self, required: str | None) -> None:
+        self.required = required
+        self.names: list[str] = []
+
+    def see(self, raw: Any) -> None:
+        if self.required is not None and raw.tool_calls:
+            self.names.extend(d.name for d in raw.tool_calls if d.name)
+
+    def verify(self) -> None:
+        if self.required is not None:
+            _check_required(self.required, self.names, None)
+
+
+def _check_required(required: str, names: list[str], message: AIMessage | None) -> None:
+    ok = bool(names) if required == "any" else required in names
+    if not ok:
+        wanted = "a tool call" if required == "any" else f"a call to tool '{required}'"
+        err = GLMToolChoiceError(
+            f"tool_choice required {wanted}, but GLM (whose API only offers tool_choice='auto') "
+            f"answered with {names or 'no tool call'}"
+        )
+        err.message_reply = message  # type: ignore[attr-defined]
+        raise err
+
+
+def _finish(message: AIMessage, required: str | None, single: bool) -> ChatResult:
+    if single and len(message.tool_calls) > 1:
+        message.tool_calls = message.tool_calls[:1]
+    if required is not None:
+        _check_required(required, [tc["name"] for tc in message.tool_calls], message)
+    return ChatResult(
+        generations=[ChatGeneration(message=message)],
+        llm_output={
+            "model_name": message.response_metadata.get("model_name"),
+            "token_usage": message.response_metadata.get("token_usage"),
+        },
+    )

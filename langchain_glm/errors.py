@@ -1,0 +1,135 @@
+"""The transport's typed errors, re-raised as classes that are also langchain-core's standard ones.
+
+``GLMRateLimitError`` is both :class:`glm_transport.RateLimitError` and
+:class:`langchain_core.exceptions.ModelRateLimitError`, so code catching either works, and
+LangChain's retry and fallback helpers react to ``is_retryable``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from langchain_core import exceptions as lc
+
+from glm_transport import errors as E
+
+__all__ = [
+    "GLMAPIError",
+    "GLMAuthenticationError",
+    "GLMConnectionError",
+    "GLMContentFilterError",
+    "GLMContextOverflowError",
+    "GLMInvalidRequestError",
+    "GLMNotFoundError",
+    "GLMPermissionDeniedError",
+    "GLMQuotaExhaustedError",
+    "GLMRateLimitError",
+    "GLMServerError",
+    "GLMStreamInterruptedError",
+    "GLMTimeoutError",
+    "GLMToolChoiceError",
+    "glm_errors",
+    "to_langchain_error",
+]
+
+
+class GLMAPIError(E.APIError, lc.ModelAPIError):
+    """Another GLM error response."""
+
+
+class GLMAuthenticationError(E.AuthenticationError, lc.ModelAuthenticationError):
+    """401 / 1000-1004."""
+
+
+class GLMPermissionDeniedError(E.PermissionDeniedError, lc.ModelPermissionDeniedError):
+    """403, balance (1113), account or plan."""
+
+
+class GLMNotFoundError(E.NotFoundError, lc.ModelNotFoundError):
+    """Unknown model (1211) or endpoint."""
+
+
+class GLMInvalidRequestError(E.InvalidRequestError, lc.ModelInvalidRequestError):
+    """400 / 1210-1215."""
+
+
+class GLMContextOverflowError(E.ContextOverflowError, lc.ContextOverflowError):
+    """1261 or finish_reason model_context_window_exceeded."""
+
+
+class GLMContentFilterError(E.ContentFilterError, lc.ModelInvalidRequestError):
+    """1301 or finish_reason sensitive."""
+
+
+class GLMRateLimitError(E.RateLimitError, lc.ModelRateLimitError):
+    """429 with 1302/1303/1305/1312 (retried by the transport first)."""
+
+
+class GLMQuotaExhaustedError(E.QuotaExhaustedError, lc.ModelRateLimitError):
+    """429 with 1304/1308/1310/1313: waits for a reset, so not retryable."""
+
+
+class GLMServerError(E.ServerError, lc.ModelAPIError):
+    """5xx, 1234, finish_reason network_error."""
+
+
+class GLMConnectionError(E.APIConnectionError, lc.ModelConnectionError):
+    """Unreachable server or dropped connection."""
+
+
+class GLMTimeoutError(E.APITimeoutError, lc.ModelTimeoutError):
+    """Connect, read or total timeout."""
+
+
+class GLMStreamInterruptedError(E.StreamInterruptedError, lc.ModelConnectionError):
+    """The stream stopped before GLM said it was complete."""
+
+
+class GLMToolChoiceError(E.APIError, lc.ModelAPIError):
+    """``tool_choice`` required a tool call and GLM (which only offers ``auto``) answered without
+    one. The reply is on ``.message_reply``."""
+
+    retryable = False
+
+
+# Most specific first: the first base the error is an instance of wins.
+_MAP: tuple[tuple[type[E.GLMError], type[E.GLMError]], ...] = (
+    (E.ContextOverflowError, GLMContextOverflowError),
+    (E.ContentFilterError, GLMContentFilterError),
+    (E.InvalidRequestError, GLMInvalidRequestError),
+    (E.AuthenticationError, GLMAuthenticationError),
+    (E.PermissionDeniedError, GLMPermissionDeniedError),
+    (E.NotFoundError, GLMNotFoundError),
+    (E.QuotaExhaustedError, GLMQuotaExhaustedError),
+    (E.RateLimitError, GLMRateLimitError),
+    (E.ServerError, GLMServerError),
+    (E.APITimeoutError, GLMTimeoutError),
+    (E.APIConnectionError, GLMConnectionError),
+    (E.StreamInterruptedError, GLMStreamInterruptedError),
+    (E.APIError, GLMAPIError),
+)
+
+
+def to_langchain_error(err: E.GLMError) -> E.GLMError:
+    """The same error as its LangChain-compatible class (validation errors stay ValueErrors)."""
+    if isinstance(err, (lc.ModelError, E.GLMValidationError)):
+        return err
+    for base, cls in _MAP:
+        if isinstance(err, base):
+            new = err.as_class(cls)
+            new.__cause__ = err.__cause__
+            return new
+    return err
+
+
+@contextmanager
+def glm_errors() -> Iterator[None]:
+    """Re-raise transport errors as their LangChain-compatible classes."""
+    try:
+        yield
+    except E.GLMError as err:
+        converted = to_langchain_error(err)
+        if converted is err:
+            raise
+        raise converted from err.__cause__
