@@ -74,6 +74,7 @@ class Fault:
     chunks: int | None = None
     content: str | None = None
     parallel: bool = False
+    ignore_tools: bool = False
     batch: int = 16
     quirks: list[str] = field(default_factory=list)
     times: int | None = None
@@ -155,10 +156,9 @@ def _example(
 
 def _hints(text: str) -> dict[str, list[Any]]:
     numbers = list(re.findall(r"-?\d+(?:\.\d+)?", text))
-    # Quoted strings, then capitalised words not opening a sentence (a place, a name), make
+    # Single-quoted strings, then capitalised words not opening a sentence (a place, a name), make
     # plausible string arguments.
-    quoted = re.findall(r"'([^']{2,60})'|\"([^\"]{2,60})\"", text)
-    words = [a or b for a, b in quoted]
+    words = re.findall(r"'([^']{2,60})'", text)
     words += re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]+\b", text.strip())
     return {"numbers": numbers, "words": words}
 
@@ -247,6 +247,8 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
     user_text = _text_of(messages[last_user].get("content"))
     tool_results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
     tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+    if fault.ignore_tools:
+        tools = []
     thinking = (body.get("thinking") or {}).get("type", "enabled") != "disabled"
 
     calls: list[dict[str, Any]] = []
