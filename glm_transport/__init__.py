@@ -16,6 +16,7 @@ from glm_transport.errors import *  # noqa: F403
 from glm_transport.errors import __all__ as _errors_all
 from glm_transport.models import MODEL_PROFILES, ModelProfile, model_profile
 from glm_transport.parse import ToolCallAccumulator
+from glm_transport.tools import check_tool_choice, plan_tool_choice
 from glm_transport.types import (
     ChatRequest,
     ChatResult,
@@ -43,7 +44,9 @@ __all__ = [
     "Usage",
     "__version__",
     "aclose_shared_clients",
+    "check_tool_choice",
     "model_profile",
+    "plan_tool_choice",
     "resolve_settings",
     *_errors_all,
 ]

@@ -15,7 +15,8 @@ assigned, whether the condition is ``retryable``, and how many ``attempts`` were
     │   │   └── ContentFilterError        1301, finish_reason sensitive
     │   ├── RateLimitError                429 transient: 1302, 1303, 1305, 1312
     │   │   └── QuotaExhaustedError       429 until a reset: 1304, 1308, 1310, 1313 (not retried)
-    │   └── ServerError                   5xx, 1234, finish_reason network_error
+    │   ├── ServerError                   5xx, 1234, finish_reason network_error
+    │   └── ToolChoiceError               a required tool call is missing from the reply
     ├── APIConnectionError                the server could not be reached or dropped the connection
     │   └── APITimeoutError               connect/read/total timeout
     └── StreamInterruptedError            a stream ended without [DONE] or a finish reason,
@@ -42,6 +43,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "StreamInterruptedError",
+    "ToolChoiceError",
 ]
 
 
@@ -161,6 +163,13 @@ class ServerError(APIError):
     """GLM failed on its side (5xx, code 500/1234, finish_reason ``network_error``)."""
 
     retryable = True
+
+
+class ToolChoiceError(APIError):
+    """``tool_choice`` required a tool call and GLM, which only offers ``auto``, answered
+    without one. The reply is on ``.reply``."""
+
+    reply: Any = None
 
 
 class APIConnectionError(GLMError):

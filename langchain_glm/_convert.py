@@ -6,7 +6,7 @@ LangChain messages. GLM-specific choices, each documented where the quirk is han
 * reasoning (``reasoning_content``) travels in ``additional_kwargs["reasoning_content"]`` and is sent
   back on earlier assistant turns when GLM needs it (preserved thinking, tool-call turns);
 * GLM has no ``name`` field on messages, and tool results are plain strings;
-* only ``tool_choice="auto"`` exists upstream: other choices are planned in :func:`plan_tool_choice`.
+* only ``tool_choice="auto"`` exists upstream: see :mod:`glm_transport.tools`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ __all__ = [
     "MODEL_PROVIDER",
     "from_wire_chunk",
     "from_wire_result",
-    "plan_tool_choice",
     "to_usage_metadata",
     "to_wire_messages",
 ]
@@ -231,39 +230,6 @@ def _tool_text(content: str | list[Any], where: str) -> str:
     except GLMValidationError:
         # Non-text tool output (images, structured blocks): GLM takes a string, so send JSON.
         return json.dumps(content, ensure_ascii=False, default=str)
-
-
-def plan_tool_choice(
-    tools: list[dict[str, Any]] | None, tool_choice: Any
-) -> tuple[list[dict[str, Any]] | None, str | None]:
-    """Map a LangChain ``tool_choice`` onto GLM, which only has ``"auto"``.
-
-    Returns the tools to offer and what the reply must contain: ``None`` (nothing required),
-    ``"any"`` (some tool call) or a tool name. The honest mapping:
-
-    * ``None`` / ``"auto"``: all tools, GLM decides.
-    * ``"none"`` / ``False``: no tools are offered, so GLM cannot call one.
-    * ``"any"`` / ``"required"`` / ``True``: all tools; the reply is checked to hold a call.
-    * a tool name or ``{"type": "function", "function": {"name": ...}}``: only that tool is
-      offered; the reply is checked to hold a call to it.
-    """
-    if tool_choice is None or tool_choice == "auto" or not tools:
-        return tools, None
-    if tool_choice in ("none", False):
-        return None, None
-    if tool_choice in ("any", "required", True):
-        return tools, "any"
-    name = tool_choice
-    if isinstance(tool_choice, dict):
-        name = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
-    names = [t.get("function", {}).get("name") for t in tools if t.get("type") == "function"]
-    if not isinstance(name, str) or name not in names:
-        raise GLMValidationError(
-            "tool_choice",
-            tool_choice,
-            f"'auto', 'none', 'any', 'required', True, or one of the bound tools {names}",
-        )
-    return [t for t in tools if t.get("function", {}).get("name") == name], name
 
 
 def to_usage_metadata(usage: Usage) -> UsageMetadata:

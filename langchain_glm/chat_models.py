@@ -36,13 +36,9 @@ from glm_transport import (
     resolve_settings,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
-from langchain_glm._convert import (
-    from_wire_chunk,
-    from_wire_result,
-    plan_tool_choice,
-    to_wire_messages,
-)
-from langchain_glm.errors import GLMToolChoiceError, glm_errors
+from glm_transport.tools import check_tool_choice, plan_tool_choice
+from langchain_glm._convert import from_wire_chunk, from_wire_result, to_wire_messages
+from langchain_glm.errors import glm_errors
 
 __all__ = ["ChatGLM"]
 
@@ -599,27 +595,15 @@ class _StreamCheck:
             self.names.extend(d.name for d in raw.tool_calls if d.name)
 
     def verify(self) -> None:
-        if self.required is not None:
-            _check_required(self.required, self.names, None)
-
-
-def _check_required(required: str, names: list[str], message: AIMessage | None) -> None:
-    ok = bool(names) if required == "any" else required in names
-    if not ok:
-        wanted = "a tool call" if required == "any" else f"a call to tool '{required}'"
-        err = GLMToolChoiceError(
-            f"tool_choice required {wanted}, but GLM (whose API only offers tool_choice='auto') "
-            f"answered with {names or 'no tool call'}"
-        )
-        err.message_reply = message  # type: ignore[attr-defined]
-        raise err
+        with glm_errors():
+            check_tool_choice(self.required, self.names)
 
 
 def _finish(message: AIMessage, required: str | None, single: bool) -> ChatResult:
     if single and len(message.tool_calls) > 1:
         message.tool_calls = message.tool_calls[:1]
-    if required is not None:
-        _check_required(required, [tc["name"] for tc in message.tool_calls], message)
+    with glm_errors():
+        check_tool_choice(required, [tc["name"] for tc in message.tool_calls], message)
     return ChatResult(
         generations=[ChatGeneration(message=message)],
         llm_output={

@@ -86,9 +86,9 @@ class GLMStreamInterruptedError(E.StreamInterruptedError, lc.ModelConnectionErro
     """The stream stopped before GLM said it was complete."""
 
 
-class GLMToolChoiceError(E.APIError, lc.ModelAPIError):
-    """``tool_choice`` required a tool call and GLM (which only offers ``auto``) answered without
-    one. The reply is on ``.message_reply``."""
+class GLMToolChoiceError(E.ToolChoiceError, lc.ModelAPIError):
+    """A required tool call is missing from GLM's reply (GLM only offers ``tool_choice="auto"``);
+    the reply is on ``.reply``."""
 
     retryable = False
 
@@ -104,6 +104,7 @@ _MAP: tuple[tuple[type[E.GLMError], type[E.GLMError]], ...] = (
     (E.QuotaExhaustedError, GLMQuotaExhaustedError),
     (E.RateLimitError, GLMRateLimitError),
     (E.ServerError, GLMServerError),
+    (E.ToolChoiceError, GLMToolChoiceError),
     (E.APITimeoutError, GLMTimeoutError),
     (E.APIConnectionError, GLMConnectionError),
     (E.StreamInterruptedError, GLMStreamInterruptedError),

@@ -57,18 +57,29 @@ class Sent:
         return httpx.Client(event_hooks={"request": [self]})
 
 
-def cassette_llm(sent: Sent | None = None, fault: dict[str, Any] | None = None,
-                 **kw: Any) -> ChatGLM:
+def cassette_llm(
+    sent: Sent | None = None, fault: dict[str, Any] | None = None, **kw: Any
+) -> ChatGLM:
     headers = {FAULT_HEADER: json.dumps(fault)} if fault else None
-    return ChatGLM(model=kw.pop("model", "glm-5-turbo"), default_headers=headers,
-                   http_client=sent.client() if sent else None,
-                   http_async_client=httpx.AsyncClient(), **glm_target(), **kw)
+    return ChatGLM(
+        model=kw.pop("model", "glm-5-turbo"),
+        default_headers=headers,
+        http_client=sent.client() if sent else None,
+        http_async_client=httpx.AsyncClient(),
+        **glm_target(),
+        **kw,
+    )
 
 
 def emu_llm(emu: EmulatorServer, fault: dict[str, Any] | None = None, **kw: Any) -> ChatGLM:
     headers = {FAULT_HEADER: json.dumps(fault)} if fault else None
-    return ChatGLM(model=kw.pop("model", "glm-5-turbo"), base_url=emu.base_url,
-                   api_key=kw.pop("api_key", FAKE_KEY), default_headers=headers, **kw)
+    return ChatGLM(
+        model=kw.pop("model", "glm-5-turbo"),
+        base_url=emu.base_url,
+        api_key=kw.pop("api_key", FAKE_KEY),
+        default_headers=headers,
+        **kw,
+    )
 
 
 def aggregate(chunks: list[AIMessageChunk]) -> AIMessageChunk:
@@ -111,8 +122,11 @@ def test_thinking_shorthand_and_object_reach_the_wire(glm_emulator: EmulatorServ
     emu_llm(glm_emulator, thinking={"type": "enabled", "clear_thinking": False}).invoke("hi")
     emu_llm(glm_emulator).invoke("hi", thinking=True)
     sent = [b.get("thinking") for b in glm_emulator.state.bodies]
-    assert sent == [{"type": "disabled"}, {"type": "enabled", "clear_thinking": False},
-                    {"type": "enabled"}]
+    assert sent == [
+        {"type": "disabled"},
+        {"type": "enabled", "clear_thinking": False},
+        {"type": "enabled"},
+    ]
 
 
 def test_disabled_thinking_gives_no_reasoning(glm_emulator: EmulatorServer) -> None:
@@ -142,7 +156,13 @@ def test_multi_turn_tool_loop_sends_reasoning_back_with_tool_turns() -> None:
     sent = Sent()
     history, final = _tool_loop(cassette_llm(sent), "Weather and population of Paris?")
     assert [type(m).__name__ for m in history] == [
-        "HumanMessage", "AIMessage", "ToolMessage", "AIMessage", "ToolMessage", "AIMessage"]
+        "HumanMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
+        "ToolMessage",
+        "AIMessage",
+    ]
     assert "Sunny and 21 C in Paris" in final.content and "2100000" in final.content
     # Second request: the assistant turn carries its tool call, its reasoning, and the result.
     second = sent.bodies[1]["messages"]
@@ -150,8 +170,11 @@ def test_multi_turn_tool_loop_sends_reasoning_back_with_tool_turns() -> None:
     assert second[1]["tool_calls"][0]["function"]["name"] == "get_weather"
     assert json.loads(second[1]["tool_calls"][0]["function"]["arguments"]) == {"city": "Paris"}
     assert second[1]["reasoning_content"] == history[1].additional_kwargs["reasoning_content"]
-    assert second[2] == {"role": "tool", "tool_call_id": history[1].tool_calls[0]["id"],
-                         "content": "Sunny and 21 C in Paris"}
+    assert second[2] == {
+        "role": "tool",
+        "tool_call_id": history[1].tool_calls[0]["id"],
+        "content": "Sunny and 21 C in Paris",
+    }
 
 
 @pytest.mark.vcr
@@ -165,8 +188,9 @@ def test_preserved_thinking_sends_every_turns_reasoning() -> None:
 
 
 def test_coding_plan_endpoints_preserve_thinking_by_default(glm_emulator: EmulatorServer) -> None:
-    llm = ChatGLM(model="glm-4.7", provider="zai-coding", base_url=glm_emulator.base_url,
-                  api_key=FAKE_KEY)
+    llm = ChatGLM(
+        model="glm-4.7", provider="zai-coding", base_url=glm_emulator.base_url, api_key=FAKE_KEY
+    )
     first = llm.invoke("hi")
     llm.invoke([HumanMessage("hi"), first, HumanMessage("again")])
     assert "reasoning_content" in glm_emulator.state.bodies[-1]["messages"][1]
@@ -184,14 +208,26 @@ def test_streamed_tool_calls_add_up(tool_stream: bool) -> None:
     assert len(pieces) > (2 if tool_stream else 0)
     assert all(tc["index"] == 0 for c in pieces for tc in c.tool_call_chunks)
     full = aggregate(chunks)
-    assert full.tool_calls == [{"name": "get_weather", "args": {"city": "Paris"},
-                                "id": pieces[0].tool_call_chunks[0]["id"], "type": "tool_call"}]
+    assert full.tool_calls == [
+        {
+            "name": "get_weather",
+            "args": {"city": "Paris"},
+            "id": pieces[0].tool_call_chunks[0]["id"],
+            "type": "tool_call",
+        }
+    ]
     assert full.response_metadata["finish_reason"] == "tool_calls"
 
 
 @pytest.mark.vcr
-@pytest.mark.parametrize("quirks", [["index_minus_one", "duplicate_finish"], ["usage_separate"],
-                                    ["no_object", "crlf", "comments"]])
+@pytest.mark.parametrize(
+    "quirks",
+    [
+        ["index_minus_one", "duplicate_finish"],
+        ["usage_separate"],
+        ["no_object", "crlf", "comments"],
+    ],
+)
 def test_stream_quirks_aggregate_cleanly(quirks: list[str]) -> None:
     llm = cassette_llm(fault={"quirks": quirks, "parallel": True})
     chunks = list(llm.bind_tools([get_weather, get_population]).stream("Paris facts?"))
@@ -226,8 +262,9 @@ def test_agent_finishes_a_multi_step_task() -> None:
 
 
 def test_named_tool_choice_offers_only_that_tool(glm_emulator: EmulatorServer) -> None:
-    llm = emu_llm(glm_emulator).bind_tools([get_weather, get_population],
-                                           tool_choice="get_population")
+    llm = emu_llm(glm_emulator).bind_tools(
+        [get_weather, get_population], tool_choice="get_population"
+    )
     assert llm.invoke("Paris?").tool_calls[0]["name"] == "get_population"
     body = glm_emulator.state.bodies[-1]
     assert [t["function"]["name"] for t in body["tools"]] == ["get_population"]
@@ -241,8 +278,9 @@ def test_tool_choice_none_offers_no_tools(glm_emulator: EmulatorServer) -> None:
 
 @pytest.mark.parametrize("choice", ["any", "required", True, "get_weather"])
 def test_required_tool_choice_is_verified(glm_emulator: EmulatorServer, choice: Any) -> None:
-    llm = emu_llm(glm_emulator, {"ignore_tools": True}).bind_tools([get_weather],
-                                                                   tool_choice=choice)
+    llm = emu_llm(glm_emulator, {"ignore_tools": True}).bind_tools(
+        [get_weather], tool_choice=choice
+    )
     with pytest.raises(GLMToolChoiceError, match="only offers tool_choice='auto'"):
         llm.invoke("Paris?")
     with pytest.raises(GLMToolChoiceError):
@@ -281,18 +319,27 @@ class Person(BaseModel):
 @pytest.mark.vcr
 @pytest.mark.parametrize("method", ["function_calling", "json_schema"])
 def test_structured_output_via_tools(method: str) -> None:
-    out = cassette_llm().with_structured_output(Person, method=method).invoke(
-        "Extract: 'Ada Lovelace' is 36 years old.")
+    out = (
+        cassette_llm()
+        .with_structured_output(Person, method=method)
+        .invoke("Extract: 'Ada Lovelace' is 36 years old.")
+    )
     assert out == Person(name="Ada Lovelace", age=36)
 
 
 @pytest.mark.vcr
 def test_structured_output_json_mode_and_include_raw() -> None:
-    schema = {"title": "Person", "type": "object",
-              "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}}
+    schema = {
+        "title": "Person",
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+    }
     prompt = f"Return JSON matching {json.dumps(schema)} for: 'Alan Turing', 41."
-    out = cassette_llm().with_structured_output(schema, method="json_mode",
-                                                include_raw=True).invoke(prompt)
+    out = (
+        cassette_llm()
+        .with_structured_output(schema, method="json_mode", include_raw=True)
+        .invoke(prompt)
+    )
     assert out["parsing_error"] is None
     assert out["parsed"] == {"name": "Alan Turing", "age": 41}
     assert isinstance(out["raw"], AIMessage)
@@ -306,27 +353,49 @@ def test_image_and_file_inputs() -> None:
     sent = Sent()
     llm = cassette_llm(sent, model="glm-4.6v")
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-    llm.invoke([HumanMessage(content=[
-        {"type": "text", "text": "Describe both images."},
-        {"type": "image", "base64": png, "mime_type": "image/png"},
-        {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
-    ])])
-    llm.invoke([HumanMessage(content=[
-        {"type": "text", "text": "Summarise the report."},
-        {"type": "file", "url": "https://example.com/report.pdf"},
-    ])])
+    llm.invoke(
+        [
+            HumanMessage(
+                content=[
+                    {"type": "text", "text": "Describe both images."},
+                    {"type": "image", "base64": png, "mime_type": "image/png"},
+                    {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
+                ]
+            )
+        ]
+    )
+    llm.invoke(
+        [
+            HumanMessage(
+                content=[
+                    {"type": "text", "text": "Summarise the report."},
+                    {"type": "file", "url": "https://example.com/report.pdf"},
+                ]
+            )
+        ]
+    )
     parts = sent.bodies[0]["messages"][0]["content"]
     assert parts[1] == {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{png}"}}
     assert parts[2] == {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}}
     assert sent.bodies[1]["messages"][0]["content"][1] == {
-        "type": "file_url", "file_url": {"url": "https://example.com/report.pdf"}}
+        "type": "file_url",
+        "file_url": {"url": "https://example.com/report.pdf"},
+    }
 
 
 def test_unsupported_blocks_are_refused_before_sending(glm_emulator: EmulatorServer) -> None:
     llm = emu_llm(glm_emulator)
     with pytest.raises(ValueError, match=r"messages\[0\]\.content\[1\]"):
-        llm.invoke([HumanMessage(content=[{"type": "text", "text": "x"},
-                                          {"type": "image", "file_id": "file-123"}])])
+        llm.invoke(
+            [
+                HumanMessage(
+                    content=[
+                        {"type": "text", "text": "x"},
+                        {"type": "image", "file_id": "file-123"},
+                    ]
+                )
+            ]
+        )
     with pytest.raises(ValueError, match="at least one 'user'"):
         llm.invoke([("system", "only a system prompt")])
     with pytest.raises(ValueError, match="`temperature`"):
@@ -336,13 +405,20 @@ def test_unsupported_blocks_are_refused_before_sending(glm_emulator: EmulatorSer
 
 def test_tool_message_error_status_and_list_content(glm_emulator: EmulatorServer) -> None:
     call = {"name": "get_weather", "args": {"city": "Oslo"}, "id": "call_1"}
-    emu_llm(glm_emulator).invoke([
-        HumanMessage("Weather in Oslo?"), AIMessage("", tool_calls=[call]),
-        ToolMessage([{"type": "text", "text": "service down"}], tool_call_id="call_1",
-                    status="error"),
-    ])
+    emu_llm(glm_emulator).invoke(
+        [
+            HumanMessage("Weather in Oslo?"),
+            AIMessage("", tool_calls=[call]),
+            ToolMessage(
+                [{"type": "text", "text": "service down"}], tool_call_id="call_1", status="error"
+            ),
+        ]
+    )
     assert glm_emulator.state.bodies[-1]["messages"][2] == {
-        "role": "tool", "tool_call_id": "call_1", "content": "Error: service down"}
+        "role": "tool",
+        "tool_call_id": "call_1",
+        "content": "Error: service down",
+    }
 
 
 # ---- request parameters -----------------------------------------------------------------------
@@ -351,9 +427,15 @@ def test_tool_message_error_status_and_list_content(glm_emulator: EmulatorServer
 def test_only_set_params_are_sent_and_per_call_overrides_win(glm_emulator: EmulatorServer) -> None:
     emu_llm(glm_emulator).invoke("hi")
     assert set(glm_emulator.state.bodies[-1]) == {"model", "messages"}
-    emu_llm(glm_emulator, temperature=0, max_tokens=50, stop=["END"], top_p=0.5,
-            request_id="my-request-1", extra_body={"watermark_enabled": False}).invoke(
-        "hi", model="glm-4.7", user_id="user-12345")
+    emu_llm(
+        glm_emulator,
+        temperature=0,
+        max_tokens=50,
+        stop=["END"],
+        top_p=0.5,
+        request_id="my-request-1",
+        extra_body={"watermark_enabled": False},
+    ).invoke("hi", model="glm-4.7", user_id="user-12345")
     body = glm_emulator.state.bodies[-1]
     assert body["model"] == "glm-4.7" and body["do_sample"] is False
     assert "temperature" not in body
@@ -370,8 +452,13 @@ def test_unknown_constructor_kwargs_go_to_model_kwargs(glm_emulator: EmulatorSer
 
 
 def test_aliases() -> None:
-    llm = ChatGLM(model_name="glm-4.6", stop_sequences=["x"], request_timeout=5,
-                  max_completion_tokens=9, api_key=FAKE_KEY)
+    llm = ChatGLM(
+        model_name="glm-4.6",
+        stop_sequences=["x"],
+        request_timeout=5,
+        max_completion_tokens=9,
+        api_key=FAKE_KEY,
+    )
     assert (llm.model_name, llm.stop, llm.max_tokens) == ("glm-4.6", ["x"], 9)
 
 
@@ -395,7 +482,9 @@ async def test_async_paths(glm_emulator: EmulatorServer) -> None:
     chunks = [c async for c in llm.astream("hi")]
     assert aggregate(chunks).content == msg.content
     assert [m.content for m in await llm.abatch(["a", "b"])] == [
-        "GLM emulator reply to: a", "GLM emulator reply to: b"]
+        "GLM emulator reply to: a",
+        "GLM emulator reply to: b",
+    ]
     await glm_transport.aclose_shared_clients()
 
 
@@ -408,15 +497,18 @@ def test_profile() -> None:
 # ---- errors ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("fault", "core_cls", "glm_cls"), [
-    ({"code": "1302"}, ModelRateLimitError, glm_transport.RateLimitError),
-    ({"code": "1002"}, ModelAuthenticationError, glm_transport.AuthenticationError),
-    ({"code": "1261"}, ContextOverflowError, glm_transport.ContextOverflowError),
-])
+@pytest.mark.parametrize(
+    ("fault", "core_cls", "glm_cls"),
+    [
+        ({"code": "1302"}, ModelRateLimitError, glm_transport.RateLimitError),
+        ({"code": "1002"}, ModelAuthenticationError, glm_transport.AuthenticationError),
+        ({"code": "1261"}, ContextOverflowError, glm_transport.ContextOverflowError),
+    ],
+)
 @pytest.mark.parametrize("mode", ["invoke", "stream"])
-def test_errors_are_both_glm_and_langchain_types(glm_emulator: EmulatorServer,
-                                                  fault: dict[str, Any], core_cls: type,
-                                                  glm_cls: type, mode: str) -> None:
+def test_errors_are_both_glm_and_langchain_types(
+    glm_emulator: EmulatorServer, fault: dict[str, Any], core_cls: type, glm_cls: type, mode: str
+) -> None:
     llm = emu_llm(glm_emulator, fault, max_retries=0)
     with pytest.raises(core_cls) as info:
         llm.invoke("hi") if mode == "invoke" else list(llm.stream("hi"))
@@ -452,9 +544,17 @@ def test_key_never_shows(glm_emulator: EmulatorServer, caplog: pytest.LogCapture
     llm = emu_llm(glm_emulator, {"code": "1302", "retry_after_ms": 1}, max_retries=1)
     with pytest.raises(ModelRateLimitError) as info:
         llm.invoke("hi")
-    texts = [repr(llm), str(llm), dumps(llm), str(info.value), repr(info.value),
-             repr(info.value.__cause__), caplog.text, repr(llm.client), json.dumps(llm.model_dump(),
-                                                                               default=str)]
+    texts = [
+        repr(llm),
+        str(llm),
+        dumps(llm),
+        str(info.value),
+        repr(info.value),
+        repr(info.value.__cause__),
+        caplog.text,
+        repr(llm.client),
+        json.dumps(llm.model_dump(), default=str),
+    ]
     for text in texts:
         assert FAKE_KEY not in text and "S3CR3T" not in text
 
@@ -463,8 +563,12 @@ def test_serialisation_round_trip_without_the_key() -> None:
     llm = ChatGLM(model="glm-4.7", api_key=FAKE_KEY, temperature=0.3, provider="bigmodel")
     text = dumps(llm)
     assert FAKE_KEY not in text and "GLM_API_KEY" in text
-    back = loads(text, secrets_map={"GLM_API_KEY": "restored"}, allowed_objects=[ChatGLM],
-                 valid_namespaces=["langchain_glm"])
+    back = loads(
+        text,
+        secrets_map={"GLM_API_KEY": "restored"},
+        allowed_objects=[ChatGLM],
+        valid_namespaces=["langchain_glm"],
+    )
     assert isinstance(back, ChatGLM)
     assert (back.model_name, back.temperature, back.provider) == ("glm-4.7", 0.3, "bigmodel")
     assert back.api_key is not None and back.api_key.get_secret_value() == "restored"
