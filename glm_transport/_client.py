@@ -240,6 +240,20 @@ _SHARED_ASYNC: weakref.WeakKeyDictionary[
 ] = weakref.WeakKeyDictionary()
 
 
+_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncIterator[None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _close_at_shutdown(pool: dict[tuple[Any, ...], httpx.AsyncClient]) -> AsyncIterator[None]:
+    try:
+        yield
+    finally:
+        for client in list(pool.values()):
+            await client.aclose()
+        pool.clear()
+
+
 def _timeout_key(timeout: httpx.Timeout) -> tuple[Any, ...]:
     return (timeout.connect, timeout.read, timeout.write, timeout.pool)
 
@@ -355,13 +369,18 @@ class AsyncGLMClient:
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    def _client(self) -> httpx.AsyncClient:
+    async def _client(self) -> httpx.AsyncClient:
         if self._given is not None:
             return self._given
         loop = asyncio.get_running_loop()
         pool = _SHARED_ASYNC.get(loop)
         if pool is None:
             pool = _SHARED_ASYNC[loop] = {}
+            # Close the pool when the loop shuts down: asyncio.run() finalises pending async
+            # generators before closing the loop, so this one's `finally` runs in the loop.
+            closer = _close_at_shutdown(pool)
+            await closer.__anext__()
+            _CLOSERS[loop] = closer
         key = _timeout_key(self.settings.timeout)
         client = pool.get(key)
         if client is None or client.is_closed:
@@ -371,7 +390,7 @@ class AsyncGLMClient:
     async def chat(self, request: ChatRequest) -> ChatResult:
         content, headers = _prepare(self.settings, request, stream=False)
         settings, deadline, attempt = self.settings, _deadline(self.settings), 0
-        http = self._client()
+        http = await self._client()
         while True:
             attempt += 1
             _past(deadline)
@@ -392,7 +411,7 @@ class AsyncGLMClient:
         """Yield chunks; retried only until the first chunk has been yielded."""
         content, headers = _prepare(self.settings, request, stream=True)
         settings, deadline, attempt = self.settings, _deadline(self.settings), 0
-        http = self._client()
+        http = await self._client()
         while True:
             attempt += 1
             yielded = False
@@ -441,6 +460,8 @@ class AsyncGLMClient:
 
 async def aclose_shared_clients() -> None:
     """Close the pooled async connections of the running event loop (call before it ends)."""
-    pool = _SHARED_ASYNC.pop(asyncio.get_running_loop(), {})
-    for client in pool.values():
-        await client.aclose()
+    loop = asyncio.get_running_loop()
+    _SHARED_ASYNC.pop(loop, None)
+    closer = _CLOSERS.pop(loop, None)
+    if closer is not None:
+        await closer.aclose()  # type: ignore[attr-defined]

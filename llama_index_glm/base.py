@@ -1,0 +1,405 @@
+"""``GLM``: Zhipu GLM chat models as a LlamaIndex ``FunctionCallingLLM``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator, Sequence
+from typing import TYPE_CHECKING, Any
+
+import httpx
+from llama_index.core.base.llms.generic_utils import (
+    achat_to_completion_decorator,
+    astream_chat_to_completion_decorator,
+    chat_to_completion_decorator,
+    stream_chat_to_completion_decorator,
+)
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseAsyncGen,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseAsyncGen,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+    ToolCallBlock,
+)
+from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
+from llama_index.core.callbacks import CallbackManager
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from llama_index.core.llms.function_calling import FunctionCallingLLM
+from llama_index.core.llms.llm import ToolSelection
+from llama_index.core.types import BaseOutputParser, PydanticProgramMode
+
+from glm_transport import (
+    AsyncGLMClient,
+    ChatRequest,
+    GLMClient,
+    GLMSettings,
+    GLMValidationError,
+    check_tool_choice,
+    model_profile,
+    plan_tool_choice,
+    resolve_settings,
+)
+from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from llama_index_glm._convert import (
+    StreamAssembler,
+    from_wire_result,
+    parse_tool_kwargs,
+    to_wire_messages,
+    to_wire_tools,
+)
+
+if TYPE_CHECKING:
+    from llama_index.core.tools.types import BaseTool
+
+__all__ = ["GLM"]
+
+_REQUEST_KEYS = frozenset(
+    {
+        "temperature",
+        "top_p",
+        "max_tokens",
+        "stop",
+        "response_format",
+        "request_id",
+        "user_id",
+        "do_sample",
+    }
+)
+
+
+def _thinking(value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    if isinstance(value, bool):
+        return {"type": "enabled" if value else "disabled"}
+    raise GLMValidationError(
+        "thinking", value, "True, False, or {'type': 'enabled'|'disabled', 'clear_thinking': bool}"
+    )
+
+
+class GLM(FunctionCallingLLM):
+    """Zhipu GLM chat models for LlamaIndex (glm-5-turbo, glm-5, glm-4.7, glm-4.6, glm-4.5 ...).
+
+    Examples:
+        ``pip install "glm-integrations[llama-index]"`` and set ``GLM_API_KEY``.
+
+        .. code-block:: python
+
+            from llama_index.core import Settings
+            from llama_index_glm import GLM
+
+            llm = GLM(model="glm-5-turbo", temperature=0.6)
+            Settings.llm = llm
+
+            print(llm.complete("Paul Graham is ").text)
+
+            for r in llm.stream_chat([ChatMessage(role="user", content="Hi")]):
+                print(r.additional_kwargs.get("thinking_delta") or "", r.delta, end="")
+
+        Tools: ``llm.chat_with_tools([tool], user_msg=...)``, ``llm.predict_and_call(...)``,
+        ``FunctionAgent(tools=[...], llm=llm)``. Structured output:
+        ``llm.structured_predict(Model, PromptTemplate(...))``, ``llm.as_structured_llm(Model)``.
+
+        Reasoning arrives as a ``ThinkingBlock`` in the message (and, streamed, in
+        ``additional_kwargs["thinking_delta"]``) and is sent back to GLM with tool-call turns, or
+        with every turn under preserved thinking (``thinking={"type": "enabled",
+        "clear_thinking": False}``, the default on Coding Plan endpoints).
+
+        GLM only supports ``tool_choice="auto"``: ``tool_required=True`` (used by
+        ``structured_predict``) offers the tools and checks the reply holds a call, raising
+        ``glm_transport.ToolChoiceError`` if not; a named ``tool_choice`` offers only that tool.
+    """
+
+    model: str = Field(default=DEFAULT_MODEL, description="GLM model name.")
+    temperature: float | None = Field(default=None, description="In [0, 1]; 0 is greedy.")
+    top_p: float | None = Field(default=None, description="In [0.01, 1].")
+    max_tokens: int | None = Field(default=None, description="Output limit (reasoning included).")
+    stop: list[str] | None = Field(default=None, description="Stop sequence(s).")
+    thinking: bool | dict[str, Any] | None = Field(
+        default=None, description="True/False or {'type': 'enabled'|'disabled', 'clear_thinking'}."
+    )
+    tool_stream: bool | None = Field(
+        default=None, description="Stream tool arguments in pieces; None: on where supported."
+    )
+    provider: str | None = Field(default=None, description="Provider preset (default 'zai').")
+    base_url: str | None = Field(default=None, description="Base URL; also accepted as api_base.")
+    api_key: SecretStr | None = Field(default=None, exclude=True, description="API key.")
+    timeout: float | None = Field(default=None, description="Request timeout in seconds.")
+    max_retries: int = Field(default=DEFAULT_MAX_RETRIES, description="Retries; 0 disables.")
+    additional_kwargs: dict[str, Any] = Field(
+        default_factory=dict, description="Extra request fields merged into every request body."
+    )
+    default_headers: dict[str, str] | None = Field(default=None, description="Extra headers.")
+    context_window: int | None = Field(default=None, description="Override the context window.")
+    is_function_calling_model: bool | None = Field(
+        default=None, description="Override tool-calling support."
+    )
+
+    _settings: GLMSettings = PrivateAttr()
+    _http_client: httpx.Client | None = PrivateAttr(default=None)
+    _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
+    _client: GLMClient | None = PrivateAttr(default=None)
+    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        api_base: str | None = None,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        callback_manager: CallbackManager | None = None,
+        system_prompt: str | None = None,
+        output_parser: BaseOutputParser | None = None,
+        pydantic_program_mode: PydanticProgramMode = PydanticProgramMode.DEFAULT,
+        **kwargs: Any,
+    ) -> None:
+        if api_base is not None and kwargs.get("base_url") is None:
+            kwargs["base_url"] = api_base
+        super().__init__(
+            model=model,
+            callback_manager=callback_manager,
+            system_prompt=system_prompt,
+            output_parser=output_parser,
+            pydantic_program_mode=pydantic_program_mode,
+            **kwargs,
+        )
+        self._http_client = http_client
+        self._async_http_client = async_http_client
+
+    @model_validator(mode="after")
+    def _resolve(self) -> GLM:
+        self._settings = resolve_settings(
+            provider=self.provider,
+            base_url=self.base_url,
+            api_key=self.api_key,
+            timeout=self.timeout,
+            max_retries=self.max_retries,
+            default_headers=self.default_headers,
+        )
+        self.api_key = self._settings.api_key
+        self.thinking = _thinking(self.thinking)
+        return self
+
+    @classmethod
+    def class_name(cls) -> str:
+        return "GLM"
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        profile = model_profile(self.model)
+        return LLMMetadata(
+            context_window=self.context_window or profile.context_window,
+            num_output=self.max_tokens or profile.max_output_tokens,
+            is_chat_model=True,
+            is_function_calling_model=(
+                profile.tool_calling
+                if self.is_function_calling_model is None
+                else self.is_function_calling_model
+            ),
+            model_name=self.model,
+            system_role=MessageRole.SYSTEM,
+        )
+
+    @property
+    def client(self) -> GLMClient:
+        if self._client is None:
+            self._client = GLMClient(self._settings, self._http_client)
+        return self._client
+
+    @property
+    def async_client(self) -> AsyncGLMClient:
+        if self._aclient is None:
+            self._aclient = AsyncGLMClient(self._settings, self._async_http_client)
+        return self._aclient
+
+    # -- request building (pure) -----------------------------------------------------------
+
+    def _request(
+        self, messages: Sequence[ChatMessage], stream: bool, **kwargs: Any
+    ) -> tuple[ChatRequest, str | None]:
+        params: dict[str, Any] = {
+            k: v
+            for k, v in (
+                ("temperature", self.temperature),
+                ("top_p", self.top_p),
+                ("max_tokens", self.max_tokens),
+                ("stop", self.stop),
+            )
+            if v is not None
+        }
+        params.update(self.additional_kwargs)
+        params.update(kwargs)
+        model = params.pop("model", self.model)
+        thinking = _thinking(params.pop("thinking", self.thinking))
+        tools, required = plan_tool_choice(
+            params.pop("tools", None), params.pop("tool_choice", None)
+        )
+        tool_stream = params.pop("tool_stream", self.tool_stream)
+        if tool_stream is None:
+            tool_stream = model_profile(model).tool_stream
+        extra_body = params.pop("extra_body", None) or {}
+        extra_body = {
+            **{k: params.pop(k) for k in list(params) if k not in _REQUEST_KEYS},
+            **extra_body,
+        }
+        preserved = bool(thinking) and thinking.get("clear_thinking") is False  # type: ignore[union-attr]
+        if thinking is None or "clear_thinking" not in thinking:
+            preserved = preserved or self._settings.provider.name.endswith("-coding")
+        request = ChatRequest(
+            model=model,
+            messages=to_wire_messages(
+                messages, send_reasoning="all" if preserved else "tool_turns"
+            ),
+            tools=tools,
+            tool_choice="auto" if tools and required else None,
+            thinking=thinking,
+            tool_stream=bool(tool_stream) if stream and tools else None,
+            extra_body=extra_body,
+            **params,
+        )
+        return request, required
+
+    # -- chat: the four I/O methods --------------------------------------------------------
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request, required = self._request(messages, stream=False, **kwargs)
+        response = from_wire_result(self.client.chat(request))
+        _check(required, response)
+        return response
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        request, required = self._request(messages, stream=False, **kwargs)
+        response = from_wire_result(await self.async_client.chat(request))
+        _check(required, response)
+        return response
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        request, required = self._request(messages, stream=True, **kwargs)
+
+        def gen() -> Generator[ChatResponse, None, None]:
+            assembler = StreamAssembler()
+            for chunk in self.client.stream(request):
+                yield assembler.add(chunk)
+            check_tool_choice(required, assembler.called())
+
+        return gen()
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        request, required = self._request(messages, stream=True, **kwargs)
+
+        async def gen() -> AsyncGenerator[ChatResponse, None]:
+            assembler = StreamAssembler()
+            async for chunk in self.async_client.stream(request):
+                yield assembler.add(chunk)
+            check_tool_choice(required, assembler.called())
+
+        return gen()
+
+    # -- completion, through chat -----------------------------------------------------------
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def acomplete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponse:
+        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+
+    @llm_completion_callback()
+    async def astream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseAsyncGen:
+        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
+
+    # -- tools -------------------------------------------------------------------------------
+
+    def _prepare_chat_with_tools(
+        self,
+        tools: Sequence[BaseTool],
+        user_msg: str | ChatMessage | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        verbose: bool = False,
+        allow_parallel_tool_calls: bool = False,
+        tool_required: bool = False,
+        tool_choice: str | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Chat kwargs for a tool call. ``tool_required`` and a named ``tool_choice`` are checked
+        on the reply (GLM itself only offers ``auto``)."""
+        messages = list(chat_history or [])
+        if isinstance(user_msg, str):
+            user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
+        if user_msg is not None:
+            messages.append(user_msg)
+        choice = tool_choice if tool_choice is not None else ("required" if tool_required else None)
+        return {
+            "messages": messages,
+            "tools": to_wire_tools(tools) or None,
+            "tool_choice": choice,
+            **kwargs,
+        }
+
+    def _validate_chat_with_tools_response(
+        self,
+        response: ChatResponse,
+        tools: Sequence[BaseTool],
+        allow_parallel_tool_calls: bool = False,
+        **kwargs: Any,
+    ) -> ChatResponse:
+        if not allow_parallel_tool_calls:
+            calls = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+            if len(calls) > 1:
+                first = calls[0]
+                response.message.blocks = [
+                    b
+                    for b in response.message.blocks
+                    if not isinstance(b, ToolCallBlock) or b is first
+                ]
+                wire = response.message.additional_kwargs.get("tool_calls")
+                if wire:
+                    response.message.additional_kwargs["tool_calls"] = wire[:1]
+        return response
+
+    def get_tool_calls_from_response(
+        self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
+    ) -> list[ToolSelection]:
+        calls = [
+            ToolSelection(
+                tool_id=b.tool_call_id or f"call_{i}",
+                tool_name=b.tool_name,
+                tool_kwargs=parse_tool_kwargs(b.tool_kwargs),
+            )
+            for i, b in enumerate(
+                x for x in response.message.blocks if isinstance(x, ToolCallBlock)
+            )
+        ]
+        if not calls and error_on_no_tool_call:
+            raise ValueError(
+                f"Expected at least one tool call, but got 0 tool calls "
+                f"(finish_reason {response.additional_kwargs.get('finish_reason')!r})."
+            )
+        return calls
+
+
+def _check(required: str | None, response: ChatResponse) -> None:
+    if required is not None:
+        names = [b.tool_name for b in response.message.blocks if isinstance(b, ToolCallBlock)]
+        check_tool_choice(required, names, response)
