@@ -226,6 +226,54 @@ def _words(n: int) -> int:
     return max(1, n)
 
 
+def _usage(
+    messages: list[dict[str, Any]], n_tools: int, out_tokens: int, reasoning_tokens: int
+) -> dict[str, Any]:
+    prompt_tokens = sum(_words(len(_text_of(m.get("content")).split()) + 4) for m in messages)
+    prompt_tokens += 12 * n_tools
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": out_tokens,
+        "total_tokens": prompt_tokens + out_tokens,
+        "prompt_tokens_details": {
+            "cached_tokens": (prompt_tokens // 4) if len(messages) > 1 else 0
+        },
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+    }
+
+
+_REACT_TOOL = re.compile(r"> Tool Name: (\S+)\nTool Description: .*?\nTool Args: (\{.*?\})\n", re.S)
+
+
+def _react_reply(messages: list[dict[str, Any]]) -> str | None:
+    """ReAct agents describe tools in the system prompt and expect Thought/Action/Answer text.
+    Each described tool is used once, in order, then the observations are summarised."""
+    system = _text_of(messages[0].get("content")) if messages[0].get("role") == "system" else ""
+    tools = _REACT_TOOL.findall(system)
+    if not tools or "Action Input" not in system:
+        return None
+    texts = [_text_of(m.get("content")) for m in messages[1:]]
+    observations = [t[len("Observation:") :].strip() for t in texts if t.startswith("Observation:")]
+    question = next(
+        (t for t in reversed(texts) if not t.startswith(("Observation:", "Thought:"))), ""
+    )
+    if len(observations) < len(tools):
+        name, args_schema = tools[len(observations)]
+        try:
+            schema = json.loads(args_schema)
+        except ValueError:
+            schema = {}
+        args = _example(schema, schema.get("$defs", {}), name, _hints(question))
+        return (
+            f"Thought: The current language of the user is: English. I need to use a tool to "
+            f"help me answer the question.\nAction: {name}\nAction Input: {json.dumps(args)}"
+        )
+    return (
+        "Thought: I can answer without using any more tools. I'll use the user's language to "
+        f"answer\nAnswer: Based on the tools: {'; '.join(observations)}."
+    )
+
+
 def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
     """Decide the whole reply for ``body``."""
     seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -243,6 +291,17 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         return Reply(request_id, model, "", "", [], "", empty_usage, error=invalid)
 
     messages = body["messages"]
+    react = _react_reply(messages)
+    if react is not None and not body.get("tools"):
+        reasoning, content = react, react
+        reasoning = (
+            ""
+            if (body.get("thinking") or {}).get("type") == "disabled"
+            else ("Following the ReAct format.")
+        )
+        out_tokens = len(content.split()) + len(reasoning.split())
+        usage = _usage(messages, 0, out_tokens, len(reasoning.split()))
+        return Reply(request_id, model, reasoning, content, [], "stop", usage)
     last_user = max(i for i, m in enumerate(messages) if m.get("role") == "user")
     user_text = _text_of(messages[last_user].get("content"))
     tool_results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
