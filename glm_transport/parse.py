@@ -151,19 +151,37 @@ def parse_error(
     )
 
 
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected a string, got {type(value).__name__}")
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _count(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"expected a token count, got {value!r}")
+    return int(value)
+
+
 def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     if not raw:
         return None
-    prompt = raw.get("prompt_tokens") or 0
-    completion = raw.get("completion_tokens") or 0
+    prompt = _count(raw.get("prompt_tokens"))
+    completion = _count(raw.get("completion_tokens"))
     pdet = raw.get("prompt_tokens_details") or {}
     cdet = raw.get("completion_tokens_details") or {}
     return Usage(
         prompt_tokens=prompt,
         completion_tokens=completion,
-        total_tokens=raw.get("total_tokens") or prompt + completion,
-        cached_tokens=pdet.get("cached_tokens") or 0,
-        reasoning_tokens=cdet.get("reasoning_tokens") or 0,
+        total_tokens=_count(raw.get("total_tokens")) or prompt + completion,
+        cached_tokens=_count(pdet.get("cached_tokens")),
+        reasoning_tokens=_count(cdet.get("reasoning_tokens")),
         raw=dict(raw),
     )
 
@@ -179,6 +197,19 @@ def _arguments_text(arguments: Any) -> str:
 
 def parse_completion(body: Any) -> ChatResult:
     """A non-streaming response body to a :class:`ChatResult`; error bodies raise typed errors."""
+    try:
+        return _completion(body)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+        raise E.APIError(
+            f"GLM returned a response of an unexpected shape ({exc})",
+            request_id=_opt_str(body.get("request_id") or body.get("id"))
+            if isinstance(body, Mapping)
+            else None,
+            body=body,
+        ) from None
+
+
+def _completion(body: Any) -> ChatResult:
     if not isinstance(body, Mapping):
         raise E.APIError("GLM returned a response that is not a JSON object", body=body)
     if body.get("error"):
@@ -195,7 +226,7 @@ def parse_completion(body: Any) -> ChatResult:
     calls = [
         ToolCall(
             id=str(tc.get("id") or f"call_{i}"),
-            name=(tc.get("function") or {}).get("name") or "",
+            name=_text((tc.get("function") or {}).get("name")) or "",
             arguments=_arguments_text((tc.get("function") or {}).get("arguments")),
             type=tc.get("type") or "function",
             index=i,
@@ -203,16 +234,16 @@ def parse_completion(body: Any) -> ChatResult:
         for i, tc in enumerate(message.get("tool_calls") or [])
     ]
     return ChatResult(
-        content=message.get("content") or "",
-        reasoning_content=message.get("reasoning_content"),
+        content=_text(message.get("content")) or "",
+        reasoning_content=_text(message.get("reasoning_content")),
         tool_calls=calls,
-        finish_reason=choice.get("finish_reason"),
+        finish_reason=_text(choice.get("finish_reason")),
         usage=parse_usage(body.get("usage")),
-        id=body.get("id"),
-        request_id=body.get("request_id") or body.get("id"),
-        model=body.get("model"),
+        id=_opt_str(body.get("id")),
+        request_id=_opt_str(body.get("request_id") or body.get("id")),
+        model=_opt_str(body.get("model")),
         created=body.get("created"),
-        web_search=body.get("web_search"),
+        web_search=list(body["web_search"]) if body.get("web_search") else None,
         raw=dict(body),
     )
 
@@ -248,17 +279,18 @@ class ToolCallAccumulator:
         """Fold one wire piece in; returns the piece re-indexed to its stable position."""
         fn = raw.get("function") or {}
         wire_index = raw.get("index")
-        call_id = raw.get("id")
+        call_id = _opt_str(raw.get("id"))
         pos = self._by_wire.get(wire_index) if isinstance(wire_index, int) else None
         if pos is not None and call_id and self.calls[pos].id and self.calls[pos].id != call_id:
             pos = None
         if pos is None and wire_index is None and not call_id and self.calls:
             pos = len(self.calls) - 1  # a continuation with neither index nor id
-        name = fn.get("name")
+        name = _text(fn.get("name"))
         args = _arguments_text(fn.get("arguments")) if "arguments" in fn else None
         if pos is None:
             pos = len(self.calls)
-            self.calls.append(ToolCallDelta(pos, call_id, name, args or "", raw.get("type")))
+            kind = _opt_str(raw.get("type"))
+            self.calls.append(ToolCallDelta(pos, call_id, name, args or "", kind))
             if isinstance(wire_index, int):
                 self._by_wire[wire_index] = pos
         else:
@@ -269,7 +301,7 @@ class ToolCallAccumulator:
                 call.name = name
             if args:
                 call.arguments = (call.arguments or "") + args
-        return ToolCallDelta(pos, call_id, name, args, raw.get("type"))
+        return ToolCallDelta(pos, call_id, name, args, _opt_str(raw.get("type")))
 
     def complete(self) -> list[ToolCall]:
         return [
@@ -322,30 +354,39 @@ class StreamState:
         if data.get("error"):
             raise parse_error(None, data, error_style=self.error_style)
         self.saw_event = True
+        try:
+            return self._chunk(data)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            raise E.StreamInterruptedError(
+                f"GLM sent a stream frame of an unexpected shape ({exc}): {str(data)[:200]!r}",
+                request_id=self.request_id,
+            ) from None
+
+    def _chunk(self, data: dict[str, Any]) -> StreamChunk:
         chunk = StreamChunk(raw=data)
         if self.id is None:
-            self.id = data.get("id")
-            self.request_id = data.get("request_id") or self.id
-            self.model = data.get("model")
+            self.id = _opt_str(data.get("id"))
+            self.request_id = _opt_str(data.get("request_id")) or self.id
+            self.model = _opt_str(data.get("model"))
             chunk.id, chunk.model, chunk.request_id = self.id, self.model, self.request_id
         choices = data.get("choices")
         if choices:
             choice = choices[0]
             delta = choice.get("delta")
             if delta:
-                chunk.content = delta.get("content")
-                chunk.reasoning_content = delta.get("reasoning_content")
+                chunk.content = _text(delta.get("content"))
+                chunk.reasoning_content = _text(delta.get("reasoning_content"))
                 raw_calls = delta.get("tool_calls")
                 if raw_calls:
                     chunk.tool_calls = [self.tools.add(tc) for tc in raw_calls]
             reason = choice.get("finish_reason")
             if reason and self.finish_reason is None:
-                self.finish_reason = chunk.finish_reason = reason
+                self.finish_reason = chunk.finish_reason = _text(reason)
         usage = data.get("usage")
         if usage and not self.saw_usage:
             # Usage once per stream: a repeated finish chunk must not double the counts.
             self.saw_usage = True
             chunk.usage = parse_usage(usage)
         if data.get("web_search"):
-            chunk.web_search = data["web_search"]
+            chunk.web_search = list(data["web_search"])
         return chunk

@@ -48,19 +48,23 @@ MODEL_PROVIDER = "zhipuai"
 _TEXT_TYPES = frozenset({"text", "text-plain"})
 
 
-def _data_url(block: dict[str, Any], default_mime: str) -> str:
-    b64 = block.get("base64") or block.get("data")
-    mime = block.get("mime_type") or default_mime
-    return f"data:{mime};base64,{b64}"
+def _str(value: Any, where: str, allowed: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise GLMValidationError(where, value, allowed)
+    return value
 
 
 def _url_of(block: dict[str, Any], default_mime: str) -> str | None:
-    if block.get("url"):
-        return str(block["url"])
-    if block.get("base64") or (block.get("source_type") == "base64" and block.get("data")):
-        return _data_url(block, default_mime)
-    if block.get("source_type") == "url" and block.get("url"):
-        return str(block["url"])
+    """A URL or a data: URL for a standard (v1) or legacy (v0 ``source_type``) media block."""
+    url = block.get("url")
+    if isinstance(url, str) and url:
+        return url
+    data = block.get("base64") or (
+        block.get("data") if block.get("source_type") == "base64" else None
+    )
+    mime = block.get("mime_type") or default_mime
+    if isinstance(data, str) and data and isinstance(mime, str):
+        return f"data:{mime};base64,{data}"
     return None
 
 
@@ -72,11 +76,15 @@ def _to_wire_part(block: Any, where: str) -> dict[str, Any]:
         raise GLMValidationError(where, block, "a string or a content block dict")
     btype = block.get("type")
     if btype in _TEXT_TYPES:
-        return {"type": "text", "text": block.get("text", "")}
+        return {"type": "text", "text": _str(block.get("text", ""), f"{where}.text")}
     if btype in ("image_url", "video_url", "file_url"):
         inner = block.get(btype)
-        url = inner if isinstance(inner, str) else (inner or {}).get("url")
-        return {"type": btype, btype: {"url": url}}
+        url = (
+            inner
+            if isinstance(inner, str)
+            else (inner.get("url") if isinstance(inner, dict) else None)
+        )
+        return {"type": btype, btype: {"url": _str(url, f"{where}.{btype}.url", "a URL string")}}
     if btype in ("image", "video", "file"):
         default_mime = {"image": "image/png", "video": "video/mp4", "file": "application/pdf"}
         url = _url_of(block, default_mime[btype])
@@ -89,9 +97,10 @@ def _to_wire_part(block: Any, where: str) -> dict[str, Any]:
         wire = {"image": "image_url", "video": "video_url", "file": "file_url"}[btype]
         return {"type": wire, wire: {"url": url}}
     if btype == "audio" or btype == "input_audio":
-        data = block.get("base64") or (block.get("input_audio") or {}).get("data")
-        fmt = (block.get("mime_type") or "audio/wav").rsplit("/", 1)[-1]
-        fmt = (block.get("input_audio") or {}).get("format", fmt)
+        inner = block.get("input_audio") if isinstance(block.get("input_audio"), dict) else {}
+        data = _str(block.get("base64") or inner.get("data"), f"{where}.base64", "base64 audio")
+        fmt = _str(block.get("mime_type") or "audio/wav", f"{where}.mime_type")
+        fmt = _str(inner.get("format", fmt.rsplit("/", 1)[-1]), f"{where}.format")
         return {"type": "input_audio", "input_audio": {"data": data, "format": fmt}}
     raise GLMValidationError(
         f"{where}.type",
@@ -109,7 +118,7 @@ def _text_only(content: str | list[Any], where: str) -> str:
         if isinstance(block, str):
             texts.append(block)
         elif isinstance(block, dict) and block.get("type") in _TEXT_TYPES:
-            texts.append(block.get("text", ""))
+            texts.append(_str(block.get("text", ""), f"{where}[{i}].text"))
         elif isinstance(block, dict) and block.get("type") in (
             "reasoning",
             "thinking",

@@ -118,18 +118,29 @@ def _wire_calls(message: ChatMessage) -> list[dict[str, Any]]:
         return calls
     # Messages built by hand or by older code: OpenAI-style dicts in additional_kwargs.
     legacy = message.additional_kwargs.get("tool_calls") or []
+    if not isinstance(legacy, list):
+        legacy = [legacy]
     out = []
     for i, tc in enumerate(legacy):
-        tc = tc if isinstance(tc, dict) else tc.model_dump()
-        fn = tc.get("function") or {}
+        if hasattr(tc, "model_dump"):
+            tc = tc.model_dump()
+        fn = tc.get("function") if isinstance(tc, dict) else None
+        if not isinstance(fn, dict) or not isinstance(fn.get("name"), str):
+            raise GLMValidationError(
+                f"additional_kwargs.tool_calls[{i}]",
+                tc,
+                "{'id': str, 'type': 'function', 'function': {'name': str, 'arguments': str}}",
+            )
         args = fn.get("arguments")
         out.append(
             {
-                "id": tc.get("id") or f"call_{i}",
+                "id": str(tc.get("id") or f"call_{i}"),
                 "type": "function",
                 "function": {
-                    "name": fn.get("name", ""),
-                    "arguments": args if isinstance(args, str) else json.dumps(args or {}),
+                    "name": fn["name"],
+                    "arguments": args
+                    if isinstance(args, str)
+                    else json.dumps(args or {}, default=str),
                 },
             }
         )
@@ -141,7 +152,7 @@ def _reasoning(message: ChatMessage) -> str | None:
     if parts:
         return "".join(parts)
     found = message.additional_kwargs.get("reasoning_content")
-    return found if isinstance(found, str) and found else None
+    return found if isinstance(found, str) and found else None  # other types: not reasoning
 
 
 def to_wire_messages(
@@ -189,7 +200,7 @@ def to_wire_messages(
             out.append(wire)
         elif role == "tool":
             call_id = msg.additional_kwargs.get("tool_call_id")
-            if not call_id:
+            if not call_id or not isinstance(call_id, str):
                 raise GLMValidationError(
                     f"{where}.additional_kwargs.tool_call_id",
                     None,
