@@ -97,7 +97,8 @@ def _to_wire_part(block: Any, where: str) -> dict[str, Any]:
         wire = {"image": "image_url", "video": "video_url", "file": "file_url"}[btype]
         return {"type": wire, wire: {"url": url}}
     if btype == "audio" or btype == "input_audio":
-        inner = block.get("input_audio") if isinstance(block.get("input_audio"), dict) else {}
+        found = block.get("input_audio")
+        inner: dict[str, Any] = found if isinstance(found, dict) else {}
         data = _str(block.get("base64") or inner.get("data"), f"{where}.base64", "base64 audio")
         fmt = _str(block.get("mime_type") or "audio/wav", f"{where}.mime_type")
         fmt = _str(inner.get("format", fmt.rsplit("/", 1)[-1]), f"{where}.format")
