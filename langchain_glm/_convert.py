@@ -98,10 +98,10 @@ def _to_wire_part(block: Any, where: str) -> dict[str, Any]:
         return {"type": wire, wire: {"url": url}}
     if btype == "audio" or btype == "input_audio":
         found = block.get("input_audio")
-        inner: dict[str, Any] = found if isinstance(found, dict) else {}
-        data = _str(block.get("base64") or inner.get("data"), f"{where}.base64", "base64 audio")
+        audio: dict[str, Any] = found if isinstance(found, dict) else {}
+        data = _str(block.get("base64") or audio.get("data"), f"{where}.base64", "base64 audio")
         fmt = _str(block.get("mime_type") or "audio/wav", f"{where}.mime_type")
-        fmt = _str(inner.get("format", fmt.rsplit("/", 1)[-1]), f"{where}.format")
+        fmt = _str(audio.get("format", fmt.rsplit("/", 1)[-1]), f"{where}.format")
         return {"type": "input_audio", "input_audio": {"data": data, "format": fmt}}
     raise GLMValidationError(
         f"{where}.type",
