@@ -9,6 +9,7 @@ endpoints: ``GET /_emulator/stats`` (request count, distinct client connections,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 from collections import deque
 from collections.abc import AsyncIterator
@@ -55,13 +56,14 @@ class EmulatorState:
         self.faults.clear()
         self.keyed.clear()
 
-    def fault_for(self, request: Request) -> Fault:
+    def fault_for(self, request: Request, body: bytes) -> Fault:
         raw = request.headers.get(FAULT_HEADER)
         if raw:
             fault = Fault.from_json(raw)
             if fault.times is not None:
-                # "times": the fault applies to the first N requests carrying the same key.
-                key = fault.key or raw
+                # "times": the fault applies to the first N attempts with the same key; without
+                # a key, the same fault and the same body (so: the retries of one request).
+                key = fault.key or raw + hashlib.sha256(body).hexdigest()
                 seen = self.keyed.get(key, 0)
                 self.keyed[key] = seen + 1
                 if seen >= fault.times:
@@ -93,13 +95,15 @@ def create_app(api_key: str | None = None) -> Starlette:
         state.requests += 1
         if request.client is not None:
             state.connections.add((request.client.host, request.client.port))
-        fault = state.fault_for(request)
+        try:
+            raw_body = await request.body()
+        except ClientDisconnect:
+            return Response(status_code=499)
+        fault = state.fault_for(request, raw_body)
         if fault.delay:
             await asyncio.sleep(fault.delay)
         try:
-            body = json.loads(await request.body())
-        except ClientDisconnect:
-            return Response(status_code=499)
+            body = json.loads(raw_body)
         except ValueError:
             return JSONResponse(*_swap(error_body("1210", "Request body is not JSON", "")))
         if not isinstance(body, dict):
