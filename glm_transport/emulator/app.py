@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
@@ -35,6 +36,22 @@ FAULT_HEADER = "x-glm-emulator-fault"
 
 class Disconnect(Exception):
     """Raised inside a streaming body to drop the connection mid-stream."""
+
+
+class _QuietDisconnects(logging.Filter):
+    """Uvicorn logs an exception escaping a response as an error; an emulated cut is expected."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        while exc is not None:
+            if isinstance(exc, Disconnect):
+                return False
+            group = getattr(exc, "exceptions", None)  # an exception group (anyio task groups)
+            exc = exc.__cause__ or exc.__context__ or (group[0] if group else None)
+        return True
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDisconnects())
 
 
 class EmulatorState:
