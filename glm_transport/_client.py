@@ -285,7 +285,7 @@ class GLMClient:
             try:
                 try:
                     response = self._http.post(
-                        settings.url, content=content, headers=headers, timeout=settings.timeout
+                        settings.endpoint, content=content, headers=headers, timeout=settings.timeout
                     )
                 except httpx.HTTPError as exc:
                     raise _from_httpx(exc) from exc
@@ -306,7 +306,7 @@ class GLMClient:
             try:
                 with self._http.stream(
                     "POST",
-                    settings.url,
+                    settings.endpoint,
                     content=content,
                     headers=headers,
                     timeout=settings.timeout,
@@ -397,7 +397,7 @@ class AsyncGLMClient:
             try:
                 try:
                     response = await http.post(
-                        settings.url, content=content, headers=headers, timeout=settings.timeout
+                        settings.endpoint, content=content, headers=headers, timeout=settings.timeout
                     )
                 except httpx.HTTPError as exc:
                     raise _from_httpx(exc) from exc
@@ -419,7 +419,7 @@ class AsyncGLMClient:
             try:
                 async with http.stream(
                     "POST",
-                    settings.url,
+                    settings.endpoint,
                     content=content,
                     headers=headers,
                     timeout=settings.timeout,

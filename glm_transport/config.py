@@ -9,6 +9,7 @@ gateway with the official API's limits.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -117,6 +118,11 @@ class GLMSettings:
     @property
     def url(self) -> str:
         return self.base_url.rstrip("/") + "/chat/completions"
+
+    @functools.cached_property
+    def endpoint(self) -> httpx.URL:
+        """``url`` parsed once: httpx would otherwise re-parse the string on every request."""
+        return httpx.URL(self.url)
 
     def __repr__(self) -> str:
         key = "SecretStr('**********')" if self.api_key else "None"

@@ -303,30 +303,25 @@ def from_wire_chunk(chunk: StreamChunk, stream_usage: bool = True) -> AIMessageC
     Chunks add up correctly: ``model_name``, ``id`` and the finish reason appear once, tool-call
     pieces carry a stable ``index`` (and the ``id`` on their first piece).
     """
-    additional = {"reasoning_content": chunk.reasoning_content} if chunk.reasoning_content else {}
     metadata: dict[str, Any] = {"model_provider": MODEL_PROVIDER}
+    # Only the fields a chunk carries are passed: pydantic validates every argument given.
+    fields: dict[str, Any] = {"content": chunk.content or "", "response_metadata": metadata}
+    if chunk.reasoning_content:
+        fields["additional_kwargs"] = {"reasoning_content": chunk.reasoning_content}
     if chunk.model is not None:
         metadata["model_name"] = chunk.model
         metadata["id"] = chunk.id
         metadata["request_id"] = chunk.request_id
+        fields["id"] = chunk.id
     if chunk.finish_reason is not None:
         metadata["finish_reason"] = chunk.finish_reason
     if chunk.web_search:
         metadata["web_search"] = chunk.web_search
-    tool_chunks: list[ToolCallChunk] = (
-        [
+    if chunk.tool_calls:
+        fields["tool_call_chunks"] = [
             tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)
             for d in chunk.tool_calls
         ]
-        if chunk.tool_calls
-        else []
-    )
-    usage = to_usage_metadata(chunk.usage) if chunk.usage is not None and stream_usage else None
-    return AIMessageChunk(
-        content=chunk.content or "",
-        additional_kwargs=additional,
-        tool_call_chunks=tool_chunks,
-        usage_metadata=usage,
-        response_metadata=metadata,
-        id=chunk.id,
-    )
+    if chunk.usage is not None and stream_usage:
+        fields["usage_metadata"] = to_usage_metadata(chunk.usage)
+    return AIMessageChunk(**fields)

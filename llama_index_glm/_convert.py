@@ -314,17 +314,19 @@ class StreamAssembler:
     __slots__ = ("calls", "info", "reasoning", "text", "usage_raw")
 
     def __init__(self) -> None:
-        self.text: list[str] = []
-        self.reasoning: list[str] = []
+        # Running strings, not lists joined per chunk: appending costs a copy of the text so far
+        # at worst, where a join would walk every piece again.
+        self.text = ""
+        self.reasoning = ""
         self.calls: dict[int, list[Any]] = {}  # index -> [id, name, argument pieces]
         self.info: dict[str, Any] = {}
         self.usage_raw: dict[str, Any] | None = None
 
     def add(self, chunk: StreamChunk) -> ChatResponse:
         if chunk.content:
-            self.text.append(chunk.content)
+            self.text += chunk.content
         if chunk.reasoning_content:
-            self.reasoning.append(chunk.reasoning_content)
+            self.reasoning += chunk.reasoning_content
         if chunk.tool_calls:
             for d in chunk.tool_calls:
                 slot = self.calls.get(d.index)
@@ -355,29 +357,19 @@ class StreamAssembler:
     def message(self) -> ChatMessage:
         blocks: list[Any] = []
         if self.reasoning:
-            blocks.append(ThinkingBlock(content="".join(self.reasoning)))
+            blocks.append(ThinkingBlock(content=self.reasoning))
         if self.text or not self.calls:
-            blocks.append(TextBlock(text="".join(self.text)))
+            blocks.append(TextBlock(text=self.text))
         kwargs: dict[str, Any] = {}
         if self.calls:
             wire = []
             for index in sorted(self.calls):
                 call_id, name, pieces = self.calls[index]
                 args = "".join(pieces)
-                blocks.append(
-                    ToolCallBlock(
-                        tool_call_id=call_id,
-                        tool_name=name or "",
-                        tool_kwargs=parse_tool_kwargs(args),
-                    )
-                )
-                wire.append(
-                    {
-                        "id": call_id,
-                        "type": "function",
-                        "function": {"name": name or "", "arguments": args},
-                    }
-                )
+                blocks.append(ToolCallBlock(tool_call_id=call_id, tool_name=name or "",
+                                            tool_kwargs=parse_tool_kwargs(args)))
+                wire.append({"id": call_id, "type": "function",
+                             "function": {"name": name or "", "arguments": args}})
             kwargs["tool_calls"] = wire
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
 
