@@ -15,33 +15,63 @@ import asyncio
 import json
 
 REPLY = {
-    "id": "20261122000000bench", "request_id": "20261122000000bench", "created": 1763769600,
-    "model": "glm-5-turbo", "object": "chat.completion",
-    "choices": [{"index": 0, "finish_reason": "stop", "message": {
-        "role": "assistant", "content": "Hello! How can I help you today?",
-        "reasoning_content": "The user greets me."}}],
-    "usage": {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21,
-              "prompt_tokens_details": {"cached_tokens": 0}},
+    "id": "20261122000000bench",
+    "request_id": "20261122000000bench",
+    "created": 1763769600,
+    "model": "glm-5-turbo",
+    "object": "chat.completion",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "stop",
+            "message": {
+                "role": "assistant",
+                "content": "Hello! How can I help you today?",
+                "reasoning_content": "The user greets me.",
+            },
+        }
+    ],
+    "usage": {
+        "prompt_tokens": 12,
+        "completion_tokens": 9,
+        "total_tokens": 21,
+        "prompt_tokens_details": {"cached_tokens": 0},
+    },
 }
 
 
 def _response(body: bytes, content_type: bytes) -> bytes:
-    return (b"HTTP/1.1 200 OK\r\ncontent-type: " + content_type + b"\r\ncontent-length: "
-            + str(len(body)).encode() + b"\r\nconnection: keep-alive\r\n\r\n" + body)
+    return (
+        b"HTTP/1.1 200 OK\r\ncontent-type: "
+        + content_type
+        + b"\r\ncontent-length: "
+        + str(len(body)).encode()
+        + b"\r\nconnection: keep-alive\r\n\r\n"
+        + body
+    )
 
 
 def sse_body(chunks: int) -> bytes:
-    head = {"id": "20261122000000bench", "created": 1763769600, "model": "glm-5-turbo",
-            "object": "chat.completion.chunk"}
+    head = {
+        "id": "20261122000000bench",
+        "created": 1763769600,
+        "model": "glm-5-turbo",
+        "object": "chat.completion.chunk",
+    }
     frames = []
     for i in range(chunks):
-        event = {**head, "choices": [{"index": 0, "delta": {"role": "assistant",
-                                                             "content": f"t{i} "}}]}
+        event = {
+            **head,
+            "choices": [{"index": 0, "delta": {"role": "assistant", "content": f"t{i} "}}],
+        }
         frames.append(b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n")
-    finish = {**head, "choices": [{"index": 0, "finish_reason": "stop",
-                                   "delta": {"role": "assistant", "content": ""}}],
-              "usage": {"prompt_tokens": 12, "completion_tokens": chunks,
-                        "total_tokens": 12 + chunks}}
+    finish = {
+        **head,
+        "choices": [
+            {"index": 0, "finish_reason": "stop", "delta": {"role": "assistant", "content": ""}}
+        ],
+        "usage": {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks},
+    }
     frames.append(b"data: " + json.dumps(finish, separators=(",", ":")).encode() + b"\n\n")
     frames.append(b"data: [DONE]\n\n")
     return b"".join(frames)
@@ -83,7 +113,7 @@ class _Protocol(asyncio.Protocol):
             total = end + 4 + length
             if len(self.buf) < total:
                 return
-            body = self.buf[end + 4:total]
+            body = self.buf[end + 4 : total]
             self.buf = self.buf[total:]
             stream = b'"stream":true' in body or b'"stream": true' in body
             assert self.transport is not None

@@ -49,7 +49,9 @@ class FixedServer:
     def __enter__(self) -> FixedServer:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.fixed_server", "--port", str(self.port)],
-            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         for _ in range(200):
             try:
@@ -82,14 +84,22 @@ def make_clients(base_url: str, chunks: int) -> dict[str, Any]:
     headers = chunks_header(chunks)
     return {
         "ChatGLM": ChatGLM(model=MODEL, base_url=base_url, api_key=KEY, default_headers=headers),
-        "ChatOpenAI": ChatOpenAI(model=MODEL, base_url=base_url, api_key=KEY,
-                                 default_headers=headers),
-        "ChatZhipuAI": ChatZhipuAI(model=MODEL, api_base=base_url + "/chat/completions",
-                                   api_key=KEY),
+        "ChatOpenAI": ChatOpenAI(
+            model=MODEL, base_url=base_url, api_key=KEY, default_headers=headers
+        ),
+        "ChatZhipuAI": ChatZhipuAI(
+            model=MODEL, api_base=base_url + "/chat/completions", api_key=KEY
+        ),
         "GLM": GLM(model=MODEL, base_url=base_url, api_key=KEY, default_headers=headers),
-        "OpenAILike": OpenAILike(model=MODEL, api_base=base_url, api_key=KEY,
-                                 is_chat_model=True, is_function_calling_model=True,
-                                 context_window=128000, default_headers=headers),
+        "OpenAILike": OpenAILike(
+            model=MODEL,
+            api_base=base_url,
+            api_key=KEY,
+            is_chat_model=True,
+            is_function_calling_model=True,
+            context_window=128000,
+            default_headers=headers,
+        ),
     }
 
 
@@ -102,8 +112,9 @@ def li_messages() -> list[Any]:
 # ---- measuring --------------------------------------------------------------------------------
 
 
-def per_call(fn: Callable[[], Any], calls: int, rounds: int, warm: bool = True,
-             collector: bool = True) -> float:
+def per_call(
+    fn: Callable[[], Any], calls: int, rounds: int, warm: bool = True, collector: bool = True
+) -> float:
     """Median seconds per call over ``rounds`` rounds of ``calls`` calls."""
     if warm:
         fn()  # pools, imports, caches
@@ -203,8 +214,7 @@ def llama_index_floor(chunks: int) -> Callable[[], Any]:
                 text = ""
                 for p in pieces:
                     text += p
-                    yield ChatResponse(message=ChatMessage(role="assistant", content=text),
-                                       delta=p)
+                    yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=p)
 
             return gen()
 
@@ -230,8 +240,11 @@ async def concurrent(fn: Callable[[], Any], total: int, in_flight: int) -> float
 def import_time(statement: str, repeats: int) -> float:
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     samples = [
-        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             check=True, cwd=ROOT).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+            ).stdout
+        )
         for _ in range(repeats)
     ]
     return statistics.median(samples)
@@ -273,9 +286,14 @@ class Row:
 
     def cells(self) -> list[str]:
         sign = ">=" if self.higher_is_better else "<="
-        return [self.what, f"{self.ours} {fmt(self.ours_value, self.unit)}",
-                f"{self.peer} {fmt(self.peer_value, self.unit)}", f"{self.ratio:.2f}x",
-                f"{sign} {self.target}x" if self.target is not None else "", self.holds]
+        return [
+            self.what,
+            f"{self.ours} {fmt(self.ours_value, self.unit)}",
+            f"{self.peer} {fmt(self.peer_value, self.unit)}",
+            f"{self.ratio:.2f}x",
+            f"{sign} {self.target}x" if self.target is not None else "",
+            self.holds,
+        ]
 
 
 def fmt(value: float, unit: str) -> str:
@@ -298,16 +316,19 @@ def run_suite(quick: bool, smoke: bool = False) -> tuple[list[Row], list[str]]:
         # Per call, non-streaming.
         c = make_clients(server.base_url, 200)
         raw = per_call(raw_httpx_call(http, url), calls, rounds)
-        t = {name: per_call(lambda m=m: m.invoke("Hello"), calls, rounds)
-             for name, m in c.items() if name.startswith("Chat")}
+        t = {
+            name: per_call(lambda m=m: m.invoke("Hello"), calls, rounds)
+            for name, m in c.items()
+            if name.startswith("Chat")
+        }
         msgs = li_messages()
         t["GLM"] = per_call(lambda: c["GLM"].chat(msgs), calls, rounds)
         t["OpenAILike"] = per_call(lambda: c["OpenAILike"].chat(msgs), calls, rounds)
         rows += [
-            Row("invoke, per call", "ChatGLM", t["ChatGLM"], "ChatOpenAI", t["ChatOpenAI"], "s",
-                0.6),
-            Row("invoke, per call", "ChatGLM", t["ChatGLM"], "ChatZhipuAI", t["ChatZhipuAI"],
-                "s"),
+            Row(
+                "invoke, per call", "ChatGLM", t["ChatGLM"], "ChatOpenAI", t["ChatOpenAI"], "s", 0.6
+            ),
+            Row("invoke, per call", "ChatGLM", t["ChatGLM"], "ChatZhipuAI", t["ChatZhipuAI"], "s"),
             Row("invoke, per call", "ChatGLM", t["ChatGLM"], "raw httpx", raw, "s"),
             Row("chat, per call", "GLM", t["GLM"], "OpenAILike", t["OpenAILike"], "s", 0.8),
             Row("chat, per call", "GLM", t["GLM"], "raw httpx", raw, "s"),
@@ -318,8 +339,13 @@ def run_suite(quick: bool, smoke: bool = False) -> tuple[list[Row], list[str]]:
         big = 2_000 if smoke else 20_000
         for n in (200, big):
             c = make_clients(server.base_url, n)
-            s_calls, s_rounds = (1, 1) if smoke else ((10, 3) if n == 200 else (1, 1)) if quick \
+            s_calls, s_rounds = (
+                (1, 1)
+                if smoke
+                else ((10, 3) if n == 200 else (1, 1))
+                if quick
                 else ((50, 5) if n == 200 else (2, 3))
+            )
             w = n == 200  # the 200-chunk runs already warmed every client
 
             def glm_stream(m: Any = c["ChatGLM"]) -> int:
@@ -327,53 +353,99 @@ def run_suite(quick: bool, smoke: bool = False) -> tuple[list[Row], list[str]]:
 
             st = {
                 "ChatGLM": per_call(glm_stream, s_calls, s_rounds, w),
-                "ChatOpenAI": per_call(lambda m=c["ChatOpenAI"]: drain(m.stream("Hello")),
-                                       s_calls, s_rounds, w),
-                "GLM": per_call(lambda m=c["GLM"]: drain(m.stream_chat(msgs)), s_calls,
-                                s_rounds, w),
-                "OpenAILike": per_call(lambda m=c["OpenAILike"]: drain(m.stream_chat(msgs)),
-                                       s_calls, s_rounds, w),
+                "ChatOpenAI": per_call(
+                    lambda m=c["ChatOpenAI"]: drain(m.stream("Hello")), s_calls, s_rounds, w
+                ),
+                "GLM": per_call(
+                    lambda m=c["GLM"]: drain(m.stream_chat(msgs)), s_calls, s_rounds, w
+                ),
+                "OpenAILike": per_call(
+                    lambda m=c["OpenAILike"]: drain(m.stream_chat(msgs)), s_calls, s_rounds, w
+                ),
                 "raw httpx + SSE": per_call(raw_httpx_stream(http, url, n), s_calls, s_rounds),
                 "LangChain machinery": per_call(langchain_floor(n), s_calls, s_rounds),
                 "LlamaIndex machinery": per_call(llama_index_floor(n), s_calls, s_rounds),
                 # The same, with Python's cyclic collector paused: isolates its full passes
                 # over the chunks LangChain's stream() keeps for on_llm_end.
-                "ChatGLM, collector paused": per_call(glm_stream, s_calls, s_rounds, False,
-                                                      collector=False),
+                "ChatGLM, collector paused": per_call(
+                    glm_stream, s_calls, s_rounds, False, collector=False
+                ),
                 "LangChain machinery, collector paused": per_call(
-                    langchain_floor(n), s_calls, s_rounds, collector=False),
+                    langchain_floor(n), s_calls, s_rounds, collector=False
+                ),
             }
             if n == 200:  # ChatZhipuAI sends no chunk-count header: only the default 200
-                st["ChatZhipuAI"] = per_call(lambda m=c["ChatZhipuAI"]: drain(m.stream("Hello")),
-                                             s_calls, s_rounds)
+                st["ChatZhipuAI"] = per_call(
+                    lambda m=c["ChatZhipuAI"]: drain(m.stream("Hello")), s_calls, s_rounds
+                )
             for k, v in st.items():
                 stream_t[(k, 20_000 if n == big else n)] = v
             label = f"stream, {n:,} chunks"
             if n == big:
                 n = 20_000  # rows below name the 20,000-chunk figures
             rows += [
-                Row(label, "ChatGLM", st["ChatGLM"], "ChatOpenAI", st["ChatOpenAI"], "s",
-                    0.3 if n == 200 else None),
-                Row(label, "ChatGLM", st["ChatGLM"], "LangChain machinery",
-                    st["LangChain machinery"], "s"),
-                Row(label, "GLM", st["GLM"], "OpenAILike", st["OpenAILike"], "s",
-                    0.5 if n == 200 else None),
-                Row(label, "GLM", st["GLM"], "LlamaIndex machinery",
-                    st["LlamaIndex machinery"], "s"),
-                Row(label, "ChatGLM", st["ChatGLM"], "raw httpx + SSE", st["raw httpx + SSE"],
-                    "s"),
+                Row(
+                    label,
+                    "ChatGLM",
+                    st["ChatGLM"],
+                    "ChatOpenAI",
+                    st["ChatOpenAI"],
+                    "s",
+                    0.3 if n == 200 else None,
+                ),
+                Row(
+                    label,
+                    "ChatGLM",
+                    st["ChatGLM"],
+                    "LangChain machinery",
+                    st["LangChain machinery"],
+                    "s",
+                ),
+                Row(
+                    label,
+                    "GLM",
+                    st["GLM"],
+                    "OpenAILike",
+                    st["OpenAILike"],
+                    "s",
+                    0.5 if n == 200 else None,
+                ),
+                Row(
+                    label, "GLM", st["GLM"], "LlamaIndex machinery", st["LlamaIndex machinery"], "s"
+                ),
+                Row(label, "ChatGLM", st["ChatGLM"], "raw httpx + SSE", st["raw httpx + SSE"], "s"),
             ]
             if n == 200:
-                rows.append(Row(label, "ChatGLM", st["ChatGLM"], "ChatZhipuAI",
-                                st["ChatZhipuAI"], "s"))
+                rows.append(
+                    Row(label, "ChatGLM", st["ChatGLM"], "ChatZhipuAI", st["ChatZhipuAI"], "s")
+                )
         for ours in ("ChatGLM", "GLM"):
-            rows.append(Row("20,000 vs 200 chunks (linearity)", ours,
-                            stream_t[(ours, 20_000)], f"{ours} at 200",
-                            stream_t[(ours, 200)], "s", 110))
-        for name in ("LangChain machinery", "ChatGLM, collector paused",
-                     "LangChain machinery, collector paused"):
-            rows.append(Row("20,000 vs 200 chunks (linearity)", name,
-                            stream_t[(name, 20_000)], "at 200", stream_t[(name, 200)], "s"))
+            rows.append(
+                Row(
+                    "20,000 vs 200 chunks (linearity)",
+                    ours,
+                    stream_t[(ours, 20_000)],
+                    f"{ours} at 200",
+                    stream_t[(ours, 200)],
+                    "s",
+                    110,
+                )
+            )
+        for name in (
+            "LangChain machinery",
+            "ChatGLM, collector paused",
+            "LangChain machinery, collector paused",
+        ):
+            rows.append(
+                Row(
+                    "20,000 vs 200 chunks (linearity)",
+                    name,
+                    stream_t[(name, 20_000)],
+                    "at 200",
+                    stream_t[(name, 200)],
+                    "s",
+                )
+            )
 
         # Peak memory while streaming 20,000 chunks (allocations traced; chunks not kept).
         n_mem = 500 if smoke else 5_000 if quick else 20_000
@@ -387,13 +459,27 @@ def run_suite(quick: bool, smoke: bool = False) -> tuple[list[Row], list[str]]:
         from benchmarks.fixed_server import sse_body
 
         reply_mb = len("".join(f"t{i} " for i in range(n_mem))) / 2**20
-        notes.append(f"The {n_mem:,}-chunk reply holds {reply_mb:.2f} MB of text; its SSE body "
-                     f"is {len(sse_body(n_mem)) / 2**20:.1f} MB.")
+        notes.append(
+            f"The {n_mem:,}-chunk reply holds {reply_mb:.2f} MB of text; its SSE body "
+            f"is {len(sse_body(n_mem)) / 2**20:.1f} MB."
+        )
         rows += [
-            Row(f"peak memory, {n_mem:,}-chunk stream", "ChatGLM", mem["ChatGLM"], "ChatOpenAI",
-                mem["ChatOpenAI"], "MB"),
-            Row(f"peak memory, {n_mem:,}-chunk stream", "GLM", mem["GLM"], "OpenAILike",
-                mem["OpenAILike"], "MB"),
+            Row(
+                f"peak memory, {n_mem:,}-chunk stream",
+                "ChatGLM",
+                mem["ChatGLM"],
+                "ChatOpenAI",
+                mem["ChatOpenAI"],
+                "MB",
+            ),
+            Row(
+                f"peak memory, {n_mem:,}-chunk stream",
+                "GLM",
+                mem["GLM"],
+                "OpenAILike",
+                mem["OpenAILike"],
+                "MB",
+            ),
         ]
 
         # Concurrency: 2,000 async calls, 200 in flight.
@@ -416,12 +502,25 @@ def run_suite(quick: bool, smoke: bool = False) -> tuple[list[Row], list[str]]:
         "OpenAILike": import_time("from llama_index.llms.openai_like import OpenAILike", reps),
     }
     rows += [
-        Row("import (package)", "langchain_glm", imp["langchain_glm"], "langchain_openai",
-            imp["langchain_openai"], "s", 0.3),
-        Row("import (chat class)", "ChatGLM", imp["ChatGLM"], "ChatOpenAI", imp["ChatOpenAI"],
-            "s"),
-        Row("import (package)", "llama_index_glm", imp["llama_index_glm"],
-            "llama_index.llms.openai_like", imp["openai_like"], "s", 0.75),
+        Row(
+            "import (package)",
+            "langchain_glm",
+            imp["langchain_glm"],
+            "langchain_openai",
+            imp["langchain_openai"],
+            "s",
+            0.3,
+        ),
+        Row("import (chat class)", "ChatGLM", imp["ChatGLM"], "ChatOpenAI", imp["ChatOpenAI"], "s"),
+        Row(
+            "import (package)",
+            "llama_index_glm",
+            imp["llama_index_glm"],
+            "llama_index.llms.openai_like",
+            imp["openai_like"],
+            "s",
+            0.75,
+        ),
         Row("import (LLM class)", "GLM", imp["GLM"], "OpenAILike", imp["OpenAILike"], "s"),
     ]
     return rows, notes
@@ -438,6 +537,7 @@ async def _concurrency(server: FixedServer, total: int) -> list[Row]:
     rate: dict[str, float] = {}
     connector = aiohttp.TCPConnector(limit=1000)
     async with aiohttp.ClientSession(connector=connector) as session:
+
         async def raw() -> None:
             async with session.post(server.url, json=body) as r:
                 await r.json()
@@ -450,14 +550,38 @@ async def _concurrency(server: FixedServer, total: int) -> list[Row]:
     await glm_transport.aclose_shared_clients()
     label = f"{total:,} async calls, 200 in flight"
     return [
-        Row(label, "ChatGLM", rate["ChatGLM"], "ChatOpenAI", rate["ChatOpenAI"], "/s", 5,
-            higher_is_better=True),
-        Row(label, "ChatGLM", rate["ChatGLM"], "raw aiohttp", rate["raw aiohttp"], "/s", 0.6,
-            higher_is_better=True),
-        Row(label, "GLM", rate["GLM"], "OpenAILike", rate["OpenAILike"], "/s",
-            higher_is_better=True),
-        Row(label, "GLM", rate["GLM"], "raw aiohttp", rate["raw aiohttp"], "/s",
-            higher_is_better=True),
+        Row(
+            label,
+            "ChatGLM",
+            rate["ChatGLM"],
+            "ChatOpenAI",
+            rate["ChatOpenAI"],
+            "/s",
+            5,
+            higher_is_better=True,
+        ),
+        Row(
+            label,
+            "ChatGLM",
+            rate["ChatGLM"],
+            "raw aiohttp",
+            rate["raw aiohttp"],
+            "/s",
+            0.6,
+            higher_is_better=True,
+        ),
+        Row(
+            label, "GLM", rate["GLM"], "OpenAILike", rate["OpenAILike"], "/s", higher_is_better=True
+        ),
+        Row(
+            label,
+            "GLM",
+            rate["GLM"],
+            "raw aiohttp",
+            rate["raw aiohttp"],
+            "/s",
+            higher_is_better=True,
+        ),
     ]
 
 
@@ -469,8 +593,10 @@ def table(rows: list[Row]) -> str:
 
 
 def machine() -> str:
-    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"{platform.system()} {platform.release()}")
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
 
 
 def main() -> None:
@@ -486,16 +612,21 @@ def main() -> None:
     for note in notes:
         print(note)
     missed = [r for r in rows if r.holds == "NO"]
-    print(f"\n{len(rows)} figures, {sum(1 for r in rows if r.holds == 'yes')} targets held, "
-          f"{len(missed)} missed; {time.perf_counter() - started:.0f}s on {machine()}")
+    print(
+        f"\n{len(rows)} figures, {sum(1 for r in rows if r.holds == 'yes')} targets held, "
+        f"{len(missed)} missed; {time.perf_counter() - started:.0f}s on {machine()}"
+    )
     if args.write:
         path = ROOT / "BENCHMARKS.md"
         text = path.read_text()
         start, end = "<!-- table:start -->", "<!-- table:end -->"
-        block = (f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine()} "
-                 f"({'--quick' if args.quick else 'full run'}).\n\n{out}\n\n"
-                 + "\n".join(f"- {n}" for n in notes) + f"\n{end}")
-        path.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end):])
+        block = (
+            f"{start}\nMeasured {time.strftime('%Y-%m-%d')} on {machine()} "
+            f"({'--quick' if args.quick else 'full run'}).\n\n{out}\n\n"
+            + "\n".join(f"- {n}" for n in notes)
+            + f"\n{end}"
+        )
+        path.write_text(text[: text.index(start)] + block + text[text.index(end) + len(end) :])
 
 
 if __name__ == "__main__":

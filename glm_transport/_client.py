@@ -285,7 +285,10 @@ class GLMClient:
             try:
                 try:
                     response = self._http.post(
-                        settings.endpoint, content=content, headers=headers, timeout=settings.timeout
+                        settings.endpoint,
+                        content=content,
+                        headers=headers,
+                        timeout=settings.timeout,
                     )
                 except httpx.HTTPError as exc:
                     raise _from_httpx(exc) from exc
@@ -397,7 +400,10 @@ class AsyncGLMClient:
             try:
                 try:
                     response = await http.post(
-                        settings.endpoint, content=content, headers=headers, timeout=settings.timeout
+                        settings.endpoint,
+                        content=content,
+                        headers=headers,
+                        timeout=settings.timeout,
                     )
                 except httpx.HTTPError as exc:
                     raise _from_httpx(exc) from exc

@@ -366,10 +366,20 @@ class StreamAssembler:
             for index in sorted(self.calls):
                 call_id, name, pieces = self.calls[index]
                 args = "".join(pieces)
-                blocks.append(ToolCallBlock(tool_call_id=call_id, tool_name=name or "",
-                                            tool_kwargs=parse_tool_kwargs(args)))
-                wire.append({"id": call_id, "type": "function",
-                             "function": {"name": name or "", "arguments": args}})
+                blocks.append(
+                    ToolCallBlock(
+                        tool_call_id=call_id,
+                        tool_name=name or "",
+                        tool_kwargs=parse_tool_kwargs(args),
+                    )
+                )
+                wire.append(
+                    {
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": name or "", "arguments": args},
+                    }
+                )
             kwargs["tool_calls"] = wire
         return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
 

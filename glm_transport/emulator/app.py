@@ -132,6 +132,8 @@ def create_app(api_key: str | None = None) -> Starlette:
                 return JSONResponse(*_swap(error_body("1001", None, "")))
             if auth != f"Bearer {state.api_key}":
                 return JSONResponse(*_swap(error_body("1002", None, "")))
+        if fault.abort:
+            return StreamingResponse(_abort(), media_type="application/json")
         reply = plan_reply(body, fault)
         if reply.error is not None:
             return _error_response(*reply.error, fault)
@@ -158,6 +160,10 @@ def create_app(api_key: str | None = None) -> Starlette:
                 raise Disconnect("emulated mid-stream disconnect")
         finally:
             state.open_streams -= 1
+
+    async def _abort() -> AsyncIterator[bytes]:
+        raise Disconnect("emulated connection reset")
+        yield b""  # pragma: no cover - makes this an async generator
 
     async def stats(request: Request) -> Response:
         return JSONResponse(

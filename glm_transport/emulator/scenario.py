@@ -75,6 +75,8 @@ class Fault:
     content: str | None = None
     parallel: bool = False
     ignore_tools: bool = False
+    abort: bool = False
+    """Send 200 headers, then drop the connection before any body (a reset mid-response)."""
     batch: int = 16
     quirks: list[str] = field(default_factory=list)
     times: int | None = None
