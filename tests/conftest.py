@@ -66,6 +66,19 @@ def _to_provider_url(request: Any) -> Any:
     return request
 
 
+_KEEP_RESPONSE_HEADERS = frozenset(
+    {"content-type", "retry-after", "retry-after-ms", "x-request-id"}
+)
+
+
+def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    """Keep only the response headers clients read: no dates or server banners, so re-authoring
+    an unchanged test rewrites its cassette byte for byte."""
+    headers = response.get("headers") or {}
+    response["headers"] = {k: v for k, v in headers.items() if k.lower() in _KEEP_RESPONSE_HEADERS}
+    return response
+
+
 def _canonical(body: Any) -> Any:
     """A request body with client-generated ids (tool-call ids made by LangChain/LlamaIndex
     as random UUIDs) replaced by their order of appearance, so replays match across runs."""
@@ -108,6 +121,7 @@ def cassette_config(subdir: str) -> dict[str, Any]:
         cassette_library_dir=str(CASSETTES / subdir),
         path_transformer=VCR.ensure_suffix(".yaml"),
         before_record_request=_to_provider_url,
+        before_record_response=_scrub_response,
         decode_compressed_response=True,
     )
     config["filter_headers"] = [
