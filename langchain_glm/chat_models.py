@@ -36,36 +36,12 @@ from glm_transport import (
     resolve_settings,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.tools import check_tool_choice, plan_tool_choice
 from langchain_glm._convert import from_wire_chunk, from_wire_result, to_wire_messages
 from langchain_glm.errors import glm_errors
 
 __all__ = ["ChatGLM"]
-
-_REQUEST_KEYS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "thinking",
-        "tool_stream",
-        "response_format",
-        "request_id",
-        "user_id",
-        "do_sample",
-    }
-)
-
-
-def _thinking_object(value: bool | dict[str, Any] | None) -> dict[str, Any] | None:
-    if value is None or isinstance(value, dict):
-        return value
-    if isinstance(value, bool):
-        return {"type": "enabled" if value else "disabled"}
-    raise GLMValidationError(
-        "thinking", value, "True, False, or {'type': 'enabled'|'disabled', 'clear_thinking': bool}"
-    )
 
 
 class ChatGLM(BaseChatModel):
@@ -279,7 +255,7 @@ class ChatGLM(BaseChatModel):
             default_headers=self.default_headers,
         )
         self.api_key = self._settings.api_key
-        self.thinking = _thinking_object(self.thinking)
+        self.thinking = normalize_thinking(self.thinking)
         return self
 
     # -- LangChain plumbing -----------------------------------------------------------------
@@ -377,34 +353,17 @@ class ChatGLM(BaseChatModel):
         params: dict[str, Any] = {**self._default_params, **self.model_kwargs, **kwargs}
         if stop is not None:
             params["stop"] = stop
-        model = params.pop("model", self.model_name)
-        thinking = _thinking_object(params.pop("thinking", None))
-        tools, required = plan_tool_choice(
-            params.pop("tools", None), params.pop("tool_choice", None)
-        )
+        if self.tool_stream is not None:
+            params.setdefault("tool_stream", self.tool_stream)
+        params["extra_body"] = {**(self.extra_body or {}), **params.get("extra_body", {})}
         single_call = params.pop("parallel_tool_calls", None) is False
         params.pop("ls_structured_output_format", None)
-        extra_body = {**(self.extra_body or {}), **params.pop("extra_body", {})}
-        tool_stream = params.pop("tool_stream", self.tool_stream)
-        if tool_stream is None:
-            tool_stream = model_profile(model).tool_stream
-        unknown = {k: params.pop(k) for k in list(params) if k not in _REQUEST_KEYS}
-        extra_body = {**unknown, **extra_body}
-        preserved = thinking is not None and thinking.get("clear_thinking") is False
-        if thinking is None or "clear_thinking" not in thinking:
-            # Preserved thinking is the default on the Coding Plan endpoints (thinking-mode guide).
-            preserved = preserved or self._settings.provider.name.endswith("-coding")
-        request = ChatRequest(
-            model=model,
-            messages=to_wire_messages(
-                messages, send_reasoning="all" if preserved else "tool_turns"
-            ),
-            tools=tools,
-            tool_choice="auto" if tools and required else None,
-            thinking=thinking,
-            tool_stream=bool(tool_stream) if stream and tools else None,
-            extra_body=extra_body,
-            **params,
+        request, required = plan_chat(
+            params,
+            lambda echo: to_wire_messages(messages, send_reasoning=echo),
+            model=self.model_name,
+            provider=self._settings.provider,
+            stream=stream,
         )
         return request, required, single_call
 

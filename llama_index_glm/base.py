@@ -36,13 +36,12 @@ from glm_transport import (
     ChatRequest,
     GLMClient,
     GLMSettings,
-    GLMValidationError,
     check_tool_choice,
     model_profile,
-    plan_tool_choice,
     resolve_settings,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from glm_transport.plan import normalize_thinking, plan_chat
 from llama_index_glm._convert import (
     StreamAssembler,
     from_wire_result,
@@ -55,29 +54,6 @@ if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
 __all__ = ["GLM"]
-
-_REQUEST_KEYS = frozenset(
-    {
-        "temperature",
-        "top_p",
-        "max_tokens",
-        "stop",
-        "response_format",
-        "request_id",
-        "user_id",
-        "do_sample",
-    }
-)
-
-
-def _thinking(value: Any) -> dict[str, Any] | None:
-    if value is None or isinstance(value, dict):
-        return value
-    if isinstance(value, bool):
-        return {"type": "enabled" if value else "disabled"}
-    raise GLMValidationError(
-        "thinking", value, "True, False, or {'type': 'enabled'|'disabled', 'clear_thinking': bool}"
-    )
 
 
 class GLM(FunctionCallingLLM):
@@ -181,7 +157,7 @@ class GLM(FunctionCallingLLM):
             default_headers=self.default_headers,
         )
         self.api_key = self._settings.api_key
-        self.thinking = _thinking(self.thinking)
+        self.thinking = normalize_thinking(self.thinking)
         return self
 
     @classmethod
@@ -228,40 +204,20 @@ class GLM(FunctionCallingLLM):
                 ("top_p", self.top_p),
                 ("max_tokens", self.max_tokens),
                 ("stop", self.stop),
+                ("thinking", self.thinking),
+                ("tool_stream", self.tool_stream),
             )
             if v is not None
         }
         params.update(self.additional_kwargs)
         params.update(kwargs)
-        model = params.pop("model", self.model)
-        thinking = _thinking(params.pop("thinking", self.thinking))
-        tools, required = plan_tool_choice(
-            params.pop("tools", None), params.pop("tool_choice", None)
+        return plan_chat(
+            params,
+            lambda echo: to_wire_messages(messages, send_reasoning=echo),
+            model=self.model,
+            provider=self._settings.provider,
+            stream=stream,
         )
-        tool_stream = params.pop("tool_stream", self.tool_stream)
-        if tool_stream is None:
-            tool_stream = model_profile(model).tool_stream
-        extra_body = params.pop("extra_body", None) or {}
-        extra_body = {
-            **{k: params.pop(k) for k in list(params) if k not in _REQUEST_KEYS},
-            **extra_body,
-        }
-        preserved = bool(thinking) and thinking.get("clear_thinking") is False  # type: ignore[union-attr]
-        if thinking is None or "clear_thinking" not in thinking:
-            preserved = preserved or self._settings.provider.name.endswith("-coding")
-        request = ChatRequest(
-            model=model,
-            messages=to_wire_messages(
-                messages, send_reasoning="all" if preserved else "tool_turns"
-            ),
-            tools=tools,
-            tool_choice="auto" if tools and required else None,
-            thinking=thinking,
-            tool_stream=bool(tool_stream) if stream and tools else None,
-            extra_body=extra_body,
-            **params,
-        )
-        return request, required
 
     # -- chat: the four I/O methods --------------------------------------------------------
 
