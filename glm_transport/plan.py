@@ -67,7 +67,8 @@ def plan_chat(
 ) -> tuple[ChatRequest, str | None]:
     """The request for one call, and what its reply must contain (see :mod:`.tools`).
 
-    ``params`` is consumed. ``to_wire(send_reasoning)`` converts the framework's messages.
+    ``params`` is modified (keys it routes are popped). ``to_wire(send_reasoning)`` converts the
+    framework's messages.
     """
     model = params.pop("model", None) or model
     thinking = normalize_thinking(params.pop("thinking", None))
