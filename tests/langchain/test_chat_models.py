@@ -572,3 +572,35 @@ def test_serialisation_round_trip_without_the_key() -> None:
     assert isinstance(back, ChatGLM)
     assert (back.model_name, back.temperature, back.provider) == ("glm-4.7", 0.3, "bigmodel")
     assert back.api_key is not None and back.api_key.get_secret_value() == "restored"
+
+
+# ---- core features that must keep working ------------------------------------------------------
+
+
+def test_rate_limiter_disable_streaming_and_streaming_invoke(glm_emulator: EmulatorServer) -> None:
+    from langchain_core.rate_limiters import InMemoryRateLimiter
+
+    limiter = InMemoryRateLimiter(requests_per_second=1000, check_every_n_seconds=0.001)
+    limited = emu_llm(glm_emulator, rate_limiter=limiter)
+    assert limited.invoke("hi").content == "GLM emulator reply to: hi"
+    no_stream = emu_llm(glm_emulator, disable_streaming=True)
+    chunks = list(no_stream.stream("hi"))
+    assert len(chunks) == 1 and "stream" not in glm_emulator.state.bodies[-1]
+    streamed = emu_llm(glm_emulator, streaming=True).invoke("hi")
+    assert glm_emulator.state.bodies[-1]["stream"] is True
+    assert streamed.content == "GLM emulator reply to: hi"
+    assert streamed.additional_kwargs["reasoning_content"]
+    assert streamed.usage_metadata and streamed.usage_metadata["total_tokens"] > 0
+
+
+def test_ls_params_and_tracing_metadata() -> None:
+    llm = ChatGLM(model="glm-4.7", temperature=0.2, max_tokens=64, stop=["END"], api_key=FAKE_KEY)
+    params = llm._get_ls_params(model="glm-5")
+    assert params == {
+        "ls_provider": "zhipuai",
+        "ls_model_name": "glm-5",
+        "ls_model_type": "chat",
+        "ls_temperature": 0.2,
+        "ls_max_tokens": 64,
+        "ls_stop": ["END"],
+    }

@@ -395,3 +395,51 @@ def test_key_never_in_repr_dict_json_or_errors(glm_emulator: EmulatorServer) -> 
         assert FAKE_KEY not in text and "S3CR3T" not in text
     back = GLM.from_dict(llm.to_dict())
     assert back.model == llm.model and back.base_url == llm.base_url
+
+
+def test_instrumentation_events_fire_without_the_key(glm_emulator: EmulatorServer) -> None:
+    from llama_index.core.instrumentation import get_dispatcher
+    from llama_index.core.instrumentation.event_handlers import BaseEventHandler
+    from llama_index.core.instrumentation.events import BaseEvent
+
+    class Collect(BaseEventHandler):
+        events: list[Any] = []
+
+        @classmethod
+        def class_name(cls) -> str:
+            return "Collect"
+
+        def handle(self, event: BaseEvent, **kwargs: Any) -> None:
+            self.events.append(event)
+
+    handler = Collect()
+    dispatcher = get_dispatcher()
+    dispatcher.add_event_handler(handler)
+    try:
+        llm = emu_llm(glm_emulator)
+        llm.chat(user("hi"))
+        list(llm.stream_chat(user("hi")))
+    finally:
+        dispatcher.event_handlers.remove(handler)
+    names = [type(e).__name__ for e in handler.events]
+    assert names.count("LLMChatStartEvent") == 2 and names.count("LLMChatEndEvent") == 2
+    assert "LLMChatInProgressEvent" in names
+    dumped = json.dumps([e.model_dump() for e in handler.events], default=str)
+    assert FAKE_KEY not in dumped and "S3CR3T" not in dumped
+
+
+@pytest.mark.vcr
+async def test_agent_workflow_hands_off_between_agents() -> None:
+    from llama_index.core.agent.workflow import AgentWorkflow, FunctionAgent
+
+    llm = cassette_llm()
+    weather = FunctionAgent(
+        name="weather",
+        description="Knows the weather.",
+        tools=[WEATHER],
+        llm=llm,
+        system_prompt="Answer weather questions with your tool.",
+    )
+    workflow = AgentWorkflow(agents=[weather], root_agent="weather")
+    result = await workflow.run(user_msg="Weather in 'Bergen'?")
+    assert "Sunny and 21 C in Bergen" in str(result)
