@@ -79,6 +79,8 @@ class ChatGLM(BaseChatModel):
             Env: ``GLM_API_KEY``, then the provider's own variable.
         timeout: float | tuple | httpx.Timeout | None
             Seconds (read), a ``(connect, read)`` pair, or an ``httpx.Timeout``.
+        total_timeout: float | None
+            Wall-clock budget for a whole call, retries and stream included.
         max_retries: int
             Retries of transient failures (429 1302/1303/1305/1312, 5xx, timeouts, dropped
             connections), with backoff and ``Retry-After``. 0 disables.
@@ -207,6 +209,8 @@ class ChatGLM(BaseChatModel):
         default=None, alias="request_timeout"
     )
     """Request timeout."""
+    total_timeout: float | None = None
+    """Wall-clock budget in seconds for one call: retries and the whole stream included."""
     max_retries: int = DEFAULT_MAX_RETRIES
     """Retries of transient failures; 0 disables."""
     streaming: bool = False
@@ -253,6 +257,7 @@ class ChatGLM(BaseChatModel):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            total_timeout=self.total_timeout,
         )
         self.api_key = self._settings.api_key
         self.thinking = normalize_thinking(self.thinking)

@@ -104,6 +104,9 @@ class GLM(FunctionCallingLLM):
     base_url: str | None = Field(default=None, description="Base URL; also accepted as api_base.")
     api_key: SecretStr | None = Field(default=None, exclude=True, description="API key.")
     timeout: float | None = Field(default=None, description="Request timeout in seconds.")
+    total_timeout: float | None = Field(
+        default=None, description="Wall-clock budget for one call, retries and stream included."
+    )
     max_retries: int = Field(default=DEFAULT_MAX_RETRIES, description="Retries; 0 disables.")
     additional_kwargs: dict[str, Any] = Field(
         default_factory=dict, description="Extra request fields merged into every request body."
@@ -155,6 +158,7 @@ class GLM(FunctionCallingLLM):
             timeout=self.timeout,
             max_retries=self.max_retries,
             default_headers=self.default_headers,
+            total_timeout=self.total_timeout,
         )
         self.api_key = self._settings.api_key
         self.thinking = normalize_thinking(self.thinking)

@@ -338,3 +338,29 @@ def test_user_supplied_http_client_is_used(glm_emulator: EmulatorServer) -> None
     client = GLMClient(settings(glm_emulator.base_url), http_client=http)
     client.chat(req())
     assert seen == [glm_emulator.base_url + "/chat/completions"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_every_validation_rule_sends_nothing(glm_emulator: EmulatorServer, stream: bool) -> None:
+    from tests.transport.test_request import INVALID
+
+    client = GLMClient(settings(glm_emulator.base_url))
+
+    def send(request: ChatRequest) -> object:
+        return list(client.stream(request)) if stream else client.chat(request)
+
+    for kwargs, field, allowed in INVALID:
+        request = req(**kwargs)
+        with pytest.raises(E.GLMValidationError) as info:
+            send(request)
+        assert info.value.field == field and allowed in str(info.value)
+    assert glm_emulator.state.requests == 0
+
+
+def test_total_timeout_bounds_a_slow_stream(glm_emulator: EmulatorServer) -> None:
+    fault = {"chunks": 100, "chunk_delay": 0.02}
+    client = GLMClient(settings(glm_emulator.base_url, fault, total_timeout=0.3))
+    started = time.monotonic()
+    with pytest.raises(E.APITimeoutError):
+        collect(client, req())
+    assert time.monotonic() - started < 1.5

@@ -72,66 +72,66 @@ def test_function_tools_get_the_fields_glm_requires() -> None:
     }
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "field", "allowed"),
-    [
-        ({"temperature": 1.5}, "temperature", "[0.0, 1.0]"),
-        ({"temperature": -0.1}, "temperature", "[0.0, 1.0]"),
-        ({"top_p": 0.0}, "top_p", "[0.01, 1.0]"),
-        ({"max_tokens": 0}, "max_tokens", "[1, 131072]"),
-        ({"max_tokens": 200_000}, "max_tokens", "[1, 131072]"),
-        ({"stop": ["a", "b"]}, "stop", "at most 1"),
-        ({"tool_choice": "required"}, "tool_choice", "auto"),
-        ({"response_format": {"type": "json_schema"}}, "response_format.type", "json_object"),
-        ({"thinking": {"type": "on"}}, "thinking", "enabled"),
-        (
-            {"thinking": {"type": "enabled", "clear_thinking": "no"}},
-            "thinking.clear_thinking",
-            "True or False",
-        ),
-        ({"messages": [{"role": "system", "content": "s"}]}, "messages", "at least one 'user'"),
-        ({"messages": []}, "messages", "non-empty"),
-        ({"messages": [{"role": "robot", "content": "s"}]}, "messages[0].role", "user"),
-        (
-            {"messages": [{"role": "user", "content": [{"type": "audio"}]}]},
-            "messages[0].content[0].type",
-            "image_url",
-        ),
-        (
-            {
-                "messages": [
-                    {
-                        "role": "user",
-                        "content": [
-                            {"type": "image_url", "image_url": {"url": "u"}},
-                            {"type": "file_url", "file_url": {"url": "f"}},
-                        ],
-                    }
-                ]
-            },
-            "messages",
-            "cannot mix",
-        ),
-        (
-            {"tools": [{"type": "function", "function": {"name": "bad name!"}}]},
-            "tools[0].function.name",
-            "[a-zA-Z0-9_-]",
-        ),
-        (
-            {"tools": [{"type": "function", "function": {"name": "x" * 65}}]},
-            "tools[0].function.name",
-            "1-64",
-        ),
-        (
-            {"tools": [{"type": "function", "function": {"name": f"t{i}"}} for i in range(129)]},
-            "tools",
-            "at most 128",
-        ),
-        ({"tools": [{"type": "code_interpreter"}]}, "tools[0].type", "function"),
-        ({"request_id": "abc"}, "request_id", "6-64"),
-        ({"user_id": "u"}, "user_id", "6-128"),
-    ],
-)
+INVALID: list[tuple[dict[str, Any], str, str]] = [
+    ({"temperature": 1.5}, "temperature", "[0.0, 1.0]"),
+    ({"temperature": -0.1}, "temperature", "[0.0, 1.0]"),
+    ({"top_p": 0.0}, "top_p", "[0.01, 1.0]"),
+    ({"max_tokens": 0}, "max_tokens", "[1, 131072]"),
+    ({"max_tokens": 200_000}, "max_tokens", "[1, 131072]"),
+    ({"stop": ["a", "b"]}, "stop", "at most 1"),
+    ({"tool_choice": "required"}, "tool_choice", "auto"),
+    ({"response_format": {"type": "json_schema"}}, "response_format.type", "json_object"),
+    ({"thinking": {"type": "on"}}, "thinking", "enabled"),
+    (
+        {"thinking": {"type": "enabled", "clear_thinking": "no"}},
+        "thinking.clear_thinking",
+        "True or False",
+    ),
+    ({"messages": [{"role": "system", "content": "s"}]}, "messages", "at least one 'user'"),
+    ({"messages": []}, "messages", "non-empty"),
+    ({"messages": [{"role": "robot", "content": "s"}]}, "messages[0].role", "user"),
+    (
+        {"messages": [{"role": "user", "content": [{"type": "audio"}]}]},
+        "messages[0].content[0].type",
+        "image_url",
+    ),
+    (
+        {
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "image_url", "image_url": {"url": "u"}},
+                        {"type": "file_url", "file_url": {"url": "f"}},
+                    ],
+                }
+            ]
+        },
+        "messages",
+        "cannot mix",
+    ),
+    (
+        {"tools": [{"type": "function", "function": {"name": "bad name!"}}]},
+        "tools[0].function.name",
+        "[a-zA-Z0-9_-]",
+    ),
+    (
+        {"tools": [{"type": "function", "function": {"name": "x" * 65}}]},
+        "tools[0].function.name",
+        "1-64",
+    ),
+    (
+        {"tools": [{"type": "function", "function": {"name": f"t{i}"}} for i in range(129)]},
+        "tools",
+        "at most 128",
+    ),
+    ({"tools": [{"type": "code_interpreter"}]}, "tools[0].type", "function"),
+    ({"request_id": "abc"}, "request_id", "6-64"),
+    ({"user_id": "u"}, "user_id", "6-128"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "field", "allowed"), INVALID)
 def test_each_limit_names_field_value_and_allowed(
     kwargs: dict[str, Any], field: str, allowed: str
 ) -> None:
