@@ -329,7 +329,6 @@ class StreamState:
         "id",
         "model",
         "request_id",
-        "saw_event",
         "saw_usage",
         "tools",
     )
@@ -340,7 +339,6 @@ class StreamState:
         self.id: str | None = None
         self.model: str | None = None
         self.request_id: str | None = None
-        self.saw_event = False
         self.saw_usage = False
         self.error_style = error_style
 
@@ -353,7 +351,6 @@ class StreamState:
             )
         if data.get("error"):
             raise parse_error(None, data, error_style=self.error_style)
-        self.saw_event = True
         try:
             return self._chunk(data)
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
