@@ -153,15 +153,17 @@ class _Reader:
                 yield chunk
 
     def flush(self) -> Iterator[StreamChunk]:
-        if self.done:
-            return
-        for event in self.decoder.flush():
-            if event.data == DONE:
-                self.done = True
-                return
-            chunk = _decode_event(self.state, event.event, event.data)
-            if chunk is not None:
-                yield chunk
+        if not self.done:
+            for event in self.decoder.flush():
+                if event.data == DONE:
+                    self.done = True
+                    break
+                chunk = _decode_event(self.state, event.event, event.data)
+                if chunk is not None:
+                    yield chunk
+        tail = self.state.finish()
+        if tail is not None:
+            yield tail
 
     def check_end(self) -> None:
         _check_stream_end(self.state, self.done)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from glm_transport import errors as E
+from glm_transport.tags import TagSplitter, split_tags
 from glm_transport.types import (
     ChatResult,
     StreamChunk,
@@ -233,9 +234,13 @@ def _completion(body: Any) -> ChatResult:
         )
         for i, tc in enumerate(message.get("tool_calls") or [])
     ]
+    content, tagged = split_tags(_text(message.get("content")) or "")
+    reasoning = _text(message.get("reasoning_content"))
+    if tagged:  # GLM-4.5V's <think> inside content
+        reasoning = (reasoning or "") + tagged
     return ChatResult(
-        content=_text(message.get("content")) or "",
-        reasoning_content=_text(message.get("reasoning_content")),
+        content=content,
+        reasoning_content=reasoning,
         tool_calls=calls,
         finish_reason=_text(choice.get("finish_reason")),
         usage=parse_usage(body.get("usage")),
@@ -330,6 +335,7 @@ class StreamState:
         "model",
         "request_id",
         "saw_usage",
+        "tags",
         "tools",
     )
 
@@ -340,7 +346,15 @@ class StreamState:
         self.model: str | None = None
         self.request_id: str | None = None
         self.saw_usage = False
+        self.tags = TagSplitter()
         self.error_style = error_style
+
+    def finish(self) -> StreamChunk | None:
+        """End of stream: content held back while deciding about a tag, if any."""
+        content, reasoning = self.tags.flush()
+        if not content and not reasoning:
+            return None
+        return StreamChunk(content=content or None, reasoning_content=reasoning or None)
 
     def process(self, data: Any) -> StreamChunk | None:
         """One event's JSON to a chunk; ``None`` when it carries nothing new."""
@@ -371,8 +385,13 @@ class StreamState:
             choice = choices[0]
             delta = choice.get("delta")
             if delta:
-                chunk.content = _text(delta.get("content"))
+                content = _text(delta.get("content"))
                 chunk.reasoning_content = _text(delta.get("reasoning_content"))
+                if content:
+                    content, tagged = self.tags.feed(content)
+                    if tagged:  # GLM-4.5V's <think> inside content
+                        chunk.reasoning_content = (chunk.reasoning_content or "") + tagged
+                chunk.content = content
                 raw_calls = delta.get("tool_calls")
                 if raw_calls:
                     chunk.tool_calls = [self.tools.add(tc) for tc in raw_calls]

@@ -245,3 +245,38 @@ def test_llama_index_converter_only_raises_validation_errors(
     except (TypeError, AttributeError, ValueError) as exc:  # pragma: no cover - a real bug
         raise AssertionError(f"untyped error from the converter: {exc!r}") from exc
     json.dumps(wire)
+
+
+@MANY
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<think>",
+                "</think>",
+                "<|begin_of_box|>",
+                "<|end_of_box|>",
+                "<",
+                "|",
+                "think",
+                ">",
+                "a",
+                " ",
+                "\n",
+                "<thi",
+                "box|>",
+            ]
+        ),
+        max_size=12,
+    ),
+    st.lists(st.integers(0, 120), max_size=6),
+)
+def test_tag_splitting_does_not_depend_on_chunking(parts: list[str], cuts: list[int]) -> None:
+    from glm_transport.tags import TagSplitter, split_tags
+
+    text = "".join(parts)
+    points = sorted({c for c in cuts if c <= len(text)} | {0, len(text)})
+    splitter = TagSplitter()
+    outs = [splitter.feed(text[a:b]) for a, b in zip(points, points[1:], strict=False)]
+    outs.append(splitter.flush())
+    assert ("".join(o[0] for o in outs), "".join(o[1] for o in outs)) == split_tags(text)

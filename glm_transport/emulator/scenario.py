@@ -353,6 +353,10 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         calls, finish, out_tokens = [], "length", max_tokens
     if fault.finish_reason:
         finish = fault.finish_reason
+    if "think_tags" in fault.quirks and not calls:
+        # GLM-4.5V: reasoning and the answer box inside `content` (Z.ai / BigModel OpenAPI).
+        content = f"<think>{reasoning}</think><|begin_of_box|>{content}<|end_of_box|>"
+        reasoning = ""
 
     prompt_tokens = sum(
         _words(len(_text_of(m.get("content")).split()) + 4) for m in messages

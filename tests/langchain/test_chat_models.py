@@ -604,3 +604,16 @@ def test_ls_params_and_tracing_metadata() -> None:
         "ls_max_tokens": 64,
         "ls_stop": ["END"],
     }
+
+
+@pytest.mark.parametrize("mode", ["invoke", "stream"])
+def test_glm_45v_think_tags_become_reasoning(glm_emulator: EmulatorServer, mode: str) -> None:
+    llm = emu_llm(glm_emulator, {"quirks": ["think_tags"]}, model="glm-4.5v")
+    msg = (
+        llm.invoke("Describe it.")
+        if mode == "invoke"
+        else aggregate(list(llm.stream("Describe it.")))
+    )
+    assert msg.content == "GLM emulator reply to: Describe it."
+    assert msg.additional_kwargs["reasoning_content"].startswith("The user asks")
+    assert "<think>" not in str(msg.content) and "box" not in str(msg.content)

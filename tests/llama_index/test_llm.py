@@ -443,3 +443,16 @@ async def test_agent_workflow_hands_off_between_agents() -> None:
     workflow = AgentWorkflow(agents=[weather], root_agent="weather")
     result = await workflow.run(user_msg="Weather in 'Bergen'?")
     assert "Sunny and 21 C in Bergen" in str(result)
+
+
+@pytest.mark.parametrize("mode", ["chat", "stream"])
+def test_glm_45v_think_tags_become_thinking_blocks(glm_emulator: EmulatorServer, mode: str) -> None:
+    llm = emu_llm(glm_emulator, {"quirks": ["think_tags"]}, model="glm-4.5v")
+    r = (
+        llm.chat(user("Describe it."))
+        if mode == "chat"
+        else list(llm.stream_chat(user("Describe it.")))[-1]
+    )
+    assert r.message.content == "GLM emulator reply to: Describe it."
+    thinking = [b for b in r.message.blocks if isinstance(b, ThinkingBlock)]
+    assert thinking and thinking[0].content and thinking[0].content.startswith("The user asks")

@@ -258,3 +258,46 @@ def test_error_frame_inside_a_stream_raises_typed() -> None:
 def test_frame_that_is_not_an_object() -> None:
     with pytest.raises(E.StreamInterruptedError):
         StreamState().process([1, 2])
+
+
+def test_glm_45v_think_and_box_tags_in_a_whole_reply() -> None:
+    body = {
+        "id": "x",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": "\n<think>A cat on a mat.</think><|begin_of_box|>A cat<|end_of_box|>",
+                },
+            }
+        ],
+    }
+    r = parse_completion(body)
+    assert (r.content, r.reasoning_content) == ("A cat", "A cat on a mat.")
+
+
+def test_tags_are_separated_whatever_the_stream_split() -> None:
+    from glm_transport.tags import split_tags
+
+    text = "\n<think>A cat on a mat.</think><|begin_of_box|>A cat<|end_of_box|>"
+    for size in (1, 2, 3, 5, 8, 13):
+        st = StreamState()
+        content = reasoning = ""
+        for i in range(0, len(text), size):
+            c = st.process(chunk({"role": "assistant", "content": text[i : i + size]}))
+            content += c.content or ""  # type: ignore[union-attr]
+            reasoning += c.reasoning_content or ""  # type: ignore[union-attr]
+        tail = st.finish()
+        if tail is not None:
+            content += tail.content or ""
+            reasoning += tail.reasoning_content or ""
+        assert (content, reasoning) == split_tags(text) == ("A cat", "A cat on a mat."), size
+
+
+def test_ordinary_content_with_angle_brackets_is_untouched() -> None:
+    from glm_transport.tags import split_tags
+
+    for text in ["a < b and <b>bold</b>", "\n\nHello", "<thinking is fun>", "x <|begin_of"]:
+        assert split_tags(text) == (text, "")
