@@ -3,6 +3,7 @@ but our typed errors, never hang, and SSE decoding does not depend on how reads 
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -277,6 +278,6 @@ def test_tag_splitting_does_not_depend_on_chunking(parts: list[str], cuts: list[
     text = "".join(parts)
     points = sorted({c for c in cuts if c <= len(text)} | {0, len(text)})
     splitter = TagSplitter()
-    outs = [splitter.feed(text[a:b]) for a, b in zip(points, points[1:], strict=False)]
+    outs = [splitter.feed(text[a:b]) for a, b in itertools.pairwise(points)]
     outs.append(splitter.flush())
     assert ("".join(o[0] for o in outs), "".join(o[1] for o in outs)) == split_tags(text)
