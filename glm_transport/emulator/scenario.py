@@ -358,19 +358,7 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         content = f"<think>{reasoning}</think><|begin_of_box|>{content}<|end_of_box|>"
         reasoning = ""
 
-    prompt_tokens = sum(
-        _words(len(_text_of(m.get("content")).split()) + 4) for m in messages
-    ) + 12 * len(tools)
-    reasoning_tokens = len(reasoning.split())
-    usage = {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": out_tokens,
-        "total_tokens": prompt_tokens + out_tokens,
-        "prompt_tokens_details": {
-            "cached_tokens": (prompt_tokens // 4) if len(messages) > 1 else 0
-        },
-        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
-    }
+    usage = _usage(messages, len(tools), out_tokens, len(reasoning.split()))
     web = None
     if any(t.get("type") == "web_search" for t in body.get("tools") or []):
         web = [
