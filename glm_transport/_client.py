@@ -335,7 +335,10 @@ class GLMClient:
                             yielded = True
                             yield chunk
                     except httpx.HTTPError as exc:
-                        raise _broken(exc, yielded, reader.state) from exc
+                        if reader.state.finish_reason is None:
+                            raise _broken(exc, yielded, reader.state) from exc
+                        # GLM had already sent its finish reason: the answer is complete and
+                        # only the closing [DONE] was lost with the connection.
                     reader.check_end()
                     return
             except httpx.HTTPError as exc:
@@ -451,7 +454,10 @@ class AsyncGLMClient:
                             yielded = True
                             yield chunk
                     except httpx.HTTPError as exc:
-                        raise _broken(exc, yielded, reader.state) from exc
+                        if reader.state.finish_reason is None:
+                            raise _broken(exc, yielded, reader.state) from exc
+                        # GLM had already sent its finish reason: the answer is complete and
+                        # only the closing [DONE] was lost with the connection.
                     reader.check_end()
                     return
             except httpx.HTTPError as exc:

@@ -156,7 +156,7 @@ def create_app(api_key: str | None = None) -> Starlette:
                 yield b"".join(group)
                 if fault.chunk_delay:
                     await asyncio.sleep(fault.chunk_delay)
-            if cut is not None and cut <= len(frames):
+            if (cut is not None and cut <= len(frames)) or fault.reset_at_end:
                 raise Disconnect("emulated mid-stream disconnect")
         finally:
             state.open_streams -= 1

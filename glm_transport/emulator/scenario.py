@@ -75,6 +75,8 @@ class Fault:
     content: str | None = None
     parallel: bool = False
     ignore_tools: bool = False
+    reset_at_end: bool = False
+    """Drop the connection after the last frame instead of ending the response cleanly."""
     abort: bool = False
     """Send 200 headers, then drop the connection before any body (a reset mid-response)."""
     batch: int = 16

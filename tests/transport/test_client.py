@@ -364,3 +364,26 @@ def test_total_timeout_bounds_a_slow_stream(glm_emulator: EmulatorServer) -> Non
     with pytest.raises(E.APITimeoutError):
         collect(client, req())
     assert time.monotonic() - started < 1.5
+
+
+def test_connection_lost_after_the_finish_chunk_keeps_the_complete_answer(
+    glm_emulator: EmulatorServer,
+) -> None:
+    client = GLMClient(settings(glm_emulator.base_url, {"no_done": True, "reset_at_end": True}))
+    out = collect(client, req())
+    assert out["finish"] == ["stop"] and out["content"].startswith("GLM emulator reply")
+    cut = GLMClient(
+        settings(
+            glm_emulator.base_url, {"no_done": True, "drop_finish": True, "reset_at_end": True}
+        )
+    )
+    with pytest.raises(E.StreamInterruptedError):
+        collect(cut, req())
+
+
+async def test_async_connection_lost_after_the_finish_chunk(glm_emulator: EmulatorServer) -> None:
+    client = AsyncGLMClient(
+        settings(glm_emulator.base_url, {"no_done": True, "reset_at_end": True})
+    )
+    assert (await acollect(client, req()))["finish"] == ["stop"]
+    await aclose_shared_clients()
