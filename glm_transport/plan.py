@@ -71,6 +71,8 @@ def plan_chat(
     framework's messages.
     """
     model = params.pop("model", None) or model
+    if "max_completion_tokens" in params:  # OpenAI's newer name; GLM only knows max_tokens
+        params.setdefault("max_tokens", params.pop("max_completion_tokens"))
     thinking = normalize_thinking(params.pop("thinking", None))
     tools, required = plan_tool_choice(params.pop("tools", None), params.pop("tool_choice", None))
     tool_stream = params.pop("tool_stream", None)

@@ -59,3 +59,14 @@ def test_plan_chat_routes_every_key() -> None:
         {}, lambda echo: [], model="glm-4.5", provider=PROVIDERS["zai"], stream=True
     )
     assert plain.tool_stream is None and plain.tools is None
+
+
+def test_openai_max_completion_tokens_becomes_max_tokens() -> None:
+    request, _ = plan_chat(
+        {"max_completion_tokens": 50},
+        lambda echo: [],
+        model="glm-5",
+        provider=PROVIDERS["zai"],
+        stream=False,
+    )
+    assert request.max_tokens == 50 and "max_completion_tokens" not in request.extra_body
