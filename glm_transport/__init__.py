@@ -11,7 +11,14 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from glm_transport._client import AsyncGLMClient, GLMClient, aclose_shared_clients
-from glm_transport.config import PROVIDERS, GLMSettings, Limits, Provider, resolve_settings
+from glm_transport.config import (
+    PROVIDERS,
+    GLMSettings,
+    Limits,
+    Provider,
+    resolve_settings,
+    settings_of,
+)
 from glm_transport.errors import *  # noqa: F403
 from glm_transport.errors import __all__ as _errors_all
 from glm_transport.models import MODEL_PROFILES, ModelProfile, model_profile
@@ -48,5 +55,6 @@ __all__ = [
     "model_profile",
     "plan_tool_choice",
     "resolve_settings",
+    "settings_of",
     *_errors_all,
 ]

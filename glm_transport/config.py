@@ -13,7 +13,7 @@ import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 from pydantic import SecretStr
@@ -29,7 +29,7 @@ from glm_transport._constants import (
 )
 from glm_transport.errors import GLMValidationError
 
-__all__ = ["PROVIDERS", "GLMSettings", "Limits", "Provider", "resolve_settings"]
+__all__ = ["PROVIDERS", "GLMSettings", "Limits", "Provider", "resolve_settings", "settings_of"]
 
 
 @dataclass(frozen=True)
@@ -211,4 +211,17 @@ def resolve_settings(
         max_retries=retries,
         default_headers=dict(default_headers or {}),
         total_timeout=total_timeout,
+    )
+
+
+def settings_of(model: Any) -> GLMSettings:
+    """Settings from a framework model's fields (``ChatGLM`` and ``GLM`` share these names)."""
+    return resolve_settings(
+        provider=model.provider,
+        base_url=model.base_url,
+        api_key=model.api_key,
+        timeout=model.timeout,
+        max_retries=model.max_retries,
+        default_headers=model.default_headers,
+        total_timeout=model.total_timeout,
     )

@@ -38,7 +38,7 @@ from glm_transport import (
     GLMSettings,
     check_tool_choice,
     model_profile,
-    resolve_settings,
+    settings_of,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from glm_transport.plan import normalize_thinking, plan_chat
@@ -151,15 +151,7 @@ class GLM(FunctionCallingLLM):
 
     @model_validator(mode="after")
     def _resolve(self) -> GLM:
-        self._settings = resolve_settings(
-            provider=self.provider,
-            base_url=self.base_url,
-            api_key=self.api_key,
-            timeout=self.timeout,
-            max_retries=self.max_retries,
-            default_headers=self.default_headers,
-            total_timeout=self.total_timeout,
-        )
+        self._settings = settings_of(self)
         self.api_key = self._settings.api_key
         self.thinking = normalize_thinking(self.thinking)
         return self
