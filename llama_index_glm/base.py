@@ -59,34 +59,54 @@ __all__ = ["GLM"]
 class GLM(FunctionCallingLLM):
     """Zhipu GLM chat models for LlamaIndex (glm-5-turbo, glm-5, glm-4.7, glm-4.6, glm-4.5 ...).
 
-    Examples:
-        ``pip install "glm-integrations[llama-index]"`` and set ``GLM_API_KEY``.
+    Setup:
+        ``pip install "glm-integrations[llama-index]"`` and ``export GLM_API_KEY=...`` (or the
+        provider's own variable: ``ZAI_API_KEY``, ``ZHIPUAI_API_KEY`` ...).
 
+    Key args:
+        model: GLM model name. provider: ``zai`` (default), ``zai-coding``, ``bigmodel``,
+        ``bigmodel-coding``, ``maxtoken``, ``powertokens``. base_url / api_base: replaces only
+        the URL. api_key: never shown in repr or ``to_dict``. temperature (0 is greedy), top_p,
+        max_tokens, stop, thinking (``True``/``False`` or ``{"type": "enabled",
+        "clear_thinking": False}``), timeout, total_timeout, max_retries, additional_kwargs,
+        default_headers, http_client / async_http_client, context_window and
+        is_function_calling_model overrides.
+
+    Examples:
         .. code-block:: python
 
             from llama_index.core import Settings
+            from llama_index.core.llms import ChatMessage
             from llama_index_glm import GLM
 
             llm = GLM(model="glm-5-turbo", temperature=0.6)
-            Settings.llm = llm
+            Settings.llm = llm                      # query engines, chat engines, agents
 
-            print(llm.complete("Paul Graham is ").text)
+            llm.complete("Paul Graham is ").text
+            r = llm.chat([ChatMessage(role="user", content="Why is the sky blue?")])
+            r.message.content, r.message.blocks     # ThinkingBlock (reasoning), TextBlock
+            r.additional_kwargs                     # finish_reason, model, request_id, usage
 
             for r in llm.stream_chat([ChatMessage(role="user", content="Hi")]):
                 print(r.additional_kwargs.get("thinking_delta") or "", r.delta, end="")
 
-        Tools: ``llm.chat_with_tools([tool], user_msg=...)``, ``llm.predict_and_call(...)``,
-        ``FunctionAgent(tools=[...], llm=llm)``. Structured output:
-        ``llm.structured_predict(Model, PromptTemplate(...))``, ``llm.as_structured_llm(Model)``.
+            await llm.achat(...); await llm.astream_chat(...)   # truly async
 
-        Reasoning arrives as a ``ThinkingBlock`` in the message (and, streamed, in
-        ``additional_kwargs["thinking_delta"]``) and is sent back to GLM with tool-call turns, or
-        with every turn under preserved thinking (``thinking={"type": "enabled",
-        "clear_thinking": False}``, the default on Coding Plan endpoints).
-
+    Tools:
+        ``chat_with_tools``, ``stream_chat_with_tools``, ``predict_and_call``,
+        ``get_tool_calls_from_response``; ``FunctionAgent``, ``ReActAgent``, ``AgentWorkflow``.
         GLM only supports ``tool_choice="auto"``: ``tool_required=True`` (used by
         ``structured_predict``) offers the tools and checks the reply holds a call, raising
         ``glm_transport.ToolChoiceError`` if not; a named ``tool_choice`` offers only that tool.
+
+    Structured output:
+        ``llm.structured_predict(Model, PromptTemplate(...))``, ``astructured_predict``,
+        ``stream_structured_predict``, ``llm.as_structured_llm(Model)`` (by tool calling).
+
+    Reasoning:
+        Arrives as a ``ThinkingBlock`` (streamed: ``additional_kwargs["thinking_delta"]``) and is
+        sent back to GLM with tool-call turns, or with every turn under preserved thinking
+        (``clear_thinking: False``, the default on Coding Plan endpoints).
     """
 
     model: str = Field(default=DEFAULT_MODEL, description="GLM model name.")
