@@ -14,7 +14,7 @@ from glm_transport.config import Provider
 from glm_transport.errors import GLMValidationError
 from glm_transport.types import ChatRequest
 
-__all__ = ["build_chat_body", "encode_body", "validate_messages"]
+__all__ = ["assistant_message", "build_chat_body", "encode_body", "validate_messages"]
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROLES = frozenset({"system", "user", "assistant", "tool"})
@@ -34,6 +34,22 @@ def _to_file_part(part: dict[str, Any]) -> dict[str, Any]:
     url = (part.get("file_url") or {}).get("url", "")
     name = url.rsplit("/", 1)[-1].split("?", 1)[0] or "document"
     return {"type": "file", "file": {"filename": name, "file_data": url}}
+
+
+def assistant_message(
+    text: str, calls: list[dict[str, Any]], reasoning: str | None, send_reasoning: str
+) -> dict[str, Any]:
+    """An earlier assistant turn for the history. GLM requires only ``role``; ``content`` is left
+    out when the turn only called tools. ``send_reasoning`` is ``"all"``, ``"tool_turns"`` or
+    ``"none"`` (see :func:`glm_transport.plan.reasoning_echo`)."""
+    wire: dict[str, Any] = {"role": "assistant"}
+    if text or not calls:
+        wire["content"] = text
+    if calls:
+        wire["tool_calls"] = calls
+    if reasoning and (send_reasoning == "all" or (send_reasoning == "tool_turns" and calls)):
+        wire["reasoning_content"] = reasoning
+    return wire
 
 
 def validate_messages(messages: list[dict[str, Any]], provider: Provider) -> list[dict[str, Any]]:

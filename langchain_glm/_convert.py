@@ -34,6 +34,7 @@ from langchain_core.messages.tool import (
 )
 
 from glm_transport import ChatResult, GLMValidationError, StreamChunk, Usage
+from glm_transport.request import assistant_message
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -201,18 +202,9 @@ def to_wire_messages(
             else:
                 out.append({"role": "user", "content": content})
         elif isinstance(msg, AIMessage):
-            wire: dict[str, Any] = {"role": "assistant"}
             text = _text_only(msg.content, where)
             calls = _wire_tool_calls(msg)
-            if text or not calls:
-                wire["content"] = text
-            if calls:
-                wire["tool_calls"] = calls
-            if send_reasoning == "all" or (send_reasoning == "tool_turns" and calls):
-                reasoning = _reasoning_of(msg)
-                if reasoning:
-                    wire["reasoning_content"] = reasoning
-            out.append(wire)
+            out.append(assistant_message(text, calls, _reasoning_of(msg), send_reasoning))
         elif isinstance(msg, ToolMessage):
             text = _tool_text(msg.content, where)
             if msg.status == "error" and not text.lower().startswith("error"):

@@ -29,6 +29,7 @@ from llama_index.core.base.llms.types import (
 )
 
 from glm_transport import ChatResult, GLMValidationError, StreamChunk, ToolCall, Usage
+from glm_transport.request import assistant_message
 
 __all__ = [
     "StreamAssembler",
@@ -187,17 +188,8 @@ def to_wire_messages(
         if role == "system":
             out.append({"role": "system", "content": text})
         elif role == "assistant":
-            wire: dict[str, Any] = {"role": "assistant"}
             calls = _wire_calls(msg)
-            if text or not calls:
-                wire["content"] = text or ""
-            if calls:
-                wire["tool_calls"] = calls
-            if send_reasoning == "all" or (send_reasoning == "tool_turns" and calls):
-                reasoning = _reasoning(msg)
-                if reasoning:
-                    wire["reasoning_content"] = reasoning
-            out.append(wire)
+            out.append(assistant_message(text or "", calls, _reasoning(msg), send_reasoning))
         elif role == "tool":
             call_id = msg.additional_kwargs.get("tool_call_id")
             if not call_id or not isinstance(call_id, str):
