@@ -405,11 +405,13 @@ class ChatGLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, required, _ = self._request(messages, stop, stream=True, **kwargs)
+        request, required, single = self._request(messages, stop, stream=True, **kwargs)
         check = _StreamCheck(required)
         usage = self.stream_usage
         with glm_errors():
             for raw in self.client.stream(request):
+                if single and raw.tool_calls:  # parallel_tool_calls=False: the first call only
+                    raw.tool_calls = [d for d in raw.tool_calls if d.index == 0] or None
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
@@ -424,11 +426,13 @@ class ChatGLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, required, _ = self._request(messages, stop, stream=True, **kwargs)
+        request, required, single = self._request(messages, stop, stream=True, **kwargs)
         check = _StreamCheck(required)
         usage = self.stream_usage
         with glm_errors():
             async for raw in self.async_client.stream(request):
+                if single and raw.tool_calls:  # parallel_tool_calls=False: the first call only
+                    raw.tool_calls = [d for d in raw.tool_calls if d.index == 0] or None
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     await run_manager.on_llm_new_token(raw.content or "", chunk=chunk)

@@ -297,6 +297,9 @@ def test_parallel_tool_calls_false_keeps_the_first(glm_emulator: EmulatorServer)
     both = llm.bind_tools([get_weather, get_population]).invoke("Paris?")
     one = llm.bind_tools([get_weather, get_population], parallel_tool_calls=False).invoke("Paris?")
     assert len(both.tool_calls) == 2 and [t["name"] for t in one.tool_calls] == ["get_weather"]
+    single = llm.bind_tools([get_weather, get_population], parallel_tool_calls=False)
+    streamed = aggregate(list(single.stream("Paris?")))
+    assert [t["name"] for t in streamed.tool_calls] == ["get_weather"]
 
 
 def test_web_search_tools_pass_through(glm_emulator: EmulatorServer) -> None:
