@@ -170,6 +170,8 @@ def _hints(text: str) -> dict[str, list[Any]]:
 def _json_reply(messages: list[dict[str, Any]], answer: str) -> str:
     """JSON mode: follow a schema or the quoted keys the prompt asks for, else {"answer": ...}."""
     prompt = " ".join(_text_of(m.get("content")) for m in messages)
+    # Prompt templates sometimes leave their brace escapes in ("{{" for "{").
+    prompt = prompt.replace("{{", "{").replace("}}", "}")
     start = prompt.find("{")
     while start >= 0:
         try:

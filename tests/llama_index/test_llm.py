@@ -456,3 +456,20 @@ def test_glm_45v_think_tags_become_thinking_blocks(glm_emulator: EmulatorServer,
     assert r.message.content == "GLM emulator reply to: Describe it."
     thinking = [b for b in r.message.blocks if isinstance(b, ThinkingBlock)]
     assert thinking and thinking[0].content and thinking[0].content.startswith("The user asks")
+
+
+def test_structured_predict_in_glm_json_mode(glm_emulator: EmulatorServer) -> None:
+    """The text-completion program with GLM's JSON mode, for users who prefer it to tools."""
+    from llama_index.core.prompts import PromptTemplate
+    from llama_index.core.types import PydanticProgramMode
+
+    llm = emu_llm(glm_emulator, pydantic_program_mode=PydanticProgramMode.LLM)
+    out = llm.structured_predict(
+        City,
+        PromptTemplate("Extract the city: {text}"),
+        text="'Zurich' has 420000 people.",
+        llm_kwargs={"response_format": {"type": "json_object"}},
+    )
+    assert out == City(name="Zurich", population=420000)
+    body = glm_emulator.state.bodies[-1]
+    assert body["response_format"] == {"type": "json_object"} and "tools" not in body
