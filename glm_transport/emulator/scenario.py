@@ -232,6 +232,29 @@ def _words(n: int) -> int:
     return max(1, n)
 
 
+def _rag_answer(text: str) -> str | None:
+    """Retrieval prompts (context, then "Query:"): answer with the context sentence that shares
+    the most words with the query, so RAG demos show retrieval at work."""
+    if "Query:" not in text or "Context information" not in text:
+        return None
+    query = text.rsplit("Query:", 1)[1].split("\n", 1)[0].strip()
+    lines = text.split("Query:", 1)[0].splitlines()
+    # Drop the template's own lines, metadata ("file_path: ...") and headings; rejoin wrapped text.
+    kept = [
+        ln.strip()
+        for ln in lines
+        if ln.strip()
+        and not re.match(r"\s*(\w+: |#|-{3,})", ln)
+        and not ln.startswith(("Context information", "Given the context"))
+    ]
+    sentences = [s for s in re.split(r"(?<=[.!?])\s+", " ".join(kept)) if s]
+    words = {w.lower() for w in re.findall(r"\w{3,}", query)}
+    if not sentences:
+        return None
+    best = max(sentences, key=lambda s: len(words & {w.lower() for w in re.findall(r"\w{3,}", s)}))
+    return f"From the retrieved context: {best}"
+
+
 def _usage(
     messages: list[dict[str, Any]], n_tools: int, out_tokens: int, reasoning_tokens: int
 ) -> dict[str, Any]:
@@ -330,7 +353,7 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         content = f"Based on the tools: {results}."
     else:
         reasoning = f"The user asks: {user_text[:80]}. I will answer directly."
-        content = f"GLM emulator reply to: {user_text[:200]}"
+        content = _rag_answer(user_text) or f"GLM emulator reply to: {user_text[:200]}"
     if fault.content is not None:
         content = fault.content
     if not calls and (body.get("response_format") or {}).get("type") == "json_object":
