@@ -167,22 +167,27 @@ def _hints(text: str) -> dict[str, list[Any]]:
     return {"numbers": numbers, "words": words}
 
 
-def _json_reply(messages: list[dict[str, Any]], answer: str) -> str:
-    """JSON mode: follow a schema or the quoted keys the prompt asks for, else {"answer": ...}."""
-    prompt = " ".join(_text_of(m.get("content")) for m in messages)
-    # Prompt templates sometimes leave their brace escapes in ("{{" for "{").
-    prompt = prompt.replace("{{", "{").replace("}}", "}")
+def _find_schema(prompt: str) -> dict[str, Any] | None:
     start = prompt.find("{")
     while start >= 0:
         try:
             schema, _ = json.JSONDecoder().raw_decode(prompt[start:])
         except ValueError:
-            start = prompt.find("{", start + 1)
-            continue
+            schema = None
         if isinstance(schema, dict) and "properties" in schema:
-            value = _example(schema, schema.get("$defs", {}), "answer", _hints(prompt))
-            return json.dumps(value, ensure_ascii=False)
+            return schema
         start = prompt.find("{", start + 1)
+    return None
+
+
+def _json_reply(messages: list[dict[str, Any]], answer: str) -> str:
+    """JSON mode: follow a schema or the quoted keys the prompt asks for, else {"answer": ...}."""
+    prompt = " ".join(_text_of(m.get("content")) for m in messages)
+    # Prompt templates sometimes leave their brace escapes in ("{{" for "{").
+    schema = _find_schema(prompt) or _find_schema(prompt.replace("{{", "{").replace("}}", "}"))
+    if schema is not None:
+        value = _example(schema, schema.get("$defs", {}), "answer", _hints(prompt))
+        return json.dumps(value, ensure_ascii=False)
     keys = re.findall(r"'([a-z_]{2,30})'", prompt)
     if keys:
         return json.dumps({k: f"{k} ({answer[:40]})" for k in dict.fromkeys(keys)})
