@@ -387,3 +387,19 @@ async def test_async_connection_lost_after_the_finish_chunk(glm_emulator: Emulat
     )
     assert (await acollect(client, req()))["finish"] == ["stop"]
     await aclose_shared_clients()
+
+
+def test_emulator_fault_queue_and_stats(glm_emulator: EmulatorServer) -> None:
+    base = glm_emulator.base_url.split("/api/")[0]
+    queued = httpx.post(f"{base}/_emulator/faults", json=[{"code": "1113"}, {"code": "1261"}])
+    assert queued.json() == {"queued": 2}
+    client = GLMClient(settings(glm_emulator.base_url, max_retries=0))
+    with pytest.raises(E.PermissionDeniedError):
+        client.chat(req())
+    with pytest.raises(E.ContextOverflowError):
+        client.chat(req())
+    assert client.chat(req()).content  # the queue is empty again
+    stats = httpx.get(f"{base}/_emulator/stats").json()
+    assert stats["requests"] == 3 and stats["bodies"][-1]["model"] == "glm-5-turbo"
+    httpx.post(f"{base}/_emulator/reset")
+    assert httpx.get(f"{base}/_emulator/stats").json()["requests"] == 0
