@@ -279,6 +279,7 @@ class GLMClient:
         return f"GLMClient({self.settings!r})"
 
     def chat(self, request: ChatRequest) -> ChatResult:
+        """One whole reply, retried on transient failures; raises typed errors."""
         content, headers = _prepare(self.settings, request, stream=False)
         settings, deadline, attempt = self.settings, _deadline(self.settings), 0
         while True:
@@ -396,6 +397,7 @@ class AsyncGLMClient:
         return client
 
     async def chat(self, request: ChatRequest) -> ChatResult:
+        """One whole reply, retried on transient failures; raises typed errors."""
         content, headers = _prepare(self.settings, request, stream=False)
         settings, deadline, attempt = self.settings, _deadline(self.settings), 0
         http = await self._client()
