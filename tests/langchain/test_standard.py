@@ -94,20 +94,6 @@ class TestChatGLMIntegration(ChatModelIntegrationTests):
     def enable_vcr_tests(self) -> bool:
         return True
 
-    _OFFLINE = (
-        "Not a GLM limitation: this standard test downloads its fixture from "
-        "raw.githubusercontent.com inside the test body, and this suite never leaves loopback. "
-        "Image and PDF input are covered by test_chat_models.py::test_image_and_file_inputs."
-    )
-
-    @pytest.mark.xfail(strict=True, reason=_OFFLINE)
-    def test_image_inputs(self, model: BaseChatModel) -> None:
-        super().test_image_inputs(model)
-
-    @pytest.mark.xfail(strict=True, reason=_OFFLINE)
-    def test_pdf_inputs(self, model: BaseChatModel) -> None:
-        super().test_pdf_inputs(model)
-
     def _run(self, llm: ChatGLM, messages: Any, stream: bool) -> AIMessage:
         if not stream:
             return llm.invoke(messages)
