@@ -301,3 +301,16 @@ def test_ordinary_content_with_angle_brackets_is_untouched() -> None:
 
     for text in ["a < b and <b>bold</b>", "\n\nHello", "<thinking is fun>", "x <|begin_of"]:
         assert split_tags(text) == (text, "")
+
+
+def test_errors_keep_their_fields_through_pickle_and_conversion() -> None:
+    import pickle
+
+    err = parse_error(429, {"error": {"code": "1302", "message": "busy"}, "request_id": "r1"})
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is E.RateLimitError
+    assert (back.status, back.code, back.request_id, back.retryable) == (429, "1302", "r1", True)
+    from langchain_glm.errors import to_langchain_error
+
+    lc = to_langchain_error(err)
+    assert isinstance(lc, E.RateLimitError) and lc.is_retryable and lc.code == "1302"
