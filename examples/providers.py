@@ -22,7 +22,12 @@ for name, p in PROVIDERS.items():
         )
 
 proxy = ChatGLM(provider="maxtoken", base_url="http://my-proxy.internal/v1", api_key="k")
-print("\nbehind a proxy:", proxy._settings.base_url, "limits of", proxy._settings.provider.name)
+print(
+    "\nbehind a proxy:",
+    proxy.client.settings.base_url,
+    "limits of",
+    proxy.client.settings.provider.name,
+)
 try:
     ChatGLM(provider="zai", api_key="k", stop=["a", "b"]).invoke("hi")
 except GLMValidationError as err:

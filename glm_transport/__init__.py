@@ -10,7 +10,8 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from glm_transport._client import AsyncGLMClient, GLMClient, aclose_shared_clients
+from glm_transport._client import AsyncGLMClient, GLMClient
+from glm_transport._pools import aclose_shared_clients
 from glm_transport.config import (
     PROVIDERS,
     GLMSettings,
@@ -21,12 +22,12 @@ from glm_transport.config import (
 )
 from glm_transport.errors import *  # noqa: F403
 from glm_transport.errors import __all__ as _errors_all
-from glm_transport.models import MODEL_PROFILES, ModelProfile, model_profile
-from glm_transport.parse import ToolCallAccumulator
-from glm_transport.tools import check_tool_choice, plan_tool_choice
+from glm_transport.models import MODEL_SPECS, ModelSpec, model_spec
+from glm_transport.reply import apply_reply_policy, check_reply, plan_tool_choice
+from glm_transport.stream import StreamReader, ToolCallAccumulator
 from glm_transport.types import (
+    ChatCompletion,
     ChatRequest,
-    ChatResult,
     StreamChunk,
     ToolCall,
     ToolCallDelta,
@@ -34,25 +35,27 @@ from glm_transport.types import (
 )
 
 __all__ = [
-    "MODEL_PROFILES",
+    "MODEL_SPECS",
     "PROVIDERS",
     "AsyncGLMClient",
+    "ChatCompletion",
     "ChatRequest",
-    "ChatResult",
     "GLMClient",
     "GLMSettings",
     "Limits",
-    "ModelProfile",
+    "ModelSpec",
     "Provider",
     "StreamChunk",
+    "StreamReader",
     "ToolCall",
     "ToolCallAccumulator",
     "ToolCallDelta",
     "Usage",
     "__version__",
     "aclose_shared_clients",
-    "check_tool_choice",
-    "model_profile",
+    "apply_reply_policy",
+    "check_reply",
+    "model_spec",
     "plan_tool_choice",
     "resolve_settings",
     "settings_of",

@@ -1,44 +1,43 @@
-"""The only module that does network I/O: send, retry, read SSE. Sync and async side by side.
+"""The only module that does network I/O: send, retry, read. Sync and async side by side.
 
-Every decision (request body, error class, retry, end-of-stream check) is made by a pure function
-shared by both loops; the loops only move bytes and sleep.
+Every decision is made elsewhere, by pure code: the body (:mod:`.request`), the error class and
+retryability (:mod:`.errors`), the delay (:mod:`.retry`), the end of a stream and the reply policy
+(:mod:`.stream`, :mod:`.reply`). The loops here only move bytes and sleep. Pools live in
+:mod:`._pools`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
-import weakref
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
 from glm_transport import __version__
 from glm_transport import errors as E
-from glm_transport._constants import (
-    KEEPALIVE_EXPIRY,
-    MAX_CONNECTIONS,
-    MAX_KEEPALIVE_CONNECTIONS,
-)
+from glm_transport._pools import async_pool, drain, sync_pool
 from glm_transport.config import GLMSettings
-from glm_transport.parse import StreamState, abnormal_finish_error, parse_completion, parse_error
+from glm_transport.parse import parse_completion, parse_error
+from glm_transport.reply import apply_reply_policy
 from glm_transport.request import build_chat_body, encode_body
 from glm_transport.retry import parse_retry_after, retry_delay, should_retry
-from glm_transport.sse import DONE, SSEDecoder
-from glm_transport.types import ChatRequest, ChatResult, StreamChunk
+from glm_transport.stream import StreamReader
+from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk
 
-__all__ = ["AsyncGLMClient", "GLMClient", "aclose_shared_clients"]
+__all__ = ["AsyncGLMClient", "GLMClient"]
 
 logger = logging.getLogger("glm_transport")
 
-_LIMITS = httpx.Limits(
-    max_connections=MAX_CONNECTIONS,
-    max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-    keepalive_expiry=KEEPALIVE_EXPIRY,
-)
+# After [DONE] only the end of the chunked body is left; reading it returns the connection to the
+# pool. Bounded in bytes and (async) in time, in case a server keeps the response open.
+_DRAIN_BYTES = 65536
+_DRAIN_SECONDS = 1.0
 
 
 # ---- pure helpers shared by both loops -------------------------------------------------------
@@ -68,416 +67,339 @@ def _prepare(
     return encode_body(body), _headers(settings, stream)
 
 
-def _error_from_response(settings: GLMSettings, response: httpx.Response) -> E.APIError:
-    try:
-        body: Any = json.loads(response.content) if response.content else None
-    except ValueError:
-        body = response.text[:2000]
+def _error_from_response(
+    settings: GLMSettings, response: httpx.Response, content: bytes
+) -> E.APIError:
+    body: Any = None
+    if "html" in response.headers.get("content-type", ""):
+        # Gateways answer some 5xx with an HTML page (wire reference §8): say so, not the markup.
+        body = f"an HTML page from a gateway or proxy (HTTP {response.status_code})"
+    elif content:
+        try:
+            body = json.loads(content)
+        except (ValueError, RecursionError):
+            body = content[:2000].decode("utf-8", "replace")
     err = parse_error(
         response.status_code, body, response.headers, error_style=settings.provider.error_style
     )
-    err.retry_after = parse_retry_after(response.headers)  # type: ignore[attr-defined]
+    err.retry_after = parse_retry_after(response.headers)
     return err
 
 
-def _from_httpx(exc: httpx.HTTPError) -> E.GLMError:
-    if isinstance(exc, httpx.TimeoutException):
-        return E.APITimeoutError(f"GLM request timed out: {type(exc).__name__}")
-    return E.APIConnectionError(f"Could not talk to GLM: {type(exc).__name__}: {exc}")
-
-
-def _result_or_error(response: httpx.Response) -> ChatResult:
+def _completion(
+    settings: GLMSettings, request: ChatRequest, response: httpx.Response, content: bytes
+) -> ChatCompletion:
+    if response.status_code >= 400:
+        raise _error_from_response(settings, response, content)
     try:
-        body = json.loads(response.content)
-    except ValueError:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
         raise E.ServerError(
             "GLM returned a body that is not JSON",
             status=response.status_code,
-            body=response.text[:2000],
+            body=content[:2000].decode("utf-8", "replace"),
         ) from None
-    result = parse_completion(body)
-    if result.finish_reason:
-        err = abnormal_finish_error(result.finish_reason, result.request_id, result)
-        if err is not None:
-            raise err
-    return result
+    return apply_reply_policy(parse_completion(body), request)
 
 
-def _decode_event(state: StreamState, event_name: str, data: str) -> StreamChunk | None:
-    if event_name == "error":
-        try:
-            payload: Any = json.loads(data)
-        except ValueError:
-            payload = data
-        raise parse_error(None, payload, error_style=state.error_style)
+def _cause_kind(exc: BaseException) -> str:
+    """``timeout``, ``tls`` or ``connection``, from the exception and what caused it.
+
+    httpx-aiohttp maps every aiohttp connection error (refused, reset, closed, TLS) to
+    ``httpx.ConnectTimeout``; the aiohttp exception underneath says what really happened.
+    """
+    chain: BaseException | None = exc
+    while chain is not None:
+        name = type(chain).__name__
+        if "Certificate" in name or "SSLCertVerification" in name:
+            return "tls"
+        if type(chain).__module__.startswith("aiohttp"):
+            return "timeout" if "Timeout" in name else "connection"
+        chain = chain.__cause__ or chain.__context__
+    return "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
+
+
+@contextmanager
+def _translated(settings: GLMSettings) -> Iterator[None]:
+    """The one place where transport exceptions become GLM errors (as httpx's
+    ``map_httpcore_exceptions``). Messages never carry the key; no request object is kept."""
     try:
-        obj = json.loads(data)
-    except ValueError:
-        raise E.StreamInterruptedError(
-            f"GLM sent a stream frame that is not JSON: {data[:200]!r}",
-            request_id=state.request_id,
-        ) from None
-    return state.process(obj)
+        yield
+    except E.GLMError:
+        raise
+    except (httpx.HTTPError, OSError, ValueError) as exc:
+        raise _connection_error(settings, exc) from None
+    except Exception as exc:
+        # aiohttp's own errors (a malformed status line, header or length) escape httpx-aiohttp
+        # unmapped; their repr carries the request headers, so only the class name is kept.
+        if not type(exc).__module__.startswith(("aiohttp", "httpcore", "h11")):
+            raise
+        raise _connection_error(settings, exc) from None
 
 
-def _check_stream_end(state: StreamState, done: bool) -> None:
-    """A stream is complete with [DONE] or a finish reason; anything else is a cut stream."""
-    if not done and state.finish_reason is None:
-        raise E.StreamInterruptedError(
-            "GLM's stream ended before a finish reason or [DONE]; the answer is incomplete",
-            request_id=state.request_id,
+def _connection_error(settings: GLMSettings, exc: BaseException) -> E.GLMError:
+    kind = _cause_kind(exc)
+    detail = f"{type(exc).__name__}: {exc}"
+    if settings.api_key is not None:
+        detail = detail.replace(settings.api_key.get_secret_value(), "**********")
+    if kind == "timeout":
+        return E.APITimeoutError(f"GLM request timed out ({detail[:300]})")
+    if kind == "tls":
+        return E.APIConnectionError(
+            f"TLS certificate verification failed ({detail[:300]})", retryable=False
         )
-    if state.finish_reason:
-        err = abnormal_finish_error(state.finish_reason, state.request_id, None)
-        if err is not None:
-            raise err
+    return E.APIConnectionError(f"Could not talk to GLM ({detail[:300]})")
 
 
-class _Reader:
-    """Bytes to chunks for one stream attempt: SSE decoding, [DONE], JSON, per-stream state."""
+class _Attempts:
+    """Attempt count, wall-clock budget and the delay before the next attempt, for one call."""
 
-    __slots__ = ("decoder", "done", "state")
+    __slots__ = ("count", "deadline", "settings")
 
-    def __init__(self, error_style: str) -> None:
-        self.state = StreamState(error_style)
-        self.decoder = SSEDecoder()
-        self.done = False
+    def __init__(self, settings: GLMSettings) -> None:
+        self.settings = settings
+        self.count = 0
+        total = settings.total_timeout
+        self.deadline = None if total is None else time.monotonic() + total
 
-    def feed(self, raw: bytes) -> Iterator[StreamChunk]:
-        for event in self.decoder.feed(raw):
-            if event.data == DONE:
-                self.done = True
-                return
-            chunk = _decode_event(self.state, event.event, event.data)
-            if chunk is not None:
-                yield chunk
+    def start(self) -> httpx.Timeout:
+        """Begin an attempt; its timeouts, each cut to what is left of the budget."""
+        self.count += 1
+        timeout = self.settings.timeout
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.expired(None)
+        return httpx.Timeout(
+            connect=_cut(timeout.connect, left),
+            read=_cut(timeout.read, left),
+            write=_cut(timeout.write, left),
+            pool=_cut(timeout.pool, left),
+        )
 
-    def flush(self) -> Iterator[StreamChunk]:
-        if not self.done:
-            for event in self.decoder.flush():
-                if event.data == DONE:
-                    self.done = True
-                    break
-                chunk = _decode_event(self.state, event.event, event.data)
-                if chunk is not None:
-                    yield chunk
-        tail = self.state.finish()
-        if tail is not None:
-            yield tail
-
-    def check_end(self) -> None:
-        _check_stream_end(self.state, self.done)
-
-
-def _broken(exc: httpx.HTTPError, yielded: bool, state: StreamState) -> E.GLMError:
-    """A transport failure while reading: retryable before the first chunk, an interruption after."""
-    if not yielded:
-        return _from_httpx(exc)
-    return E.StreamInterruptedError(
-        f"GLM's stream broke off: {type(exc).__name__}", request_id=state.request_id
-    )
-
-
-# After [DONE] only the end of the chunked body is left; reading it lets the connection go back
-# to the pool instead of being closed. Bounded, in case a server keeps talking.
-_DRAIN_LIMIT = 65536
-
-
-def _drain(body: Iterator[bytes]) -> None:
-    seen = 0
-    for raw in body:
-        seen += len(raw)
-        if seen > _DRAIN_LIMIT:
-            return
-
-
-async def _adrain(body: AsyncIterator[bytes]) -> None:
-    seen = 0
-    async for raw in body:
-        seen += len(raw)
-        if seen > _DRAIN_LIMIT:
-            return
-
-
-def _give_up(err: E.GLMError, attempt: int, settings: GLMSettings, deadline: float | None) -> float:
-    """Raise ``err`` (with the attempt count) unless it deserves a retry; else return the delay."""
-    err.attempts = attempt
-    if not should_retry(err, attempt, settings.max_retries):
-        raise err
-    delay = retry_delay(attempt, getattr(err, "retry_after", None))
-    if deadline is not None and time.monotonic() + delay >= deadline:
-        raise err
-    logger.info(
-        "GLM call failed (%s, code %s); retry %d/%d in %.2fs",
-        type(err).__name__,
-        err.code,
-        attempt,
-        settings.max_retries,
-        delay,
-    )
-    return delay
-
-
-def _deadline(settings: GLMSettings) -> float | None:
-    return None if settings.total_timeout is None else time.monotonic() + settings.total_timeout
-
-
-def _past(deadline: float | None, state: StreamState | None = None) -> None:
-    if deadline is not None and time.monotonic() > deadline:
+    def expired(self, request_id: str | None) -> None:
         raise E.APITimeoutError(
-            "GLM call exceeded its total timeout",
-            request_id=state.request_id if state else None,
+            f"GLM call exceeded its total_timeout of {self.settings.total_timeout}s",
+            request_id=request_id,
             retryable=False,
+            attempts=self.count,
         )
+
+    def watch(self, reads: Iterator[bytes]) -> Iterator[bytes]:
+        """``reads``, checked against the budget between reads (a server that drips bytes)."""
+        deadline = self.deadline
+        if deadline is None:
+            return reads
+        return self._watched(reads, deadline)
+
+    def _watched(self, reads: Iterator[bytes], deadline: float) -> Iterator[bytes]:
+        for raw in reads:
+            if time.monotonic() > deadline:
+                self.expired(None)
+            yield raw
+
+    def delay(self, err: E.GLMError) -> float:
+        """Seconds to wait before the next attempt, or raise ``err`` (with the count)."""
+        err.attempts = self.count
+        if not should_retry(err, self.count, self.settings.max_retries):
+            raise err
+        delay = retry_delay(self.count, err.retry_after)
+        if delay is None:
+            raise err  # the server asked for a longer wait than we take: it is on the error
+        if self.deadline is not None and time.monotonic() + delay >= self.deadline:
+            raise err
+        logger.info(
+            "GLM call failed (%s, code %s); retry %d/%d in %.2fs",
+            type(err).__name__,
+            err.code,
+            self.count,
+            self.settings.max_retries,
+            delay,
+        )
+        return delay
+
+
+def _cut(value: float | None, left: float) -> float:
+    return left if value is None else min(value, left)
+
+
+async def _awatch(reads: AsyncIterator[bytes], attempts: _Attempts) -> AsyncIterator[bytes]:
+    deadline = attempts.deadline
+    async for raw in reads:
+        if deadline is not None and time.monotonic() > deadline:
+            attempts.expired(None)
+        yield raw
+
+
+async def _adrain(reads: AsyncIterator[bytes]) -> None:
+    """Read the end of a finished stream, bounded; on failure the connection is just closed."""
+
+    async def drain() -> None:
+        seen = 0
+        async for raw in reads:
+            seen += len(raw)
+            if seen > _DRAIN_BYTES:
+                return
+
+    with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):
+        await asyncio.wait_for(drain(), _DRAIN_SECONDS)
 
 
 # ---- sync ------------------------------------------------------------------------------------
 
 
-# Default HTTP clients are shared by every GLM client with the same timeouts, so that creating
-# many models (one per chain, per agent) neither re-creates TLS contexts nor splits the pool.
-_SHARED_SYNC: dict[tuple[Any, ...], httpx.Client] = {}
-_SHARED_ASYNC: weakref.WeakKeyDictionary[
-    asyncio.AbstractEventLoop, dict[tuple[Any, ...], httpx.AsyncClient]
-] = weakref.WeakKeyDictionary()
-
-
-_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncIterator[None]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-async def _close_at_shutdown(pool: dict[tuple[Any, ...], httpx.AsyncClient]) -> AsyncIterator[None]:
-    try:
-        yield
-    finally:
-        for client in list(pool.values()):
-            await client.aclose()
-        pool.clear()
-
-
-def _timeout_key(timeout: httpx.Timeout) -> tuple[Any, ...]:
-    return (timeout.connect, timeout.read, timeout.write, timeout.pool)
-
-
-def _shared_sync(settings: GLMSettings) -> httpx.Client:
-    key = _timeout_key(settings.timeout)
-    client = _SHARED_SYNC.get(key)
-    if client is None or client.is_closed:
-        client = _SHARED_SYNC[key] = httpx.Client(limits=_LIMITS, timeout=settings.timeout)
-    return client
-
-
 class GLMClient:
-    """Blocking client. Thread-safe; pools connections across calls (and across clients)."""
+    """Blocking client. Thread-safe and fork-safe; shares the process's connection pool unless
+    given its own ``httpx.Client`` (or ``httpx2.Client``)."""
 
-    def __init__(self, settings: GLMSettings, http_client: httpx.Client | None = None) -> None:
+    def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
-        self._http = http_client or _shared_sync(settings)
+        self._given = http_client
 
     def __repr__(self) -> str:
         return f"GLMClient({self.settings!r})"
 
-    def chat(self, request: ChatRequest) -> ChatResult:
+    def _http(self) -> httpx.Client:
+        return self._given if self._given is not None else sync_pool()
+
+    def chat(self, request: ChatRequest) -> ChatCompletion:
         """One whole reply, retried on transient failures; raises typed errors."""
-        content, headers = _prepare(self.settings, request, stream=False)
-        settings, deadline, attempt = self.settings, _deadline(self.settings), 0
+        settings = self.settings
+        content, headers = _prepare(settings, request, stream=False)
+        attempts = _Attempts(settings)
         while True:
-            attempt += 1
-            _past(deadline)
             try:
-                try:
-                    response = self._http.post(
-                        settings.endpoint,
-                        content=content,
-                        headers=headers,
-                        timeout=settings.timeout,
+                timeout = attempts.start()
+                with _translated(settings):
+                    http = self._http()
+                    sent = http.build_request(
+                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
                     )
-                except httpx.HTTPError as exc:
-                    raise _from_httpx(exc) from exc
-                if response.status_code >= 400:
-                    raise _error_from_response(settings, response)
-                return _result_or_error(response)
+                    response = http.send(sent, stream=True)
+                    try:
+                        received = b"".join(attempts.watch(response.iter_bytes()))
+                    finally:
+                        response.close()
+                return _completion(settings, request, response, received)
             except E.GLMError as err:
-                time.sleep(_give_up(err, attempt, settings, deadline))
+                time.sleep(attempts.delay(err))
 
     def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
         """Yield chunks; retried only until the first chunk has been yielded."""
-        content, headers = _prepare(self.settings, request, stream=True)
-        settings, deadline, attempt = self.settings, _deadline(self.settings), 0
+        settings = self.settings
+        content, headers = _prepare(settings, request, stream=True)
+        attempts = _Attempts(settings)
         while True:
-            attempt += 1
-            yielded = False
-            _past(deadline)
+            reader = StreamReader(request, settings.provider.error_style)
             try:
-                with self._http.stream(
-                    "POST",
-                    settings.endpoint,
-                    content=content,
-                    headers=headers,
-                    timeout=settings.timeout,
-                ) as response:
-                    if response.status_code >= 400:
-                        response.read()
-                        raise _error_from_response(settings, response)
-                    reader = _Reader(settings.provider.error_style)
+                timeout = attempts.start()
+                with _translated(settings):
+                    http = self._http()
+                    sent = http.build_request(
+                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
+                    )
+                    response = http.send(sent, stream=True)
                     try:
-                        body = response.iter_bytes()
-                        for raw in body:
-                            for chunk in reader.feed(raw):
-                                yielded = True
-                                yield chunk
+                        if response.status_code >= 400:
+                            raise _error_from_response(settings, response, response.read())
+                        reads = response.iter_bytes()
+                        for raw in attempts.watch(reads):
+                            yield from reader.feed(raw)
                             if reader.done:
-                                _drain(body)
+                                drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
                                 break
-                            if deadline is not None:
-                                _past(deadline, reader.state)
-                        for chunk in reader.flush():
-                            yielded = True
-                            yield chunk
-                    except httpx.HTTPError as exc:
-                        if reader.state.finish_reason is None:
-                            raise _broken(exc, yielded, reader.state) from exc
-                        # GLM had already sent its finish reason: the answer is complete and
-                        # only the closing [DONE] was lost with the connection.
-                    reader.check_end()
-                    return
-            except httpx.HTTPError as exc:
-                err: E.GLMError = _from_httpx(exc)
-                if yielded:
-                    raise err from exc
-                time.sleep(_give_up(err, attempt, settings, deadline))
+                    finally:
+                        response.close()
+                yield from reader.close()
+                return
             except E.GLMError as err:
-                if yielded:
-                    err.attempts = attempt
-                    raise
-                time.sleep(_give_up(err, attempt, settings, deadline))
+                failure = reader.interrupted(err)
+                if failure is None:  # only [DONE] was lost: the answer is complete
+                    yield from reader.close()
+                    return
+                if reader.started:
+                    failure.attempts = attempts.count
+                    raise failure from None
+                time.sleep(attempts.delay(failure))
 
 
 # ---- async -----------------------------------------------------------------------------------
 
 
-def _new_async_http(settings: GLMSettings) -> httpx.AsyncClient:
-    try:
-        from httpx_aiohttp import AiohttpTransport
-    except ImportError:  # pragma: no cover - it is a dependency; keep working without it
-        return httpx.AsyncClient(limits=_LIMITS, timeout=settings.timeout)
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=_LIMITS), timeout=settings.timeout)
-
-
 class AsyncGLMClient:
-    """Non-blocking client. Pools connections per event loop (an aiohttp session cannot move)."""
+    """Non-blocking client. Pools connections per event loop (an aiohttp session cannot move);
+    a loop's pool is closed with the loop."""
 
-    def __init__(self, settings: GLMSettings, http_client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
         self._given = http_client
-        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
-            weakref.WeakKeyDictionary()
-        )
 
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    async def _client(self) -> httpx.AsyncClient:
-        if self._given is not None:
-            return self._given
-        loop = asyncio.get_running_loop()
-        pool = _SHARED_ASYNC.get(loop)
-        if pool is None:
-            pool = _SHARED_ASYNC[loop] = {}
-            # Close the pool when the loop shuts down: asyncio.run() finalises pending async
-            # generators before closing the loop, so this one's `finally` runs in the loop.
-            closer = _close_at_shutdown(pool)
-            await closer.__anext__()
-            _CLOSERS[loop] = closer
-        key = _timeout_key(self.settings.timeout)
-        client = pool.get(key)
-        if client is None or client.is_closed:
-            client = pool[key] = _new_async_http(self.settings)
-        return client
+    def _http(self) -> httpx.AsyncClient:
+        return self._given if self._given is not None else async_pool()
 
-    async def chat(self, request: ChatRequest) -> ChatResult:
+    async def chat(self, request: ChatRequest) -> ChatCompletion:
         """One whole reply, retried on transient failures; raises typed errors."""
-        content, headers = _prepare(self.settings, request, stream=False)
-        settings, deadline, attempt = self.settings, _deadline(self.settings), 0
-        http = await self._client()
+        settings = self.settings
+        content, headers = _prepare(settings, request, stream=False)
+        attempts = _Attempts(settings)
         while True:
-            attempt += 1
-            _past(deadline)
             try:
-                try:
-                    response = await http.post(
-                        settings.endpoint,
-                        content=content,
-                        headers=headers,
-                        timeout=settings.timeout,
+                timeout = attempts.start()
+                with _translated(settings):
+                    http = self._http()
+                    sent = http.build_request(
+                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
                     )
-                except httpx.HTTPError as exc:
-                    raise _from_httpx(exc) from exc
-                if response.status_code >= 400:
-                    raise _error_from_response(settings, response)
-                return _result_or_error(response)
+                    response = await http.send(sent, stream=True)
+                    try:
+                        parts = [raw async for raw in _awatch(response.aiter_bytes(), attempts)]
+                    finally:
+                        await response.aclose()
+                return _completion(settings, request, response, b"".join(parts))
             except E.GLMError as err:
-                await asyncio.sleep(_give_up(err, attempt, settings, deadline))
+                await asyncio.sleep(attempts.delay(err))
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """Yield chunks; retried only until the first chunk has been yielded."""
-        content, headers = _prepare(self.settings, request, stream=True)
-        settings, deadline, attempt = self.settings, _deadline(self.settings), 0
-        http = await self._client()
+        settings = self.settings
+        content, headers = _prepare(settings, request, stream=True)
+        attempts = _Attempts(settings)
         while True:
-            attempt += 1
-            yielded = False
-            _past(deadline)
+            reader = StreamReader(request, settings.provider.error_style)
             try:
-                async with http.stream(
-                    "POST",
-                    settings.endpoint,
-                    content=content,
-                    headers=headers,
-                    timeout=settings.timeout,
-                ) as response:
-                    if response.status_code >= 400:
-                        await response.aread()
-                        raise _error_from_response(settings, response)
-                    reader = _Reader(settings.provider.error_style)
+                timeout = attempts.start()
+                with _translated(settings):
+                    http = self._http()
+                    sent = http.build_request(
+                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
+                    )
+                    response = await http.send(sent, stream=True)
                     try:
-                        abody = response.aiter_bytes()
-                        async for raw in abody:
+                        if response.status_code >= 400:
+                            raise _error_from_response(settings, response, await response.aread())
+                        reads = response.aiter_bytes()
+                        async for raw in _awatch(reads, attempts):
                             for chunk in reader.feed(raw):
-                                yielded = True
                                 yield chunk
                             if reader.done:
-                                await _adrain(abody)
+                                await _adrain(reads)
                                 break
-                            if deadline is not None:
-                                _past(deadline, reader.state)
-                        for chunk in reader.flush():
-                            yielded = True
-                            yield chunk
-                    except httpx.HTTPError as exc:
-                        if reader.state.finish_reason is None:
-                            raise _broken(exc, yielded, reader.state) from exc
-                        # GLM had already sent its finish reason: the answer is complete and
-                        # only the closing [DONE] was lost with the connection.
-                    reader.check_end()
-                    return
-            except httpx.HTTPError as exc:
-                err: E.GLMError = _from_httpx(exc)
-                if yielded:
-                    raise err from exc
-                await asyncio.sleep(_give_up(err, attempt, settings, deadline))
+                    finally:
+                        await response.aclose()
+                for chunk in reader.close():
+                    yield chunk
+                return
             except E.GLMError as err:
-                if yielded:
-                    err.attempts = attempt
-                    raise
-                await asyncio.sleep(_give_up(err, attempt, settings, deadline))
-
-
-async def aclose_shared_clients() -> None:
-    """Close the pooled async connections of the running event loop (call before it ends)."""
-    loop = asyncio.get_running_loop()
-    _SHARED_ASYNC.pop(loop, None)
-    closer = _CLOSERS.pop(loop, None)
-    if closer is not None:
-        await closer.aclose()  # type: ignore[attr-defined]
+                failure = reader.interrupted(err)
+                if failure is None:  # only [DONE] was lost: the answer is complete
+                    for chunk in reader.close():
+                        yield chunk
+                    return
+                if reader.started:
+                    failure.attempts = attempts.count
+                    raise failure from None
+                await asyncio.sleep(attempts.delay(failure))

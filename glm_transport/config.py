@@ -10,7 +10,9 @@ gateway with the official API's limits.
 from __future__ import annotations
 
 import functools
+import math
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -60,6 +62,9 @@ class Provider:
     error_style: Literal["glm", "openai"] = "glm"
     """``openai``: errors come without a GLM business code promised; map by HTTP status."""
     requires_key: bool = True
+    preserves_thinking: bool = False
+    """Earlier turns' reasoning is kept by default (``clear_thinking: false``): the thinking-mode
+    guide says so of the Coding Plan endpoints."""
 
 
 _OFFICIAL = Limits()
@@ -67,7 +72,13 @@ PROVIDERS: dict[str, Provider] = {
     p.name: p
     for p in (
         Provider("zai", "https://api.z.ai/api/paas/v4", ("ZAI_API_KEY",), _OFFICIAL),
-        Provider("zai-coding", "https://api.z.ai/api/coding/paas/v4", ("ZAI_API_KEY",), _OFFICIAL),
+        Provider(
+            "zai-coding",
+            "https://api.z.ai/api/coding/paas/v4",
+            ("ZAI_API_KEY",),
+            _OFFICIAL,
+            preserves_thinking=True,
+        ),
         Provider(
             "bigmodel",
             "https://open.bigmodel.cn/api/paas/v4",
@@ -79,6 +90,7 @@ PROVIDERS: dict[str, Provider] = {
             "https://open.bigmodel.cn/api/coding/paas/v4",
             ("ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"),
             _OFFICIAL,
+            preserves_thinking=True,
         ),
         # maxtoken's page: up to 4 stop sequences, top_p 0.0-1.0, files as OpenAI `file` parts,
         # 403 for lack of balance and 400 for content policy, no GLM business code promised.
@@ -186,8 +198,12 @@ def resolve_settings(
     url = explicit_url or preset.base_url
     if not url:
         raise GLMValidationError("base_url", base_url, "a URL; the 'custom' provider has none")
-    if not url.startswith(("http://", "https://")):
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise GLMValidationError("base_url", url, "an http:// or https:// URL")
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise GLMValidationError("base_url", url, "a well-formed http(s) URL") from None
 
     key: SecretStr | None
     if isinstance(api_key, SecretStr):
@@ -199,10 +215,18 @@ def resolve_settings(
             (os.environ[v] for v in (ENV_API_KEY, *preset.key_env) if os.environ.get(v)), None
         )
         key = SecretStr(found) if found else None
+    key = _checked_key(key)
 
     retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
-    if retries < 0:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise GLMValidationError("max_retries", max_retries, "an integer >= 0 (0 disables retries)")
+    if total_timeout is not None and (
+        isinstance(total_timeout, bool)
+        or not isinstance(total_timeout, (int, float))
+        or not math.isfinite(total_timeout)
+        or total_timeout <= 0
+    ):
+        raise GLMValidationError("total_timeout", total_timeout, "a number of seconds > 0, or None")
     return GLMSettings(
         provider=preset,
         base_url=url,
@@ -212,6 +236,29 @@ def resolve_settings(
         default_headers=dict(default_headers or {}),
         total_timeout=total_timeout,
     )
+
+
+def _checked_key(key: SecretStr | None) -> SecretStr | None:
+    """A key that can go in an HTTP header. Surrounding whitespace (a key read from a file or a
+    mounted secret ends in a newline) is stripped with a warning; anything else that cannot be a
+    key is refused. The value is never shown."""
+    if key is None:
+        return None
+    raw = key.get_secret_value()
+    stripped = raw.strip()
+    if stripped != raw:
+        warnings.warn(
+            "The GLM API key had surrounding whitespace (a trailing newline?); it was stripped.",
+            UserWarning,
+            stacklevel=4,
+        )
+    if not stripped or not stripped.isascii() or not stripped.isprintable() or " " in stripped:
+        raise GLMValidationError(
+            "api_key",
+            "<hidden>",
+            "printable ASCII characters without spaces (the key is not shown)",
+        )
+    return key if stripped == raw else SecretStr(stripped)
 
 
 def settings_of(model: Any) -> GLMSettings:

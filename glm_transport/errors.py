@@ -15,12 +15,16 @@ assigned, whether the condition is ``retryable``, and how many ``attempts`` were
     │   │   └── ContentFilterError        1301, finish_reason sensitive
     │   ├── RateLimitError                429 transient: 1302, 1303, 1305, 1312
     │   │   └── QuotaExhaustedError       429 until a reset: 1304, 1308, 1310, 1313 (not retried)
-    │   ├── ServerError                   5xx, 1234, finish_reason network_error
-    │   └── ToolChoiceError               a required tool call is missing from the reply
+    │   ├── ServerError                   5xx (501 not retried), 1234, finish_reason network_error
+    │   ├── ToolChoiceError               a required tool call is missing from the reply
+    │   └── ToolCallTruncatedError        max_tokens cut the reply inside a tool call
     ├── APIConnectionError                the server could not be reached or dropped the connection
     │   └── APITimeoutError               connect/read/total timeout
     └── StreamInterruptedError            a stream ended without [DONE] or a finish reason,
                                           or carried a frame that cannot be decoded
+
+The facts behind the tree (which code or status maps to which class, which are retried, which
+finish reasons are errors) are the tables at the end of this module; :func:`classify` reads them.
 """
 
 from __future__ import annotations
@@ -43,7 +47,10 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "StreamInterruptedError",
+    "ToolCallTruncatedError",
     "ToolChoiceError",
+    "classify",
+    "finish_error",
 ]
 
 
@@ -51,6 +58,12 @@ class GLMError(Exception):
     """Base class of every error raised by glm-integrations."""
 
     retryable: bool = False
+    retry_after: float | None = None
+    """Seconds the server asked us to wait (``Retry-After``), when it said."""
+    partial: Any = None
+    """What had arrived before an abnormal finish (a reply or ``None``)."""
+    reply: Any = None
+    """The reply that broke a requirement (:class:`ToolChoiceError`)."""
 
     def __init__(
         self,
@@ -62,6 +75,9 @@ class GLMError(Exception):
         body: Any = None,
         retryable: bool | None = None,
         attempts: int = 1,
+        retry_after: float | None = None,
+        partial: Any = None,
+        reply: Any = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -74,6 +90,12 @@ class GLMError(Exception):
         # langchain-core's ModelError spells it is_retryable; keep both true to the instance.
         self.is_retryable = self.retryable
         self.attempts = attempts
+        if retry_after is not None:
+            self.retry_after = retry_after
+        if partial is not None:
+            self.partial = partial
+        if reply is not None:
+            self.reply = reply
 
     def __str__(self) -> str:
         parts = []
@@ -169,7 +191,10 @@ class ToolChoiceError(APIError):
     """``tool_choice`` required a tool call and GLM, which only offers ``auto``, answered
     without one. The reply is on ``.reply``."""
 
-    reply: Any = None
+
+class ToolCallTruncatedError(APIError):
+    """``max_tokens`` cut GLM's reply off inside a tool call (``finish_reason: "length"``): the
+    arguments are incomplete, so the call is not handed to a tool. The reply is on ``.partial``."""
 
 
 class APIConnectionError(GLMError):
@@ -186,3 +211,85 @@ class StreamInterruptedError(GLMError):
     """A stream stopped before GLM said it was complete; the partial answer is not returned."""
 
     retryable = True
+
+
+# ---- the facts: which class, and whether to retry ------------------------------------------
+# GLM business code -> error class (wire reference §4; docs.z.ai/api-reference/api-code). The code
+# decides; the HTTP status is the fallback. Retryability is the class's ``retryable`` attribute.
+CODE_ERRORS: dict[str, type[APIError]] = {
+    **dict.fromkeys(("1000", "1001", "1002", "1003", "1004"), AuthenticationError),
+    **dict.fromkeys(
+        ("1110", "1111", "1112", "1113", "1120", "1121", "1220", "1221", "1222", "1300"),
+        PermissionDeniedError,
+    ),
+    **dict.fromkeys(("1309", "1311"), PermissionDeniedError),  # plan expired / not in plan
+    "1211": NotFoundError,
+    **dict.fromkeys(("1200", "1210", "1212", "1213", "1214", "1215", "1231"), InvalidRequestError),
+    "1261": ContextOverflowError,
+    "1301": ContentFilterError,
+    **dict.fromkeys(("1302", "1303", "1305", "1312"), RateLimitError),
+    **dict.fromkeys(("1304", "1308", "1310", "1313"), QuotaExhaustedError),
+    **dict.fromkeys(("500", "1230", "1234"), ServerError),
+}
+
+STATUS_ERRORS: dict[int, type[APIError]] = {
+    400: InvalidRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    413: InvalidRequestError,
+    422: InvalidRequestError,
+    429: RateLimitError,
+    434: PermissionDeniedError,
+    435: InvalidRequestError,
+}
+
+# Statuses whose retryability overrides the class's (OpenAI/Anthropic SDK convention for 408/409;
+# 501 Not Implemented will not change on a second try).
+STATUS_RETRYABLE: dict[int, bool] = {408: True, 409: True, 501: False}
+
+
+def classify(
+    status: int | None, code: str | None, error_style: str = "glm"
+) -> tuple[type[APIError], bool | None]:
+    """The error class for an HTTP status and GLM business code, and a retryability override
+    (``None``: the class's own)."""
+    cls: type[APIError] | None = CODE_ERRORS.get(code) if code else None
+    if cls is None and code and error_style == "openai":
+        # OpenAI-style gateways use string codes such as "content_policy_violation".
+        low = code.lower()
+        if "policy" in low or "content_filter" in low or "sensitive" in low:
+            cls = ContentFilterError
+    if cls is None and status is not None:
+        cls = STATUS_ERRORS.get(status)
+        if cls is None and status >= 500:
+            cls = ServerError
+    return cls or APIError, STATUS_RETRYABLE.get(status) if status is not None else None
+
+
+# finish_reason values that make a reply an error (ZAI-OAS; wire reference §2).
+FINISH_ERRORS: dict[str, tuple[type[APIError], str]] = {
+    "sensitive": (
+        ContentFilterError,
+        "GLM stopped the reply: content safety (finish_reason 'sensitive'); the partial output "
+        "is on the error's `partial`",
+    ),
+    "network_error": (
+        ServerError,
+        "GLM stopped the reply: inference failed upstream (finish_reason 'network_error')",
+    ),
+    "model_context_window_exceeded": (
+        ContextOverflowError,
+        "GLM stopped the reply: the context window is full "
+        "(finish_reason 'model_context_window_exceeded')",
+    ),
+}
+
+
+def finish_error(finish_reason: str, request_id: str | None, partial: Any) -> APIError | None:
+    """The typed error for an abnormal ``finish_reason``, or ``None`` for a normal one."""
+    found = FINISH_ERRORS.get(finish_reason)
+    if found is None:
+        return None
+    cls, message = found
+    return cls(message, code=finish_reason, request_id=request_id, partial=partial)

@@ -1,23 +1,23 @@
 """Turning a framework call's parameters into a :class:`ChatRequest` (pure, framework-free).
 
-Both integrations merge their defaults and per-call overrides into one ``params`` dict and hand
-it here with their converter, so every decision below is the same in LangChain and LlamaIndex:
-``thinking`` shorthands, whether earlier reasoning is echoed, tool choice on an auto-only API,
-``tool_stream``'s default, and unknown keys passed through in the body.
+Both integrations merge their defaults and per-call overrides into one ``params`` dict, convert
+their messages to wire messages (keeping every turn's reasoning), and hand both here, so every
+decision below is the same in LangChain and LlamaIndex: ``thinking`` shorthands, which earlier
+reasoning is echoed, tool choice and ``parallel_tool_calls`` (the reply policy), ``tool_stream``'s
+default, and unknown keys passed through in the body.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from glm_transport.config import Provider
 from glm_transport.errors import GLMValidationError
-from glm_transport.models import model_profile
-from glm_transport.tools import plan_tool_choice
+from glm_transport.models import model_spec
+from glm_transport.reply import plan_tool_choice
 from glm_transport.types import ChatRequest
 
-__all__ = ["REQUEST_FIELDS", "normalize_thinking", "plan_chat", "reasoning_echo"]
+__all__ = ["REQUEST_FIELDS", "echo_reasoning", "normalize_thinking", "plan_chat", "reasoning_echo"]
 
 # ChatRequest fields a caller may set directly; any other key goes into the body as is.
 REQUEST_FIELDS = frozenset(
@@ -32,6 +32,8 @@ REQUEST_FIELDS = frozenset(
         "do_sample",
     }
 )
+# Framework-side keys that are never wire fields.
+_NOT_WIRE = ("ls_structured_output_format", "strict")
 
 
 def normalize_thinking(value: Any) -> dict[str, Any] | None:
@@ -54,40 +56,58 @@ def reasoning_echo(thinking: dict[str, Any] | None, provider: Provider) -> str:
     """
     if thinking is not None and "clear_thinking" in thinking:
         return "all" if thinking["clear_thinking"] is False else "tool_turns"
-    return "all" if provider.name.endswith("-coding") else "tool_turns"
+    return "all" if provider.preserves_thinking else "tool_turns"
+
+
+def echo_reasoning(messages: list[dict[str, Any]], echo: str) -> list[dict[str, Any]]:
+    """``messages`` with ``reasoning_content`` kept only where ``echo`` says (``"all"``,
+    ``"tool_turns"`` or ``"none"``); the list is copied only when a turn changes."""
+    if echo == "all":
+        return messages
+    out = messages
+    for i, msg in enumerate(messages):
+        if "reasoning_content" in msg and (echo == "none" or not msg.get("tool_calls")):
+            if out is messages:
+                out = list(messages)
+            out[i] = {k: v for k, v in msg.items() if k != "reasoning_content"}
+    return out
 
 
 def plan_chat(
     params: dict[str, Any],
-    to_wire: Callable[[str], list[dict[str, Any]]],
+    messages: list[dict[str, Any]],
     *,
     model: str,
     provider: Provider,
     stream: bool,
-) -> tuple[ChatRequest, str | None]:
-    """The request for one call, and what its reply must contain (see :mod:`.tools`).
+) -> ChatRequest:
+    """The request for one call, its reply policy included.
 
-    ``params`` is modified (keys it routes are popped). ``to_wire(send_reasoning)`` converts the
-    framework's messages.
+    ``params`` is modified (keys it routes are popped). ``messages`` are wire messages carrying
+    every earlier turn's reasoning; what GLM should not see again is taken out here.
     """
     model = params.pop("model", None) or model
     if "max_completion_tokens" in params:  # OpenAI's newer name; GLM only knows max_tokens
         params.setdefault("max_tokens", params.pop("max_completion_tokens"))
     thinking = normalize_thinking(params.pop("thinking", None))
     tools, required = plan_tool_choice(params.pop("tools", None), params.pop("tool_choice", None))
+    parallel = params.pop("parallel_tool_calls", None)
     tool_stream = params.pop("tool_stream", None)
     if tool_stream is None:
-        tool_stream = model_profile(model).tool_stream
+        tool_stream = model_spec(model).tool_stream
+    for key in _NOT_WIRE:
+        params.pop(key, None)
     extra_body = params.pop("extra_body", None) or {}
     unknown = {k: params.pop(k) for k in list(params) if k not in REQUEST_FIELDS}
-    request = ChatRequest(
+    return ChatRequest(
         model=model,
-        messages=to_wire(reasoning_echo(thinking, provider)),
+        messages=echo_reasoning(messages, reasoning_echo(thinking, provider)),
         tools=tools,
         tool_choice="auto" if tools and required else None,
         thinking=thinking,
         tool_stream=bool(tool_stream) if stream and tools else None,
         extra_body={**unknown, **extra_body},
+        required_tool=required if tools else None,
+        max_tool_calls=1 if parallel is False and tools else None,
         **params,
     )
-    return request, required

@@ -10,11 +10,19 @@ import json
 import re
 from typing import Any
 
-from glm_transport.config import Provider
+from glm_transport.config import Limits, Provider
 from glm_transport.errors import GLMValidationError
 from glm_transport.types import ChatRequest
 
-__all__ = ["assistant_message", "build_chat_body", "encode_body", "validate_messages"]
+__all__ = [
+    "DEFAULT_MIME",
+    "assistant_message",
+    "build_chat_body",
+    "data_url",
+    "encode_body",
+    "validate_messages",
+    "wire_tool_call",
+]
 
 TOOL_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 ROLES = frozenset({"system", "user", "assistant", "tool"})
@@ -36,18 +44,34 @@ def _to_file_part(part: dict[str, Any]) -> dict[str, Any]:
     return {"type": "file", "file": {"filename": name, "file_data": url}}
 
 
+# The MIME type a media part gets when the caller gave bytes but no type.
+DEFAULT_MIME = {"image": "image/png", "video": "video/mp4", "file": "application/pdf"}
+
+
+def data_url(kind: str, mime: str | None, b64: str) -> str:
+    """A ``data:`` URL for base64 media of ``kind`` (``image``, ``video`` or ``file``)."""
+    return f"data:{mime or DEFAULT_MIME[kind]};base64,{b64}"
+
+
+def wire_tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
+    """One tool call in GLM's wire shape; ``arguments`` as JSON text (a dict is dumped)."""
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
 def assistant_message(
-    text: str, calls: list[dict[str, Any]], reasoning: str | None, send_reasoning: str
+    text: str, calls: list[dict[str, Any]], reasoning: str | None
 ) -> dict[str, Any]:
     """An earlier assistant turn for the history. GLM requires only ``role``; ``content`` is left
-    out when the turn only called tools. ``send_reasoning`` is ``"all"``, ``"tool_turns"`` or
-    ``"none"`` (see :func:`glm_transport.plan.reasoning_echo`)."""
+    out when the turn only called tools. Reasoning is kept; :func:`glm_transport.plan.plan_chat`
+    decides which turns send it back."""
     wire: dict[str, Any] = {"role": "assistant"}
     if text or not calls:
         wire["content"] = text
     if calls:
         wire["tool_calls"] = calls
-    if reasoning and (send_reasoning == "all" or (send_reasoning == "tool_turns" and calls)):
+    if reasoning:
         wire["reasoning_content"] = reasoning
     return wire
 
@@ -60,6 +84,8 @@ def validate_messages(messages: list[dict[str, Any]], provider: Provider) -> lis
     media = set()
     out = messages
     for i, msg in enumerate(messages):
+        if not isinstance(msg, dict):
+            raise GLMValidationError(f"messages[{i}]", msg, "a message dict with a 'role'")
         role = msg.get("role")
         if role not in ROLES:
             raise GLMValidationError(f"messages[{i}].role", role, ", ".join(sorted(ROLES)))
@@ -106,7 +132,11 @@ def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[s
             "tools", f"{len(tools)} tools", f"at most {limits.max_tools} tools"
         )
     out = []
+    if not isinstance(tools, list):
+        raise GLMValidationError("tools", tools, "a list of tool dicts")
     for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            raise GLMValidationError(f"tools[{i}]", tool, "a tool dict {'type': 'function', ...}")
         ttype = tool.get("type")
         if ttype not in limits.tool_types:
             raise GLMValidationError(
@@ -133,17 +163,7 @@ def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[s
     return out
 
 
-def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -> dict[str, Any]:
-    """The JSON body for ``POST {base_url}/chat/completions``."""
-    limits = provider.limits
-    if not request.model or not isinstance(request.model, str):
-        raise GLMValidationError("model", request.model, "a model name such as 'glm-5-turbo'")
-    body: dict[str, Any] = {
-        "model": request.model,
-        "messages": validate_messages(request.messages, provider),
-    }
-    if stream:
-        body["stream"] = True
+def _sampling(body: dict[str, Any], request: ChatRequest, limits: Limits) -> None:
     if request.temperature is not None:
         _check_range("temperature", request.temperature, limits.temperature)
         if request.temperature == 0:
@@ -152,61 +172,82 @@ def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -
         else:
             body["temperature"] = request.temperature
     if request.do_sample is not None:
+        if not isinstance(request.do_sample, bool):
+            raise GLMValidationError("do_sample", request.do_sample, "True or False")
         body["do_sample"] = request.do_sample
     if request.top_p is not None:
         _check_range("top_p", request.top_p, limits.top_p)
         body["top_p"] = request.top_p
-    if request.max_tokens is not None:
-        low, high = limits.max_tokens
-        mt = request.max_tokens
-        if isinstance(mt, bool) or not isinstance(mt, int) or not low <= mt <= high:
-            raise GLMValidationError("max_tokens", mt, f"an integer in [{low}, {high}]")
-        body["max_tokens"] = mt
-    if request.stop is not None:
-        stop = [request.stop] if isinstance(request.stop, str) else list(request.stop)
-        if len(stop) > limits.max_stop or not all(isinstance(s, str) and s for s in stop):
-            raise GLMValidationError(
-                "stop",
-                request.stop,
-                f"at most {limits.max_stop} non-empty string(s) on provider '{provider.name}'",
-            )
-        if stop:
-            body["stop"] = stop
+
+
+def _max_tokens(body: dict[str, Any], request: ChatRequest, limits: Limits) -> None:
+    mt = request.max_tokens
+    if mt is None:
+        return
+    low, high = limits.max_tokens
+    if isinstance(mt, bool) or not isinstance(mt, int) or not low <= mt <= high:
+        raise GLMValidationError("max_tokens", mt, f"an integer in [{low}, {high}]")
+    body["max_tokens"] = mt
+
+
+def _stop(body: dict[str, Any], request: ChatRequest, provider: Provider) -> None:
+    if request.stop is None:
+        return
+    raw = request.stop
+    stop = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else None
+    limit = provider.limits.max_stop
+    if stop is None or len(stop) > limit or not all(isinstance(s, str) and s for s in stop):
+        raise GLMValidationError(
+            "stop", raw, f"at most {limit} non-empty string(s) on provider '{provider.name}'"
+        )
+    if stop:
+        body["stop"] = stop
+
+
+def _tool_choice(body: dict[str, Any], request: ChatRequest, limits: Limits) -> None:
+    if request.tool_choice is None:
+        return
+    if request.tool_choice not in limits.tool_choices:
+        raise GLMValidationError(
+            "tool_choice",
+            request.tool_choice,
+            f"{', '.join(sorted(limits.tool_choices))} (GLM supports only automatic choice)",
+        )
     if request.tools:
-        body["tools"] = _check_tools(request.tools, provider)
-    if request.tool_choice is not None:
-        if request.tool_choice not in limits.tool_choices:
-            raise GLMValidationError(
-                "tool_choice",
-                request.tool_choice,
-                f"{', '.join(sorted(limits.tool_choices))} (GLM supports only automatic choice)",
-            )
-        if request.tools:
-            body["tool_choice"] = request.tool_choice
-    if request.tool_stream and stream and request.tools:
-        body["tool_stream"] = True
-    if request.thinking is not None:
-        th = request.thinking
-        if not isinstance(th, dict) or th.get("type") not in THINKING_TYPES:
-            raise GLMValidationError(
-                "thinking",
-                th,
-                "{'type': 'enabled' | 'disabled', 'clear_thinking': bool}, or True/False",
-            )
-        if "clear_thinking" in th and not isinstance(th["clear_thinking"], bool):
-            raise GLMValidationError(
-                "thinking.clear_thinking", th["clear_thinking"], "True or False"
-            )
-        body["thinking"] = th
-    if request.response_format is not None:
-        rtype = (request.response_format or {}).get("type")
-        if rtype not in limits.response_formats:
-            raise GLMValidationError(
-                "response_format.type",
-                rtype,
-                f"{', '.join(sorted(limits.response_formats))} (GLM has no json_schema mode)",
-            )
-        body["response_format"] = request.response_format
+        body["tool_choice"] = request.tool_choice
+
+
+def _thinking(body: dict[str, Any], request: ChatRequest) -> None:
+    th = request.thinking
+    if th is None:
+        return
+    if not isinstance(th, dict) or th.get("type") not in THINKING_TYPES:
+        raise GLMValidationError(
+            "thinking",
+            th,
+            "{'type': 'enabled' | 'disabled', 'clear_thinking': bool}, or True/False",
+        )
+    if "clear_thinking" in th and not isinstance(th["clear_thinking"], bool):
+        raise GLMValidationError("thinking.clear_thinking", th["clear_thinking"], "True or False")
+    body["thinking"] = th
+
+
+def _response_format(body: dict[str, Any], request: ChatRequest, limits: Limits) -> None:
+    rf = request.response_format
+    if rf is None:
+        return
+    allowed = ", ".join(repr(t) for t in sorted(limits.response_formats))
+    rtype = rf.get("type") if isinstance(rf, dict) else None
+    if rtype not in limits.response_formats:
+        raise GLMValidationError(
+            "response_format.type" if isinstance(rf, dict) else "response_format",
+            rtype if isinstance(rf, dict) else rf,
+            f"a dict {{'type': {allowed}}} (GLM has no json_schema mode)",
+        )
+    body["response_format"] = rf
+
+
+def _ids(body: dict[str, Any], request: ChatRequest) -> None:
     if request.request_id is not None:
         if not isinstance(request.request_id, str) or not 6 <= len(request.request_id) <= 64:
             raise GLMValidationError(
@@ -217,8 +258,44 @@ def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -
         if not isinstance(request.user_id, str) or not 6 <= len(request.user_id) <= 128:
             raise GLMValidationError("user_id", request.user_id, "a string of 6-128 characters")
         body["user_id"] = request.user_id
-    if request.extra_body:
-        body.update(request.extra_body)
+
+
+def _extra(body: dict[str, Any], request: ChatRequest) -> None:
+    extra = request.extra_body
+    if not extra:
+        return
+    if not isinstance(extra, dict):
+        raise GLMValidationError("extra_body", extra, "a dict of extra JSON body fields")
+    if "stream" in extra:
+        raise GLMValidationError(
+            "stream", extra["stream"], "not a request field: call the stream methods to stream"
+        )
+    body.update(extra)
+
+
+def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -> dict[str, Any]:
+    """The JSON body for ``POST {base_url}/chat/completions``, every limit checked on the way."""
+    limits = provider.limits
+    if not request.model or not isinstance(request.model, str):
+        raise GLMValidationError("model", request.model, "a model name such as 'glm-5-turbo'")
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": validate_messages(request.messages, provider),
+    }
+    if stream:
+        body["stream"] = True
+    _sampling(body, request, limits)
+    _max_tokens(body, request, limits)
+    _stop(body, request, provider)
+    if request.tools:
+        body["tools"] = _check_tools(request.tools, provider)
+    _tool_choice(body, request, limits)
+    if request.tool_stream and stream and request.tools:
+        body["tool_stream"] = True
+    _thinking(body, request)
+    _response_format(body, request, limits)
+    _ids(body, request)
+    _extra(body, request)
     return body
 
 

@@ -1,8 +1,7 @@
-"""The retry policy, pure: which failures to retry and how long to wait. No sleeping here.
+"""The retry policy, pure: whether to retry and how long to wait. No sleeping here.
 
-Transient: connection errors, timeouts, 408/409, 5xx, and 429 whose GLM code says "try again"
-(1302, 1303, 1305, 1312) or 1234 (network error). Never: auth, permission, balance (1113), content
-policy (1301), quota exhaustion (1304, 1308, 1310) or invalid requests, whatever the HTTP status.
+Whether a failure is transient is the error's ``retryable`` fact, set from the tables in
+:mod:`glm_transport.errors`; this module only counts attempts and computes delays.
 """
 
 from __future__ import annotations
@@ -31,14 +30,14 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     ms = headers.get("retry-after-ms")
     if ms:
         try:
-            return max(float(ms) / 1000.0, 0.0)
+            return _sane(float(ms) / 1000.0)
         except ValueError:
             pass
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        return _sane(float(value))
     except ValueError:
         pass
     parsed = email.utils.parsedate_tz(value)
@@ -48,6 +47,11 @@ def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = Non
     return max(when - (time.time() if now is None else now), 0.0)
 
 
+def _sane(seconds: float) -> float | None:
+    # A negative or non-finite wait is no instruction: fall back to our own backoff.
+    return seconds if 0 <= seconds < float("inf") else None
+
+
 def retry_delay(
     attempt: int,
     retry_after: float | None = None,
@@ -55,11 +59,12 @@ def retry_delay(
     initial: float = INITIAL_RETRY_DELAY,
     maximum: float = MAX_RETRY_DELAY,
     rand: float | None = None,
-) -> float:
-    """Delay before attempt ``attempt + 1``: the server's Retry-After when it gave a sane one,
-    else capped exponential backoff with up to 25% jitter taken off (so the cap is a cap)."""
-    if retry_after is not None and 0 <= retry_after <= MAX_RETRY_AFTER:
-        return retry_after
+) -> float | None:
+    """Delay before attempt ``attempt + 1``: the server's Retry-After when it gave one, else
+    capped exponential backoff with up to 25% jitter taken off (so the cap is a cap). ``None``
+    when the server asked for more than ``MAX_RETRY_AFTER`` seconds: not worth waiting for."""
+    if retry_after is not None:
+        return retry_after if retry_after <= MAX_RETRY_AFTER else None
     base = min(initial * (2 ** (attempt - 1)), maximum)
     jitter = random.random() if rand is None else rand
     return float(base * (1 - 0.25 * jitter))

@@ -1,7 +1,7 @@
 """Neutral request and result types, independent of any framework.
 
 Framework integrations translate their messages into wire dicts, describe the call with
-:class:`ChatRequest`, and get back :class:`ChatResult` (whole replies) or :class:`StreamChunk`
+:class:`ChatRequest`, and get back :class:`ChatCompletion` (whole replies) or :class:`StreamChunk`
 (streamed deltas). Result types use ``__slots__``: one is built per streamed chunk.
 """
 
@@ -11,17 +11,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "ABNORMAL_FINISH_REASONS",
+    "ChatCompletion",
     "ChatRequest",
-    "ChatResult",
     "StreamChunk",
     "ToolCall",
     "ToolCallDelta",
     "Usage",
 ]
-
-# finish_reason values that mean the answer is not a complete reply (ZAI-OAS, wire reference §2).
-ABNORMAL_FINISH_REASONS = frozenset({"sensitive", "network_error", "model_context_window_exceeded"})
 
 
 @dataclass
@@ -47,6 +43,11 @@ class ChatRequest:
     user_id: str | None = None
     do_sample: bool | None = None
     extra_body: dict[str, Any] = field(default_factory=dict)
+    # The reply policy (see glm_transport.reply): never sent, held against the reply.
+    required_tool: str | None = None
+    """``"any"`` or a tool name: the reply must call it."""
+    max_tool_calls: int | None = None
+    """Calls past this many are dropped (``parallel_tool_calls=False`` is 1)."""
 
 
 @dataclass(slots=True)
@@ -84,7 +85,7 @@ class ToolCallDelta:
 
 
 @dataclass(slots=True)
-class ChatResult:
+class ChatCompletion:
     """A whole reply."""
 
     content: str

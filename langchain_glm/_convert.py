@@ -33,8 +33,8 @@ from langchain_core.messages.tool import (
     tool_call_chunk,
 )
 
-from glm_transport import ChatResult, GLMValidationError, StreamChunk, Usage
-from glm_transport.request import assistant_message
+from glm_transport import ChatCompletion, GLMValidationError, StreamChunk, Usage
+from glm_transport.request import DEFAULT_MIME, assistant_message, data_url, wire_tool_call
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -54,7 +54,7 @@ def _str(value: Any, where: str, allowed: str = "a string") -> str:
     return value
 
 
-def _url_of(block: dict[str, Any], default_mime: str) -> str | None:
+def _url_of(block: dict[str, Any], kind: str) -> str | None:
     """A URL or a data: URL for a standard (v1) or legacy (v0 ``source_type``) media block."""
     url = block.get("url")
     if isinstance(url, str) and url:
@@ -62,9 +62,9 @@ def _url_of(block: dict[str, Any], default_mime: str) -> str | None:
     data = block.get("base64") or (
         block.get("data") if block.get("source_type") == "base64" else None
     )
-    mime = block.get("mime_type") or default_mime
-    if isinstance(data, str) and data and isinstance(mime, str):
-        return f"data:{mime};base64,{data}"
+    mime = block.get("mime_type")
+    if isinstance(data, str) and data and (mime is None or isinstance(mime, str)):
+        return data_url(kind, mime, data)
     return None
 
 
@@ -85,9 +85,8 @@ def _to_wire_part(block: Any, where: str) -> dict[str, Any]:
             else (inner.get("url") if isinstance(inner, dict) else None)
         )
         return {"type": btype, btype: {"url": _str(url, f"{where}.{btype}.url", "a URL string")}}
-    if btype in ("image", "video", "file"):
-        default_mime = {"image": "image/png", "video": "video/mp4", "file": "application/pdf"}
-        url = _url_of(block, default_mime[btype])
+    if btype in DEFAULT_MIME:
+        url = _url_of(block, btype)
         if url is None:
             raise GLMValidationError(
                 f"{where}.{btype}",
@@ -153,38 +152,22 @@ def _reasoning_of(message: AIMessage) -> str | None:
 
 def _wire_tool_calls(message: AIMessage) -> list[dict[str, Any]]:
     calls = [
-        {
-            "id": tc.get("id") or f"call_{i}",
-            "type": "function",
-            "function": {
-                "name": tc["name"],
-                "arguments": json.dumps(tc.get("args") or {}, ensure_ascii=False),
-            },
-        }
+        wire_tool_call(tc.get("id") or f"call_{i}", tc["name"], tc.get("args") or {})
         for i, tc in enumerate(message.tool_calls)
     ]
     # Calls GLM produced that did not parse are sent back as GLM wrote them.
     calls += [
-        {
-            "id": tc.get("id") or f"call_invalid_{i}",
-            "type": "function",
-            "function": {"name": tc.get("name") or "", "arguments": tc.get("args") or ""},
-        }
+        wire_tool_call(
+            tc.get("id") or f"call_invalid_{i}", tc.get("name") or "", tc.get("args") or ""
+        )
         for i, tc in enumerate(message.invalid_tool_calls)
     ]
     return calls
 
 
-def to_wire_messages(
-    messages: Sequence[BaseMessage], *, send_reasoning: str = "tool_turns"
-) -> list[dict[str, Any]]:
-    """LangChain messages to GLM wire messages.
-
-    ``send_reasoning``: ``"all"`` sends every earlier assistant turn's reasoning back (preserved
-    thinking, ``clear_thinking=False``); ``"tool_turns"`` only for turns holding tool calls
-    (interleaved thinking: "thinking blocks should be explicitly preserved and returned together
-    with the tool results", thinking-mode guide); ``"none"`` never.
-    """
+def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """LangChain messages to GLM wire messages, every assistant turn with its reasoning (which of
+    it GLM sees again is decided by :func:`glm_transport.plan.plan_chat`)."""
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(messages):
         where = f"messages[{i}].content"
@@ -204,7 +187,7 @@ def to_wire_messages(
         elif isinstance(msg, AIMessage):
             text = _text_only(msg.content, where)
             calls = _wire_tool_calls(msg)
-            out.append(assistant_message(text, calls, _reasoning_of(msg), send_reasoning))
+            out.append(assistant_message(text, calls, _reasoning_of(msg)))
         elif isinstance(msg, ToolMessage):
             text = _tool_text(msg.content, where)
             if msg.status == "error" and not text.lower().startswith("error"):
@@ -243,7 +226,7 @@ def to_usage_metadata(usage: Usage) -> UsageMetadata:
     )
 
 
-def _parse_calls(result: ChatResult) -> tuple[list[ToolCall], list[InvalidToolCall]]:
+def _parse_calls(result: ChatCompletion) -> tuple[list[ToolCall], list[InvalidToolCall]]:
     calls: list[ToolCall] = []
     invalid: list[InvalidToolCall] = []
     for tc in result.tool_calls:
@@ -260,7 +243,7 @@ def _parse_calls(result: ChatResult) -> tuple[list[ToolCall], list[InvalidToolCa
     return calls, invalid
 
 
-def from_wire_result(result: ChatResult) -> AIMessage:
+def from_wire_result(result: ChatCompletion) -> AIMessage:
     """A whole GLM reply to an ``AIMessage`` with reasoning, tool calls, usage and metadata."""
     calls, invalid = _parse_calls(result)
     additional: dict[str, Any] = {}

@@ -10,7 +10,7 @@ import httpx
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import LangSmithParams, LanguageModelInput
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.language_models.model_profile import ModelProfile as LCModelProfile
+from langchain_core.language_models.model_profile import ModelProfile
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.output_parsers import JsonOutputParser, PydanticOutputParser
 from langchain_core.output_parsers.openai_tools import (
@@ -30,14 +30,13 @@ from glm_transport import (
     AsyncGLMClient,
     ChatRequest,
     GLMClient,
-    GLMSettings,
     GLMValidationError,
-    model_profile,
-    settings_of,
+    model_spec,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from glm_transport.binding import Binding, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
-from glm_transport.tools import check_tool_choice, plan_tool_choice
+from glm_transport.reply import plan_tool_choice
 from langchain_glm._convert import from_wire_chunk, from_wire_result, to_wire_messages
 from langchain_glm.errors import glm_errors
 
@@ -228,10 +227,11 @@ class ChatGLM(BaseChatModel):
     """Your own ``httpx.Client`` for sync calls."""
     http_async_client: Any | None = Field(default=None, exclude=True)
     """Your own ``httpx.AsyncClient`` for async calls."""
+    pickle_api_key: bool = Field(default=False, exclude=True)
+    """Carry the API key in pickles (for workers without the key in their environment). Off: an
+    unpickled model reads the key from the environment."""
 
-    _settings: GLMSettings = PrivateAttr()
-    _client: GLMClient | None = PrivateAttr(default=None)
-    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
+    _binding: Binding = PrivateAttr(default_factory=Binding)
 
     @model_validator(mode="before")
     @classmethod
@@ -250,10 +250,24 @@ class ChatGLM(BaseChatModel):
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        self._settings = settings_of(self)
-        self.api_key = self._settings.api_key
+        self.api_key = self._binding.settings(self).api_key  # validates every setting now
         self.thinking = normalize_thinking(self.thinking)
         return self
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["__dict__"] = portable_state(
+            state["__dict__"], _LIVE_FIELDS, keep_key=self.pickle_api_key
+        )
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        memo = {} if memo is None else memo
+        for name in _LIVE_FIELDS:  # a copy shares your HTTP clients; it never clones them
+            value = getattr(self, name)
+            if value is not None:
+                memo[id(value)] = value
+        return super().__deepcopy__(memo)
 
     # -- LangChain plumbing -----------------------------------------------------------------
 
@@ -277,7 +291,7 @@ class ChatGLM(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {
             "model_name": self.model_name,
-            "provider": self._settings.provider.name,
+            "provider": self._binding.settings(self).provider.name,
             **self._default_params,
         }
 
@@ -309,9 +323,9 @@ class ChatGLM(BaseChatModel):
             params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
         return params
 
-    def _resolve_model_profile(self) -> LCModelProfile | None:
-        p = model_profile(self.model_name)
-        return LCModelProfile(
+    def _resolve_model_profile(self) -> ModelProfile | None:
+        p = model_spec(self.model_name)
+        return ModelProfile(
             max_input_tokens=p.context_window,
             max_output_tokens=p.max_output_tokens,
             text_inputs=True,
@@ -331,38 +345,30 @@ class ChatGLM(BaseChatModel):
 
     @property
     def client(self) -> GLMClient:
-        if self._client is None:
-            self._client = GLMClient(self._settings, self.http_client)
-        return self._client
+        return self._binding.sync(self, self.http_client)
 
     @property
     def async_client(self) -> AsyncGLMClient:
-        if self._aclient is None:
-            self._aclient = AsyncGLMClient(self._settings, self.http_async_client)
-        return self._aclient
+        return self._binding.async_(self, self.http_async_client)
 
     # -- request building (pure) -------------------------------------------------------------
 
     def _request(
         self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
-    ) -> tuple[ChatRequest, str | None, bool]:
-        """The neutral request, the tool requirement to check, and whether to keep only one call."""
+    ) -> ChatRequest:
         params: dict[str, Any] = {**self._default_params, **self.model_kwargs, **kwargs}
         if stop is not None:
             params["stop"] = stop
         if self.tool_stream is not None:
             params.setdefault("tool_stream", self.tool_stream)
-        params["extra_body"] = {**(self.extra_body or {}), **params.get("extra_body", {})}
-        single_call = params.pop("parallel_tool_calls", None) is False
-        params.pop("ls_structured_output_format", None)
-        request, required = plan_chat(
+        params["extra_body"] = {**(self.extra_body or {}), **(params.get("extra_body") or {})}
+        return plan_chat(
             params,
-            lambda echo: to_wire_messages(messages, send_reasoning=echo),
+            to_wire_messages(messages),
             model=self.model_name,
-            provider=self._settings.provider,
+            provider=self._binding.settings(self).provider,
             stream=stream,
         )
-        return request, required, single_call
 
     # -- I/O: four short, symmetric methods -------------------------------------------------
 
@@ -377,10 +383,10 @@ class ChatGLM(BaseChatModel):
             from langchain_core.language_models.chat_models import generate_from_stream
 
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        request, required, single = self._request(messages, stop, stream=False, **kwargs)
+        request = self._request(messages, stop, stream=False, **kwargs)
         with glm_errors():
             result = self.client.chat(request)
-        return _finish(from_wire_result(result), required, single)
+        return _chat_result(from_wire_result(result))
 
     async def _agenerate(
         self,
@@ -393,10 +399,10 @@ class ChatGLM(BaseChatModel):
             from langchain_core.language_models.chat_models import agenerate_from_stream
 
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        request, required, single = self._request(messages, stop, stream=False, **kwargs)
+        request = self._request(messages, stop, stream=False, **kwargs)
         with glm_errors():
             result = await self.async_client.chat(request)
-        return _finish(from_wire_result(result), required, single)
+        return _chat_result(from_wire_result(result))
 
     def _stream(
         self,
@@ -405,19 +411,14 @@ class ChatGLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request, required, single = self._request(messages, stop, stream=True, **kwargs)
-        check = _StreamCheck(required)
+        request = self._request(messages, stop, stream=True, **kwargs)
         usage = self.stream_usage
         with glm_errors():
             for raw in self.client.stream(request):
-                if single and raw.tool_calls:  # parallel_tool_calls=False: the first call only
-                    raw.tool_calls = [d for d in raw.tool_calls if d.index == 0] or None
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
-                check.see(raw)
                 yield chunk
-        check.verify()
 
     async def _astream(
         self,
@@ -426,19 +427,14 @@ class ChatGLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request, required, single = self._request(messages, stop, stream=True, **kwargs)
-        check = _StreamCheck(required)
+        request = self._request(messages, stop, stream=True, **kwargs)
         usage = self.stream_usage
         with glm_errors():
             async for raw in self.async_client.stream(request):
-                if single and raw.tool_calls:  # parallel_tool_calls=False: the first call only
-                    raw.tool_calls = [d for d in raw.tool_calls if d.index == 0] or None
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     await run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
-                check.see(raw)
                 yield chunk
-        check.verify()
 
     # -- tools and structured output ---------------------------------------------------------
 
@@ -541,29 +537,10 @@ class ChatGLM(BaseChatModel):
         )
 
 
-class _StreamCheck:
-    """Checks a forced tool choice against a streamed reply (a few attribute reads per chunk)."""
-
-    __slots__ = ("names", "required")
-
-    def __init__(self, required: str | None) -> None:
-        self.required = required
-        self.names: list[str] = []
-
-    def see(self, raw: Any) -> None:
-        if self.required is not None and raw.tool_calls:
-            self.names.extend(d.name for d in raw.tool_calls if d.name)
-
-    def verify(self) -> None:
-        with glm_errors():
-            check_tool_choice(self.required, self.names)
+_LIVE_FIELDS = ("http_client", "http_async_client")
 
 
-def _finish(message: AIMessage, required: str | None, single: bool) -> ChatResult:
-    if single and len(message.tool_calls) > 1:
-        message.tool_calls = message.tool_calls[:1]
-    with glm_errors():
-        check_tool_choice(required, [tc["name"] for tc in message.tool_calls], message)
+def _chat_result(message: AIMessage) -> ChatResult:
     return ChatResult(
         generations=[ChatGeneration(message=message)],
         llm_output={

@@ -28,13 +28,15 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
-from glm_transport import ChatResult, GLMValidationError, StreamChunk, ToolCall, Usage
-from glm_transport.request import assistant_message
+from glm_transport import ChatCompletion, GLMValidationError, StreamChunk, Usage
+from glm_transport.request import assistant_message, data_url, wire_tool_call
 
 __all__ = [
     "StreamAssembler",
     "from_wire_result",
     "parse_tool_kwargs",
+    "preview_tool_kwargs",
+    "reply_message",
     "to_wire_messages",
     "to_wire_tools",
 ]
@@ -73,8 +75,7 @@ def _media_url(block: Any, kind: str, where: str) -> str:
         mime = block.document_mimetype
     if not data:
         raise GLMValidationError(where, type(block).__name__, "a block with a url, path or data")
-    default = {"image": "image/png", "video": "video/mp4", "file": "application/pdf"}[kind]
-    return f"data:{mime or default};base64,{_b64(data)}"
+    return data_url(kind, mime, _b64(data))
 
 
 def _part(block: Any, where: str) -> dict[str, Any] | None:
@@ -103,16 +104,7 @@ def _part(block: Any, where: str) -> dict[str, Any] | None:
 
 def _wire_calls(message: ChatMessage) -> list[dict[str, Any]]:
     calls = [
-        {
-            "id": b.tool_call_id or f"call_{i}",
-            "type": "function",
-            "function": {
-                "name": b.tool_name,
-                "arguments": b.tool_kwargs
-                if isinstance(b.tool_kwargs, str)
-                else json.dumps(b.tool_kwargs, ensure_ascii=False),
-            },
-        }
+        wire_tool_call(b.tool_call_id or f"call_{i}", b.tool_name, b.tool_kwargs)
         for i, b in enumerate(x for x in message.blocks if isinstance(x, ToolCallBlock))
     ]
     if calls:
@@ -132,18 +124,8 @@ def _wire_calls(message: ChatMessage) -> list[dict[str, Any]]:
                 tc,
                 "{'id': str, 'type': 'function', 'function': {'name': str, 'arguments': str}}",
             )
-        args = fn.get("arguments")
         out.append(
-            {
-                "id": str(tc.get("id") or f"call_{i}"),
-                "type": "function",
-                "function": {
-                    "name": fn["name"],
-                    "arguments": args
-                    if isinstance(args, str)
-                    else json.dumps(args or {}, default=str),
-                },
-            }
+            wire_tool_call(str(tc.get("id") or f"call_{i}"), fn["name"], fn.get("arguments"))
         )
     return out
 
@@ -156,14 +138,9 @@ def _reasoning(message: ChatMessage) -> str | None:
     return found if isinstance(found, str) and found else None  # other types: not reasoning
 
 
-def to_wire_messages(
-    messages: Sequence[ChatMessage], *, send_reasoning: str = "tool_turns"
-) -> list[dict[str, Any]]:
-    """LlamaIndex messages to GLM wire messages.
-
-    ``send_reasoning`` as in the LangChain integration: ``"all"`` (preserved thinking),
-    ``"tool_turns"`` (turns holding tool calls: interleaved thinking) or ``"none"``.
-    """
+def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
+    """LlamaIndex messages to GLM wire messages, every assistant turn with its reasoning (which of
+    it GLM sees again is decided by :func:`glm_transport.plan.plan_chat`)."""
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(messages):
         role = _ROLES.get(MessageRole(msg.role))
@@ -189,7 +166,7 @@ def to_wire_messages(
             out.append({"role": "system", "content": text})
         elif role == "assistant":
             calls = _wire_calls(msg)
-            out.append(assistant_message(text or "", calls, _reasoning(msg), send_reasoning))
+            out.append(assistant_message(text or "", calls, _reasoning(msg)))
         elif role == "tool":
             call_id = msg.additional_kwargs.get("tool_call_id")
             if not call_id or not isinstance(call_id, str):
@@ -225,22 +202,37 @@ def to_wire_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def parse_tool_kwargs(arguments: str | dict[str, Any]) -> dict[str, Any]:
-    """Arguments to a dict, tolerating the partial JSON of a stream still in progress."""
+def parse_tool_kwargs(arguments: str | dict[str, Any], tool_name: str = "") -> dict[str, Any]:
+    """A complete call's arguments as a dict. Arguments that are not a JSON object raise: a call
+    GLM did not finish is never "repaired" into one it did not make."""
     if isinstance(arguments, dict):
         return arguments
     if not arguments:
         return {}
     try:
         value = json.loads(arguments)
-    except ValueError:
-        from llama_index.core.program.utils import _repair_incomplete_json
+    except (ValueError, RecursionError):
+        value = None
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"GLM sent arguments for tool {tool_name!r} that are not a JSON object: "
+            f"{arguments[:200]!r}"
+        )
+    return value
 
+
+def preview_tool_kwargs(arguments: str) -> dict[str, Any]:
+    """A best guess at the arguments of a streamed call still in progress (agents show it while
+    streaming). Only previews are guessed: the final message holds strictly parsed dicts."""
+    from llama_index.core.program.utils import _repair_incomplete_json
+
+    for text in (arguments, _repair_incomplete_json(arguments)):
         try:
-            value = json.loads(_repair_incomplete_json(arguments))
-        except ValueError:
-            return {}
-    return value if isinstance(value, dict) else {}
+            value = json.loads(text) if text else {}
+        except (ValueError, RecursionError):
+            continue
+        return value if isinstance(value, dict) else {}
+    return {}
 
 
 def _usage_kwargs(usage: Usage | None) -> dict[str, Any]:
@@ -255,34 +247,38 @@ def _usage_kwargs(usage: Usage | None) -> dict[str, Any]:
     }
 
 
-def _call_block(call: ToolCall) -> ToolCallBlock:
-    return ToolCallBlock(
-        tool_call_id=call.id, tool_name=call.name, tool_kwargs=parse_tool_kwargs(call.arguments)
-    )
+def reply_message(
+    text: str, reasoning: str, calls: Sequence[tuple[str, str, str]], final: bool
+) -> ChatMessage:
+    """The assistant message of a reply: the one place its blocks are built.
 
-
-def _wire_call(call: ToolCall) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": "function",
-        "function": {"name": call.name, "arguments": call.arguments},
-    }
-
-
-def from_wire_result(result: ChatResult) -> ChatResponse:
+    ``calls`` are ``(id, name, arguments JSON)``. Until the reply is ``final`` a streamed call's
+    arguments stay the raw text received so far (parsing them on every chunk would cost O(n^2)
+    and show guesses); in the final message they are a dict.
+    """
     blocks: list[Any] = []
-    if result.reasoning_content:
-        blocks.append(ThinkingBlock(content=result.reasoning_content))
-    if result.content or not result.tool_calls:
-        blocks.append(TextBlock(text=result.content))
-    blocks.extend(_call_block(c) for c in result.tool_calls)
-    message_kwargs: dict[str, Any] = {}
-    if result.tool_calls:
-        message_kwargs["tool_calls"] = [_wire_call(c) for c in result.tool_calls]
+    if reasoning:
+        blocks.append(ThinkingBlock(content=reasoning))
+    if text or not calls:
+        blocks.append(TextBlock(text=text))
+    kwargs: dict[str, Any] = {}
+    if calls:
+        for call_id, name, args in calls:
+            blocks.append(
+                ToolCallBlock(
+                    tool_call_id=call_id,
+                    tool_name=name,
+                    tool_kwargs=parse_tool_kwargs(args, name) if final else args,
+                )
+            )
+        kwargs["tool_calls"] = [wire_tool_call(*c) for c in calls]
+    return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+
+
+def from_wire_result(result: ChatCompletion) -> ChatResponse:
+    calls = [(c.id, c.name, c.arguments) for c in result.tool_calls]
     return ChatResponse(
-        message=ChatMessage(
-            role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=message_kwargs
-        ),
+        message=reply_message(result.content, result.reasoning_content or "", calls, True),
         raw=result.raw,
         additional_kwargs={
             "finish_reason": result.finish_reason,
@@ -300,19 +296,20 @@ class StreamAssembler:
 
     Each response carries the message so far (agents keep the last one), the new text in
     ``delta``, the new reasoning in ``additional_kwargs["thinking_delta"]``, and once known the
-    finish reason, model, request id and usage.
+    finish reason, model, request id and usage. Work per chunk is proportional to the chunk.
     """
 
-    __slots__ = ("calls", "info", "reasoning", "text", "usage_raw")
+    __slots__ = ("calls", "final", "info", "reasoning", "text", "usage_raw")
 
     def __init__(self) -> None:
         # Running strings, not lists joined per chunk: appending costs a copy of the text so far
         # at worst, where a join would walk every piece again.
         self.text = ""
         self.reasoning = ""
-        self.calls: dict[int, list[Any]] = {}  # index -> [id, name, argument pieces]
+        self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments so far]
         self.info: dict[str, Any] = {}
         self.usage_raw: dict[str, Any] | None = None
+        self.final = False
 
     def add(self, chunk: StreamChunk) -> ChatResponse:
         if chunk.content:
@@ -323,16 +320,17 @@ class StreamAssembler:
             for d in chunk.tool_calls:
                 slot = self.calls.get(d.index)
                 if slot is None:
-                    slot = self.calls[d.index] = [d.id, d.name, []]
-                else:
-                    slot[0] = slot[0] or d.id
-                    slot[1] = slot[1] or d.name
+                    slot = self.calls[d.index] = [d.id or f"call_{d.index}", d.name or "", ""]
+                elif d.name and not slot[1]:
+                    slot[1] = d.name
                 if d.arguments:
-                    slot[2].append(d.arguments)
+                    slot[2] += d.arguments
         if chunk.model is not None:
             self.info.update(model=chunk.model, request_id=chunk.request_id, id=chunk.id)
         if chunk.finish_reason is not None:
             self.info["finish_reason"] = chunk.finish_reason
+            # Calls are complete at a normal finish; after "length" the transport raises instead.
+            self.final = chunk.finish_reason in ("tool_calls", "stop")
         raw = chunk.raw
         if chunk.usage is not None:
             self.info.update(_usage_kwargs(chunk.usage))
@@ -347,33 +345,5 @@ class StreamAssembler:
         )
 
     def message(self) -> ChatMessage:
-        blocks: list[Any] = []
-        if self.reasoning:
-            blocks.append(ThinkingBlock(content=self.reasoning))
-        if self.text or not self.calls:
-            blocks.append(TextBlock(text=self.text))
-        kwargs: dict[str, Any] = {}
-        if self.calls:
-            wire = []
-            for index in sorted(self.calls):
-                call_id, name, pieces = self.calls[index]
-                args = "".join(pieces)
-                blocks.append(
-                    ToolCallBlock(
-                        tool_call_id=call_id,
-                        tool_name=name or "",
-                        tool_kwargs=parse_tool_kwargs(args),
-                    )
-                )
-                wire.append(
-                    {
-                        "id": call_id,
-                        "type": "function",
-                        "function": {"name": name or "", "arguments": args},
-                    }
-                )
-            kwargs["tool_calls"] = wire
-        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
-
-    def called(self) -> list[str]:
-        return [slot[1] for slot in self.calls.values() if slot[1]]
+        calls = [tuple(self.calls[i]) for i in sorted(self.calls)] if self.calls else []
+        return reply_message(self.text, self.reasoning, calls, self.final)  # type: ignore[arg-type]

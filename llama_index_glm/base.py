@@ -31,21 +31,15 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import BaseOutputParser, PydanticProgramMode
 
-from glm_transport import (
-    AsyncGLMClient,
-    ChatRequest,
-    GLMClient,
-    GLMSettings,
-    check_tool_choice,
-    model_profile,
-    settings_of,
-)
+from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, model_spec
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
+from glm_transport.binding import Binding, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from llama_index_glm._convert import (
     StreamAssembler,
     from_wire_result,
     parse_tool_kwargs,
+    preview_tool_kwargs,
     to_wire_messages,
     to_wire_tools,
 )
@@ -137,11 +131,15 @@ class GLM(FunctionCallingLLM):
         default=None, description="Override tool-calling support."
     )
 
-    _settings: GLMSettings = PrivateAttr()
+    pickle_api_key: bool = Field(
+        default=False,
+        exclude=True,
+        description="Carry the API key in pickles; off: an unpickled model reads the environment.",
+    )
+
+    _binding: Binding = PrivateAttr(default_factory=Binding)
     _http_client: httpx.Client | None = PrivateAttr(default=None)
     _async_http_client: httpx.AsyncClient | None = PrivateAttr(default=None)
-    _client: GLMClient | None = PrivateAttr(default=None)
-    _aclient: AsyncGLMClient | None = PrivateAttr(default=None)
 
     def __init__(
         self,
@@ -171,10 +169,24 @@ class GLM(FunctionCallingLLM):
 
     @model_validator(mode="after")
     def _resolve(self) -> GLM:
-        self._settings = settings_of(self)
-        self.api_key = self._settings.api_key
+        self.api_key = self._binding.settings(self).api_key  # validates every setting now
         self.thinking = normalize_thinking(self.thinking)
         return self
+
+    def __getstate__(self) -> dict[Any, Any]:
+        state = super().__getstate__()
+        state["__dict__"] = portable_state(state["__dict__"], (), keep_key=self.pickle_api_key)
+        private = dict(state.get("__pydantic_private__") or {})
+        private.update(_http_client=None, _async_http_client=None)  # never a live client
+        state["__pydantic_private__"] = private
+        return state
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> GLM:
+        memo = {} if memo is None else memo
+        for value in (self._http_client, self._async_http_client):
+            if value is not None:  # a copy shares your HTTP clients; it never clones them
+                memo[id(value)] = value
+        return super().__deepcopy__(memo)  # type: ignore[no-any-return]
 
     @classmethod
     def class_name(cls) -> str:
@@ -182,7 +194,7 @@ class GLM(FunctionCallingLLM):
 
     @property
     def metadata(self) -> LLMMetadata:
-        profile = model_profile(self.model)
+        profile = model_spec(self.model)
         return LLMMetadata(
             context_window=self.context_window or profile.context_window,
             num_output=self.max_tokens or profile.max_output_tokens,
@@ -198,21 +210,15 @@ class GLM(FunctionCallingLLM):
 
     @property
     def client(self) -> GLMClient:
-        if self._client is None:
-            self._client = GLMClient(self._settings, self._http_client)
-        return self._client
+        return self._binding.sync(self, self._http_client)
 
     @property
     def async_client(self) -> AsyncGLMClient:
-        if self._aclient is None:
-            self._aclient = AsyncGLMClient(self._settings, self._async_http_client)
-        return self._aclient
+        return self._binding.async_(self, self._async_http_client)
 
     # -- request building (pure) -----------------------------------------------------------
 
-    def _request(
-        self, messages: Sequence[ChatMessage], stream: bool, **kwargs: Any
-    ) -> tuple[ChatRequest, str | None]:
+    def _request(self, messages: Sequence[ChatMessage], stream: bool, **kwargs: Any) -> ChatRequest:
         params: dict[str, Any] = {
             k: v
             for k, v in (
@@ -229,9 +235,9 @@ class GLM(FunctionCallingLLM):
         params.update(kwargs)
         return plan_chat(
             params,
-            lambda echo: to_wire_messages(messages, send_reasoning=echo),
+            to_wire_messages(messages),
             model=self.model,
-            provider=self._settings.provider,
+            provider=self._binding.settings(self).provider,
             stream=stream,
         )
 
@@ -239,27 +245,22 @@ class GLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request, required = self._request(messages, stream=False, **kwargs)
-        response = from_wire_result(self.client.chat(request))
-        _check(required, response)
-        return response
+        request = self._request(messages, stream=False, **kwargs)
+        return from_wire_result(self.client.chat(request))
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request, required = self._request(messages, stream=False, **kwargs)
-        response = from_wire_result(await self.async_client.chat(request))
-        _check(required, response)
-        return response
+        request = self._request(messages, stream=False, **kwargs)
+        return from_wire_result(await self.async_client.chat(request))
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        request, required = self._request(messages, stream=True, **kwargs)
+        request = self._request(messages, stream=True, **kwargs)
 
         def gen() -> Generator[ChatResponse, None, None]:
             assembler = StreamAssembler()
             for chunk in self.client.stream(request):
                 yield assembler.add(chunk)
-            check_tool_choice(required, assembler.called())
 
         return gen()
 
@@ -267,13 +268,12 @@ class GLM(FunctionCallingLLM):
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        request, required = self._request(messages, stream=True, **kwargs)
+        request = self._request(messages, stream=True, **kwargs)
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             assembler = StreamAssembler()
             async for chunk in self.async_client.stream(request):
                 yield assembler.add(chunk)
-            check_tool_choice(required, assembler.called())
 
         return gen()
 
@@ -322,33 +322,15 @@ class GLM(FunctionCallingLLM):
         if user_msg is not None:
             messages.append(user_msg)
         choice = tool_choice if tool_choice is not None else ("required" if tool_required else None)
-        return {
+        chat_kwargs: dict[str, Any] = {
             "messages": messages,
             "tools": to_wire_tools(tools) or None,
             "tool_choice": choice,
             **kwargs,
         }
-
-    def _validate_chat_with_tools_response(
-        self,
-        response: ChatResponse,
-        tools: Sequence[BaseTool],
-        allow_parallel_tool_calls: bool = False,
-        **kwargs: Any,
-    ) -> ChatResponse:
-        if not allow_parallel_tool_calls:
-            calls = [b for b in response.message.blocks if isinstance(b, ToolCallBlock)]
-            if len(calls) > 1:
-                first = calls[0]
-                response.message.blocks = [
-                    b
-                    for b in response.message.blocks
-                    if not isinstance(b, ToolCallBlock) or b is first
-                ]
-                wire = response.message.additional_kwargs.get("tool_calls")
-                if wire:
-                    response.message.additional_kwargs["tool_calls"] = wire[:1]
-        return response
+        if not allow_parallel_tool_calls:  # the transport keeps one call, in every call mode
+            chat_kwargs["parallel_tool_calls"] = False
+        return chat_kwargs
 
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
@@ -357,7 +339,9 @@ class GLM(FunctionCallingLLM):
             ToolSelection(
                 tool_id=b.tool_call_id or f"call_{i}",
                 tool_name=b.tool_name,
-                tool_kwargs=parse_tool_kwargs(b.tool_kwargs),
+                tool_kwargs=parse_tool_kwargs(b.tool_kwargs, b.tool_name)
+                if isinstance(b.tool_kwargs, dict)
+                else preview_tool_kwargs(b.tool_kwargs),
             )
             for i, b in enumerate(
                 x for x in response.message.blocks if isinstance(x, ToolCallBlock)
@@ -369,9 +353,3 @@ class GLM(FunctionCallingLLM):
                 f"(finish_reason {response.additional_kwargs.get('finish_reason')!r})."
             )
         return calls
-
-
-def _check(required: str | None, response: ChatResponse) -> None:
-    if required is not None:
-        names = [b.tool_name for b in response.message.blocks if isinstance(b, ToolCallBlock)]
-        check_tool_choice(required, names, response)

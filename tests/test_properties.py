@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from glm_transport import GLMError
-from glm_transport.parse import StreamState, parse_completion, parse_error
+from glm_transport.parse import parse_completion, parse_error
 from glm_transport.sse import SSEDecoder
+from glm_transport.stream import StreamState
 
 MANY = settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

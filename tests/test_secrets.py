@@ -67,12 +67,12 @@ def test_unreachable_host_error_has_no_key() -> None:
 
 def test_tls_verification_is_on_by_default() -> None:
     client = GLMClient(resolve_settings(api_key=KEY))
-    pool = client._http._transport._pool  # type: ignore[attr-defined]
+    pool = client._http()._transport._pool  # type: ignore[attr-defined]
     assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
     assert pool._ssl_context.check_hostname is True
-    from glm_transport._client import _new_async_http
+    from glm_transport._pools import _new_async
 
-    transport = _new_async_http(client.settings)._transport  # type: ignore[attr-defined]
+    transport = _new_async()._transport  # type: ignore[attr-defined]
     assert transport.ssl_context.verify_mode == ssl.CERT_REQUIRED
 
 

@@ -19,7 +19,12 @@ from llama_index.core.base.llms.types import (
 )
 
 from glm_transport import GLMValidationError, StreamChunk, ToolCallDelta, Usage
-from llama_index_glm._convert import StreamAssembler, parse_tool_kwargs, to_wire_messages
+from llama_index_glm._convert import (
+    StreamAssembler,
+    parse_tool_kwargs,
+    preview_tool_kwargs,
+    to_wire_messages,
+)
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -62,13 +67,13 @@ def test_roles_text_and_tool_turns_with_reasoning() -> None:
     ]
 
 
-def test_reasoning_of_plain_answers_only_under_preserved_thinking() -> None:
+def test_reasoning_of_every_turn_reaches_the_planner() -> None:
+    # The converter keeps every turn's reasoning; plan_chat decides what GLM sees again.
     msgs = [
         ChatMessage(role="user", content="a"),
         ChatMessage(role="assistant", blocks=[ThinkingBlock(content="t"), TextBlock(text="b")]),
     ]
-    assert "reasoning_content" not in to_wire_messages(msgs)[1]
-    assert to_wire_messages(msgs, send_reasoning="all")[1]["reasoning_content"] == "t"
+    assert to_wire_messages(msgs)[1]["reasoning_content"] == "t"
 
 
 def test_legacy_openai_style_tool_calls_in_additional_kwargs() -> None:
@@ -127,11 +132,13 @@ def test_bad_input_names_the_field() -> None:
         )
 
 
-def test_partial_json_from_a_stream_in_progress() -> None:
-    assert parse_tool_kwargs('{"city": "Par') == {"city": "Par"}
-    assert parse_tool_kwargs("") == {}
-    assert parse_tool_kwargs("[1]") == {}
-    assert parse_tool_kwargs({"a": 1}) == {"a": 1}
+def test_partial_json_is_previewed_but_never_final() -> None:
+    assert preview_tool_kwargs('{"city": "Par') == {"city": "Par"}
+    assert preview_tool_kwargs("") == {} and preview_tool_kwargs("[1]") == {}
+    assert parse_tool_kwargs({"a": 1}) == {"a": 1} and parse_tool_kwargs("") == {}
+    for bad in ('{"city": "Par', "[1]"):
+        with pytest.raises(ValueError, match="not a JSON object"):
+            parse_tool_kwargs(bad, "get_weather")
 
 
 def test_stream_assembler_is_cumulative_and_keeps_calls_apart() -> None:

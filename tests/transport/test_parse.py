@@ -7,7 +7,8 @@ import json
 import pytest
 
 from glm_transport import errors as E
-from glm_transport.parse import StreamState, parse_completion, parse_error, parse_usage
+from glm_transport.parse import parse_completion, parse_error, parse_usage
+from glm_transport.stream import StreamState
 
 
 def test_completion_with_reasoning_usage_and_request_id() -> None:

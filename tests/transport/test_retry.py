@@ -19,7 +19,8 @@ def test_backoff_is_exponential_capped_and_jittered_downwards() -> None:
 
 def test_retry_after_wins_when_sane() -> None:
     assert retry_delay(3, retry_after=0.2) == 0.2
-    assert retry_delay(1, retry_after=3600, rand=0) == 0.5  # absurd waits fall back to backoff
+    # A wait longer than we take is not replaced by a short backoff: the error is raised instead.
+    assert retry_delay(1, retry_after=3600, rand=0) is None
 
 
 def test_parse_retry_after_forms() -> None:
@@ -29,6 +30,9 @@ def test_parse_retry_after_forms() -> None:
     assert parse_retry_after({"retry-after": date}, now=1_000_000) == pytest.approx(10)
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
+    # A negative or infinite wait is no instruction: our own backoff applies.
+    assert parse_retry_after({"retry-after": "-5"}) is None
+    assert parse_retry_after({"retry-after-ms": "inf"}) is None
 
 
 @pytest.mark.parametrize(

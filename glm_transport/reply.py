@@ -1,0 +1,110 @@
+"""The reply policy, pure: what a reply must hold, decided once for every framework and call mode.
+
+GLM's API only offers ``tool_choice="auto"`` (Z.ai answers anything else with 400 "Tool choice
+must be auto", wire reference §8) and has no ``parallel_tool_calls`` switch. So tool choice is
+planned here into tools to offer plus two non-wire fields of :class:`~glm_transport.ChatRequest`,
+and every reply, whole (:func:`apply_reply_policy`) or streamed
+(:class:`~glm_transport.stream.StreamReader`), is held to them:
+
+* ``None`` / ``"auto"``: all tools offered, GLM decides.
+* ``"none"`` / ``False``: no tools offered, so GLM cannot call one.
+* ``"any"`` / ``"required"`` / ``True``: all tools offered; ``required_tool="any"``.
+* a tool name, or ``{"type": "function", "function": {"name": ...}}``: only that tool is offered;
+  ``required_tool`` is its name.
+* ``parallel_tool_calls=False``: ``max_tool_calls=1``; later calls are dropped.
+
+A call whose arguments do not parse still counts as a call (the frameworks surface its arguments as
+invalid). A reply that breaks the requirement raises :class:`~glm_transport.errors.ToolChoiceError`;
+tool calls in a reply cut off by ``max_tokens`` (``finish_reason: "length"``) raise
+:class:`~glm_transport.errors.ToolCallTruncatedError`: a cut-off call never reaches a tool.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glm_transport.errors import (
+    GLMValidationError,
+    ToolCallTruncatedError,
+    ToolChoiceError,
+    finish_error,
+)
+from glm_transport.types import ChatCompletion, ChatRequest
+
+__all__ = ["apply_reply_policy", "check_reply", "plan_tool_choice"]
+
+
+def plan_tool_choice(
+    tools: list[dict[str, Any]] | None, tool_choice: Any
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The tools to offer, and what the reply must contain: ``None``, ``"any"`` or a tool name."""
+    if tool_choice is None or tool_choice == "auto" or not tools:
+        return tools, None
+    if tool_choice in ("none", False):
+        return None, None
+    if tool_choice in ("any", "required", True):
+        return tools, "any"
+    name = tool_choice
+    if isinstance(tool_choice, dict):
+        name = (tool_choice.get("function") or {}).get("name") or tool_choice.get("name")
+    names = [
+        (t.get("function") or {}).get("name")
+        for t in tools
+        if isinstance(t, dict) and t.get("type") == "function"
+    ]
+    if not isinstance(name, str) or name not in names:
+        raise GLMValidationError(
+            "tool_choice",
+            tool_choice,
+            f"'auto', 'none', 'any', 'required', True, or one of the tools {names}",
+        )
+    return [t for t in tools if (t.get("function") or {}).get("name") == name], name
+
+
+def check_reply(
+    finish_reason: str | None,
+    called: list[str],
+    required_tool: str | None,
+    request_id: str | None,
+    reply: Any,
+) -> None:
+    """Raise the typed error for a reply that is abnormal, cut off in a tool call, or missing the
+    required call. ``called``: the names of the calls kept."""
+    if finish_reason:
+        err = finish_error(finish_reason, request_id, reply)
+        if err is not None:
+            raise err
+        if finish_reason == "length" and called:
+            raise ToolCallTruncatedError(
+                "GLM's reply was cut off by max_tokens (finish_reason 'length') inside a tool "
+                f"call to {called[-1]!r}: its arguments are incomplete, so no tool is called. "
+                "Raise max_tokens (reasoning counts against it).",
+                code="length",
+                request_id=request_id,
+                partial=reply,
+            )
+    if required_tool is None:
+        return
+    if called if required_tool == "any" else required_tool in called:
+        return
+    wanted = "a tool call" if required_tool == "any" else f"a call to tool '{required_tool}'"
+    raise ToolChoiceError(
+        f"tool_choice required {wanted}, but GLM (whose API only offers tool_choice='auto') "
+        f"answered with {called or 'no tool call'}",
+        request_id=request_id,
+        reply=reply,
+    )
+
+
+def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatCompletion:
+    """A whole reply held to the request's policy (extra calls dropped, requirements checked)."""
+    if request.max_tool_calls is not None and len(result.tool_calls) > request.max_tool_calls:
+        result.tool_calls = result.tool_calls[: request.max_tool_calls]
+    check_reply(
+        result.finish_reason,
+        [c.name for c in result.tool_calls],
+        request.required_tool,
+        result.request_id,
+        result,
+    )
+    return result

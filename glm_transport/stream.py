@@ -1,0 +1,266 @@
+"""Streamed replies, pure: bytes in, chunks out, and the verdict on how the stream ended. No I/O.
+
+:class:`StreamReader` is all the I/O loop needs: it decodes SSE, stops at ``[DONE]``, turns each
+frame into a :class:`StreamChunk` through :class:`StreamState` (which folds tool-call pieces with
+:class:`ToolCallAccumulator`), applies the request's reply policy, and at the end of the body
+decides whether the answer is complete, cut, abnormal, or missing a required tool call.
+
+Leniency follows the wire reference (§3, §8): ``role`` repeats in every delta, tool-call ``index``
+may be ``-1``, a finish chunk may be sent twice, usage may sit in the finish chunk or in a trailing
+``choices: []`` chunk, ``error`` may arrive as a frame inside a 200 stream.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from glm_transport import errors as E
+from glm_transport.parse import _arguments_text, _opt_str, _text, parse_error, parse_usage
+from glm_transport.reply import check_reply
+from glm_transport.sse import DONE, SSEDecoder, SSEEvent
+from glm_transport.tags import TagSplitter
+from glm_transport.types import ChatRequest, StreamChunk, ToolCall, ToolCallDelta
+
+__all__ = ["StreamReader", "StreamState", "ToolCallAccumulator"]
+
+
+class ToolCallAccumulator:
+    """Assembles streamed tool-call pieces into complete calls.
+
+    Keys by GLM's ``index`` but starts a new call when a piece carries a new ``id`` at an index
+    already in use, so calls that all say ``index: -1`` or ``0`` (glm-4.5-flash) stay apart. Each
+    call gets a stable position 0, 1, 2 ... which is what framework chunk-merging keys on.
+    """
+
+    __slots__ = ("_by_wire", "calls")
+
+    def __init__(self) -> None:
+        self.calls: list[ToolCallDelta] = []
+        self._by_wire: dict[int, int] = {}
+
+    def add(self, raw: Mapping[str, Any]) -> ToolCallDelta:
+        """Fold one wire piece in; returns the piece re-indexed to its stable position."""
+        fn = raw.get("function") or {}
+        wire_index = raw.get("index")
+        call_id = _opt_str(raw.get("id"))
+        pos = self._by_wire.get(wire_index) if isinstance(wire_index, int) else None
+        if pos is not None and call_id and self.calls[pos].id and self.calls[pos].id != call_id:
+            pos = None
+        if pos is None and wire_index is None and not call_id and self.calls:
+            pos = len(self.calls) - 1  # a continuation with neither index nor id
+        name = _text(fn.get("name"))
+        args = _arguments_text(fn.get("arguments")) if "arguments" in fn else None
+        if pos is None:
+            pos = len(self.calls)
+            kind = _opt_str(raw.get("type"))
+            self.calls.append(ToolCallDelta(pos, call_id, name, args or "", kind))
+            if isinstance(wire_index, int):
+                self._by_wire[wire_index] = pos
+        else:
+            call = self.calls[pos]
+            if call_id and not call.id:
+                call.id = call_id
+            if name and not call.name:
+                call.name = name
+            if args:
+                call.arguments = (call.arguments or "") + args
+        return ToolCallDelta(pos, call_id, name, args, _opt_str(raw.get("type")))
+
+    def complete(self) -> list[ToolCall]:
+        return [
+            ToolCall(
+                id=c.id or f"call_{c.index}",
+                name=c.name or "",
+                arguments=c.arguments or "",
+                type=c.type or "function",
+                index=c.index,
+            )
+            for c in self.calls
+        ]
+
+
+class StreamState:
+    """Per-stream decoding state: turns each decoded JSON event into a :class:`StreamChunk`.
+
+    Emits a finish reason once (GLM may send the finish chunk twice), normalises tool-call indices,
+    and remembers what it saw so the reader can tell a complete stream from a cut one.
+    """
+
+    __slots__ = (
+        "error_style",
+        "finish_reason",
+        "id",
+        "max_tool_calls",
+        "model",
+        "request_id",
+        "saw_usage",
+        "tags",
+        "tools",
+    )
+
+    def __init__(self, error_style: str = "glm", max_tool_calls: int | None = None) -> None:
+        self.max_tool_calls = max_tool_calls
+        self.tools = ToolCallAccumulator()
+        self.finish_reason: str | None = None
+        self.id: str | None = None
+        self.model: str | None = None
+        self.request_id: str | None = None
+        self.saw_usage = False
+        self.tags = TagSplitter()
+        self.error_style = error_style
+
+    def finish(self) -> StreamChunk | None:
+        """End of stream: content held back while deciding about a tag, if any."""
+        content, reasoning = self.tags.flush()
+        if not content and not reasoning:
+            return None
+        return StreamChunk(content=content or None, reasoning_content=reasoning or None)
+
+    def process(self, data: Any) -> StreamChunk | None:
+        """One event's JSON to a chunk; ``None`` when it carries nothing new."""
+        if not isinstance(data, dict):
+            raise E.StreamInterruptedError(
+                f"GLM sent a stream frame that is not a JSON object: {str(data)[:200]!r}",
+                request_id=self.request_id,
+            )
+        if data.get("error"):
+            raise parse_error(None, data, error_style=self.error_style)
+        try:
+            return self._chunk(data)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            raise E.StreamInterruptedError(
+                f"GLM sent a stream frame of an unexpected shape ({exc}): {str(data)[:200]!r}",
+                request_id=self.request_id,
+            ) from None
+
+    def _chunk(self, data: dict[str, Any]) -> StreamChunk:
+        chunk = StreamChunk(raw=data)
+        if self.id is None:
+            self.id = _opt_str(data.get("id"))
+            self.request_id = _opt_str(data.get("request_id")) or self.id
+            self.model = _opt_str(data.get("model"))
+            chunk.id, chunk.model, chunk.request_id = self.id, self.model, self.request_id
+        choices = data.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta")
+            if delta:
+                content = _text(delta.get("content"))
+                chunk.reasoning_content = _text(delta.get("reasoning_content"))
+                if content:
+                    content, tagged = self.tags.feed(content)
+                    if tagged:  # GLM-4.5V's <think> inside content
+                        chunk.reasoning_content = (chunk.reasoning_content or "") + tagged
+                chunk.content = content
+                raw_calls = delta.get("tool_calls")
+                if raw_calls:
+                    calls = [self.tools.add(tc) for tc in raw_calls]
+                    if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
+                        calls = [d for d in calls if d.index < self.max_tool_calls]
+                    chunk.tool_calls = calls or None
+            reason = choice.get("finish_reason")
+            if reason and self.finish_reason is None:
+                self.finish_reason = chunk.finish_reason = _text(reason)
+        usage = data.get("usage")
+        if usage and not self.saw_usage:
+            # Usage once per stream: a repeated finish chunk must not double the counts.
+            self.saw_usage = True
+            chunk.usage = parse_usage(usage)
+        if data.get("web_search"):
+            chunk.web_search = list(data["web_search"])
+        return chunk
+
+
+class StreamReader:
+    """One streamed reply: feed it the body's reads, then :meth:`close` it at the end of the body.
+
+    It owns every end-of-stream rule, so the I/O loops only move bytes: ``[DONE]`` ends the
+    stream; a body that ends without ``[DONE]`` or a finish reason is cut; a connection lost after
+    the finish reason only lost ``[DONE]`` (:meth:`interrupted`); an abnormal finish reason raises
+    its typed error; the reply policy (``required_tool``, ``max_tool_calls``) holds.
+    """
+
+    __slots__ = ("_decoder", "done", "required_tool", "started", "state")
+
+    def __init__(self, request: ChatRequest | None = None, error_style: str = "glm") -> None:
+        self.state = StreamState(error_style, request.max_tool_calls if request else None)
+        self.required_tool = request.required_tool if request else None
+        self._decoder = SSEDecoder()
+        self.done = False
+        """``[DONE]`` was read."""
+        self.started = False
+        """A chunk has been handed out: from here on the call cannot be retried."""
+
+    @property
+    def request_id(self) -> str | None:
+        return self.state.request_id
+
+    def feed(self, raw: bytes) -> Iterator[StreamChunk]:
+        """Chunks completed by one network read; sets :attr:`done` at ``[DONE]``."""
+        return self._chunks(self._decoder.feed(raw))
+
+    def close(self) -> Iterator[StreamChunk]:
+        """End of the body: what was held back, then raise unless the reply is complete."""
+        if not self.done:
+            yield from self._chunks(self._decoder.flush())
+        tail = self.state.finish()
+        if tail is not None:
+            self.started = True
+            yield tail
+        state = self.state
+        if not self.done and state.finish_reason is None:
+            raise E.StreamInterruptedError(
+                "GLM's stream ended before a finish reason or [DONE]; the answer is incomplete",
+                request_id=state.request_id,
+            )
+        calls = state.tools.calls
+        if state.max_tool_calls is not None:
+            calls = calls[: state.max_tool_calls]
+        check_reply(
+            state.finish_reason,
+            [c.name or "" for c in calls],
+            self.required_tool,
+            state.request_id,
+            None,
+        )
+
+    def interrupted(self, err: E.GLMError) -> E.GLMError | None:
+        """What a failure while reading means: ``None`` when GLM had already sent its finish
+        reason (only ``[DONE]`` was lost: the answer is complete), a
+        :class:`~glm_transport.errors.StreamInterruptedError` once chunks went out, else ``err``."""
+        if not isinstance(err, E.APIConnectionError) or not err.retryable:
+            return err  # GLM's own error, or a spent time budget: as it is
+        if self.state.finish_reason is not None:
+            return None
+        if self.started:
+            return E.StreamInterruptedError(
+                f"GLM's stream broke off: {err.message}", request_id=self.state.request_id
+            )
+        return err
+
+    def _chunks(self, events: Iterator[SSEEvent]) -> Iterator[StreamChunk]:
+        state = self.state
+        for event in events:
+            data = event.data
+            if data == DONE:
+                self.done = True
+                return
+            if event.event == "error":
+                try:
+                    payload: Any = json.loads(data)
+                except ValueError:
+                    payload = data
+                raise parse_error(None, payload, error_style=state.error_style)
+            try:
+                obj = json.loads(data)
+            except (ValueError, RecursionError):
+                raise E.StreamInterruptedError(
+                    f"GLM sent a stream frame that is not JSON: {data[:200]!r}",
+                    request_id=state.request_id,
+                ) from None
+            chunk = state.process(obj)
+            if chunk is not None:
+                self.started = True
+                yield chunk
