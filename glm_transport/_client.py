@@ -127,7 +127,7 @@ def _translated(settings: GLMSettings) -> Iterator[None]:
         yield
     except E.GLMError:
         raise
-    except (httpx.HTTPError, OSError, ValueError) as exc:
+    except (httpx.HTTPError, OSError) as exc:
         raise _connection_error(settings, exc) from None
     except Exception as exc:
         # aiohttp's own errors (a malformed status line, header or length) escape httpx-aiohttp

@@ -17,7 +17,8 @@ assigned, whether the condition is ``retryable``, and how many ``attempts`` were
     │   │   └── QuotaExhaustedError       429 until a reset: 1304, 1308, 1310, 1313 (not retried)
     │   ├── ServerError                   5xx (501 not retried), 1234, finish_reason network_error
     │   ├── ToolChoiceError               a required tool call is missing from the reply
-    │   └── ToolCallTruncatedError        max_tokens cut the reply inside a tool call
+    │   └── InvalidToolCallError          a streamed call's arguments are not a JSON object
+    │       └── ToolCallTruncatedError    max_tokens cut the reply inside a tool call
     ├── APIConnectionError                the server could not be reached or dropped the connection
     │   └── APITimeoutError               connect/read/total timeout
     └── StreamInterruptedError            a stream ended without [DONE] or a finish reason,
@@ -41,6 +42,7 @@ __all__ = [
     "GLMError",
     "GLMValidationError",
     "InvalidRequestError",
+    "InvalidToolCallError",
     "NotFoundError",
     "PermissionDeniedError",
     "QuotaExhaustedError",
@@ -192,7 +194,11 @@ class ToolChoiceError(APIError):
     without one. The reply is on ``.reply``."""
 
 
-class ToolCallTruncatedError(APIError):
+class InvalidToolCallError(APIError):
+    """A tool call whose arguments cannot be used (not a JSON object); no tool is called."""
+
+
+class ToolCallTruncatedError(InvalidToolCallError):
     """``max_tokens`` cut GLM's reply off inside a tool call (``finish_reason: "length"``): the
     arguments are incomplete, so the call is not handed to a tool. The reply is on ``.partial``."""
 

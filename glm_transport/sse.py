@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-__all__ = ["DONE", "SSEDecoder", "SSEEvent"]
+from glm_transport.errors import StreamInterruptedError
+
+__all__ = ["DONE", "MAX_EVENT_BYTES", "SSEDecoder", "SSEEvent"]
 
 DONE = "[DONE]"
+# No GLM frame comes near this; a larger one is a broken or hostile server, not an answer.
+MAX_EVENT_BYTES = 16 * 2**20
 
 
 class SSEEvent:
@@ -29,29 +33,45 @@ class SSEEvent:
 
 
 class SSEDecoder:
-    """Incremental decoder. Feed it network reads; it yields complete events."""
+    """Incremental decoder. Feed it network reads; it yields complete events.
 
-    __slots__ = ("_buf", "_data", "_event")
+    Linear in the bytes fed: a read without a line break is only set aside, and the pieces of an
+    unfinished line are joined once, when its end arrives.
+    """
+
+    __slots__ = ("_data", "_event", "_pending", "_size")
 
     def __init__(self) -> None:
-        self._buf = b""
+        self._pending: list[bytes] = []  # pieces of the current unfinished line
+        self._size = 0  # bytes of the current event so far
         self._data: list[str] = []
         self._event = ""
 
     def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
         """Decode one network read; yields each event it completes."""
-        buf = self._buf + chunk if self._buf else chunk
-        if not buf:
+        if not chunk:
             return
+        self._size += len(chunk)
+        if self._size > MAX_EVENT_BYTES:
+            raise StreamInterruptedError(
+                f"GLM's stream sent an event over {MAX_EVENT_BYTES} bytes; refusing to buffer more"
+            )
+        if b"\n" not in chunk and b"\r" not in chunk:
+            self._pending.append(chunk)
+            return
+        if self._pending:
+            self._pending.append(chunk)
+            buf = b"".join(self._pending)
+            self._pending = []
+        else:
+            buf = chunk
         # A trailing CR may be the first half of a CRLF split across reads: keep it for later.
         hold_cr = buf.endswith(b"\r")
         lines = buf.splitlines(keepends=True)
         last = lines[-1]
         if hold_cr or not last.endswith((b"\n", b"\r")):
-            self._buf = last
+            self._pending.append(last)
             lines.pop()
-        else:
-            self._buf = b""
         for raw in lines:
             event = self._line(raw.rstrip(b"\r\n"))
             if event is not None:
@@ -59,8 +79,9 @@ class SSEDecoder:
 
     def flush(self) -> Iterator[SSEEvent]:
         """End of stream: a final unterminated line still counts; an unfinished event is dispatched."""
-        if self._buf:
-            tail, self._buf = self._buf, b""
+        if self._pending:
+            tail = b"".join(self._pending)
+            self._pending = []
             event = self._line(tail.rstrip(b"\r\n"))
             if event is not None:
                 yield event
@@ -71,7 +92,7 @@ class SSEDecoder:
     @property
     def pending(self) -> bool:
         """True while part of an event has been read but not dispatched."""
-        return bool(self._buf or self._data)
+        return bool(self._pending or self._data)
 
     def _line(self, line: bytes) -> SSEEvent | None:
         if not line:
@@ -82,6 +103,7 @@ class SSEDecoder:
             event = SSEEvent(data, self._event or "message")
             self._data = []
             self._event = ""
+            self._size = 0  # the cap is per event (off by at most one read)
             return event
         if line.startswith(b"data:"):
             value = line[5:]

@@ -118,6 +118,13 @@ class StreamState:
             return None
         return StreamChunk(content=content or None, reasoning_content=reasoning or None)
 
+    def _invalid_calls(self) -> list[str] | None:
+        calls = self.tools.calls
+        if self.max_tool_calls is not None:
+            calls = calls[: self.max_tool_calls]
+        bad = [c.name or "" for c in calls if not _is_json_object(c.arguments or "{}")]
+        return bad or None
+
     def process(self, data: Any) -> StreamChunk | None:
         """One event's JSON to a chunk; ``None`` when it carries nothing new."""
         if not isinstance(data, dict):
@@ -163,6 +170,8 @@ class StreamState:
             reason = choice.get("finish_reason")
             if reason and self.finish_reason is None:
                 self.finish_reason = chunk.finish_reason = _text(reason)
+                if self.tools.calls:
+                    chunk.invalid_tool_calls = self._invalid_calls()
         usage = data.get("usage")
         if usage and not self.saw_usage:
             # Usage once per stream: a repeated finish chunk must not double the counts.
@@ -171,6 +180,13 @@ class StreamState:
         if data.get("web_search"):
             chunk.web_search = list(data["web_search"])
         return chunk
+
+
+def _is_json_object(text: str) -> bool:
+    try:
+        return isinstance(json.loads(text), dict)
+    except (ValueError, RecursionError):
+        return False
 
 
 class StreamReader:

@@ -115,3 +115,5 @@ class StreamChunk:
     request_id: str | None = None
     web_search: list[dict[str, Any]] | None = None
     raw: dict[str, Any] | None = None
+    invalid_tool_calls: list[str] | None = None
+    """On the finish chunk: names of the calls whose complete arguments are not a JSON object."""

@@ -38,7 +38,7 @@ from glm_transport.binding import Binding, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.reply import plan_tool_choice
 from langchain_glm._convert import from_wire_chunk, from_wire_result, to_wire_messages
-from langchain_glm.errors import glm_errors
+from langchain_glm.errors import GLMInvalidToolCallError, glm_errors
 
 __all__ = ["ChatGLM"]
 
@@ -413,12 +413,16 @@ class ChatGLM(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         request = self._request(messages, stop, stream=True, **kwargs)
         usage = self.stream_usage
+        invalid: list[str] | None = None
         with glm_errors():
             for raw in self.client.stream(request):
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
                 yield chunk
+                if raw.invalid_tool_calls:
+                    invalid = raw.invalid_tool_calls
+        _refuse_invalid(invalid)
 
     async def _astream(
         self,
@@ -429,12 +433,16 @@ class ChatGLM(BaseChatModel):
     ) -> AsyncIterator[ChatGenerationChunk]:
         request = self._request(messages, stop, stream=True, **kwargs)
         usage = self.stream_usage
+        invalid: list[str] | None = None
         with glm_errors():
             async for raw in self.async_client.stream(request):
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     await run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
                 yield chunk
+                if raw.invalid_tool_calls:
+                    invalid = raw.invalid_tool_calls
+        _refuse_invalid(invalid)
 
     # -- tools and structured output ---------------------------------------------------------
 
@@ -538,6 +546,17 @@ class ChatGLM(BaseChatModel):
 
 
 _LIVE_FIELDS = ("http_client", "http_async_client")
+
+
+def _refuse_invalid(names: list[str] | None) -> None:
+    """LangChain merges streamed tool-call pieces with a partial-JSON parser, which would turn
+    arguments GLM got wrong into a valid-looking call: refuse them instead (not streamed, they
+    arrive as ``invalid_tool_calls``)."""
+    if names:
+        raise GLMInvalidToolCallError(
+            f"GLM's streamed call(s) to {names} have arguments that are not a JSON object; "
+            "no tool is called. (Without streaming they arrive as invalid_tool_calls.)"
+        )
 
 
 def _chat_result(message: AIMessage) -> ChatResult:

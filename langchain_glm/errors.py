@@ -21,6 +21,7 @@ __all__ = [
     "GLMContentFilterError",
     "GLMContextOverflowError",
     "GLMInvalidRequestError",
+    "GLMInvalidToolCallError",
     "GLMNotFoundError",
     "GLMPermissionDeniedError",
     "GLMQuotaExhaustedError",
@@ -28,6 +29,7 @@ __all__ = [
     "GLMServerError",
     "GLMStreamInterruptedError",
     "GLMTimeoutError",
+    "GLMToolCallTruncatedError",
     "GLMToolChoiceError",
     "glm_errors",
     "to_langchain_error",
@@ -90,34 +92,47 @@ class GLMToolChoiceError(E.ToolChoiceError, lc.ModelAPIError):
     """A required tool call is missing from GLM's reply (GLM only offers ``tool_choice="auto"``);
     the reply is on ``.reply``."""
 
-    retryable = False
+
+class GLMInvalidToolCallError(E.InvalidToolCallError, lc.ModelAPIError):
+    """A streamed tool call's arguments are not a JSON object; no tool is called."""
 
 
-# Most specific first: the first base the error is an instance of wins.
-_MAP: tuple[tuple[type[E.GLMError], type[E.GLMError]], ...] = (
-    (E.ContextOverflowError, GLMContextOverflowError),
-    (E.ContentFilterError, GLMContentFilterError),
-    (E.InvalidRequestError, GLMInvalidRequestError),
-    (E.AuthenticationError, GLMAuthenticationError),
-    (E.PermissionDeniedError, GLMPermissionDeniedError),
-    (E.NotFoundError, GLMNotFoundError),
-    (E.QuotaExhaustedError, GLMQuotaExhaustedError),
-    (E.RateLimitError, GLMRateLimitError),
-    (E.ServerError, GLMServerError),
-    (E.ToolChoiceError, GLMToolChoiceError),
-    (E.APITimeoutError, GLMTimeoutError),
-    (E.APIConnectionError, GLMConnectionError),
-    (E.StreamInterruptedError, GLMStreamInterruptedError),
-    (E.APIError, GLMAPIError),
-)
+class GLMToolCallTruncatedError(E.ToolCallTruncatedError, lc.ModelAPIError):
+    """``max_tokens`` cut the reply off inside a tool call; the reply is on ``.partial``."""
+
+
+# Every LangChain class above, keyed by the transport class it extends. An error takes the class
+# of its nearest transport ancestor (most specific first, by inheritance, as httpx maps errors).
+_BY_BASE: dict[type[E.GLMError], type[E.GLMError]] = {
+    cls.__mro__[1]: cls
+    for cls in (
+        GLMAPIError,
+        GLMAuthenticationError,
+        GLMPermissionDeniedError,
+        GLMNotFoundError,
+        GLMInvalidRequestError,
+        GLMContextOverflowError,
+        GLMContentFilterError,
+        GLMRateLimitError,
+        GLMQuotaExhaustedError,
+        GLMServerError,
+        GLMConnectionError,
+        GLMTimeoutError,
+        GLMStreamInterruptedError,
+        GLMToolChoiceError,
+        GLMInvalidToolCallError,
+        GLMToolCallTruncatedError,
+    )
+}
 
 
 def to_langchain_error(err: E.GLMError) -> E.GLMError:
     """The same error as its LangChain-compatible class (validation errors stay ValueErrors)."""
     if isinstance(err, (lc.ModelError, E.GLMValidationError)):
         return err
-    for base, cls in _MAP:
-        if isinstance(err, base):
+    for base in type(err).__mro__:
+        cls = _BY_BASE.get(base)
+        if cls is not None:
             new = err.as_class(cls)
             new.__cause__ = err.__cause__
             return new

@@ -254,7 +254,8 @@ def reply_message(
 
     ``calls`` are ``(id, name, arguments JSON)``. Until the reply is ``final`` a streamed call's
     arguments stay the raw text received so far (parsing them on every chunk would cost O(n^2)
-    and show guesses); in the final message they are a dict.
+    and show guesses); in the final message they are a dict, or the text GLM sent when it is not
+    a JSON object (kept as sent; :meth:`GLM.get_tool_calls_from_response` refuses it).
     """
     blocks: list[Any] = []
     if reasoning:
@@ -268,11 +269,19 @@ def reply_message(
                 ToolCallBlock(
                     tool_call_id=call_id,
                     tool_name=name,
-                    tool_kwargs=parse_tool_kwargs(args, name) if final else args,
+                    tool_kwargs=_final_kwargs(args) if final else args,
                 )
             )
         kwargs["tool_calls"] = [wire_tool_call(*c) for c in calls]
     return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
+
+
+def _final_kwargs(args: str) -> dict[str, Any] | str:
+    try:
+        value = json.loads(args) if args else {}
+    except (ValueError, RecursionError):
+        return args
+    return value if isinstance(value, dict) else args
 
 
 def from_wire_result(result: ChatCompletion) -> ChatResponse:

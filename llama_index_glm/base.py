@@ -335,12 +335,15 @@ class GLM(FunctionCallingLLM):
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
     ) -> list[ToolSelection]:
+        # A finished reply's calls are parsed strictly (GLM's own invalid JSON raises); a stream
+        # still in progress shows a preview (FunctionAgent reads calls from every chunk).
+        done = response.additional_kwargs.get("finish_reason") is not None
         calls = [
             ToolSelection(
                 tool_id=b.tool_call_id or f"call_{i}",
                 tool_name=b.tool_name,
                 tool_kwargs=parse_tool_kwargs(b.tool_kwargs, b.tool_name)
-                if isinstance(b.tool_kwargs, dict)
+                if done or isinstance(b.tool_kwargs, dict)
                 else preview_tool_kwargs(b.tool_kwargs),
             )
             for i, b in enumerate(

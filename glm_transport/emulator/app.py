@@ -138,6 +138,9 @@ def create_app(api_key: str | None = None) -> Starlette:
         if reply.error is not None:
             return _error_response(*reply.error, fault)
         if not body.get("stream"):
+            if fault.drip:
+                payload = json.dumps(render_body(reply, fault)).encode()
+                return StreamingResponse(_drip(payload, fault.drip), media_type="application/json")
             return JSONResponse(render_body(reply, fault))
         frames = render_frames(reply, fault, bool(body.get("tool_stream")))
         return StreamingResponse(_stream(frames, fault), media_type="text/event-stream")
@@ -158,8 +161,19 @@ def create_app(api_key: str | None = None) -> Starlette:
                     await asyncio.sleep(fault.chunk_delay)
             if (cut is not None and cut <= len(frames)) or fault.reset_at_end:
                 raise Disconnect("emulated mid-stream disconnect")
+            held = 0.0
+            while held < fault.hold_after_done:
+                await asyncio.sleep(0.05)
+                held += 0.05
+                if fault.ping_after_done:
+                    yield b": keep-alive\n\n"
         finally:
             state.open_streams -= 1
+
+    async def _drip(payload: bytes, every: float) -> AsyncIterator[bytes]:
+        for start in range(0, len(payload), 4):
+            yield payload[start : start + 4]
+            await asyncio.sleep(every)
 
     async def _abort() -> AsyncIterator[bytes]:
         raise Disconnect("emulated connection reset")

@@ -80,6 +80,11 @@ class Fault:
     abort: bool = False
     """Send 200 headers, then drop the connection before any body (a reset mid-response)."""
     batch: int = 16
+    drip: float = 0.0
+    """Send the body a few bytes at a time, this many seconds apart (a server that drips)."""
+    hold_after_done: float = 0.0
+    """Keep a stream open this long after ``[DONE]`` (silent, or pinging with ``ping_after_done``)."""
+    ping_after_done: bool = False
     quirks: list[str] = field(default_factory=list)
     times: int | None = None
     key: str | None = None
@@ -385,6 +390,11 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         calls, finish, out_tokens = [], "length", max_tokens
     if fault.finish_reason:
         finish = fault.finish_reason
+    if "cut_args" in fault.quirks:  # arguments cut mid-JSON, as max_tokens leaves them
+        calls = [
+            {**c, "function": {**c["function"], "arguments": c["function"]["arguments"][:-3]}}
+            for c in calls
+        ]
     if "think_tags" in fault.quirks and not calls:
         # GLM-4.5V: reasoning and the answer box inside `content` (Z.ai / BigModel OpenAPI).
         content = f"<think>{reasoning}</think><|begin_of_box|>{content}<|end_of_box|>"

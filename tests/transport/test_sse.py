@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from glm_transport.sse import SSEDecoder
+import pytest
+
+from glm_transport.errors import StreamInterruptedError
+from glm_transport.sse import MAX_EVENT_BYTES, SSEDecoder
 
 
 def decode(*pieces: bytes) -> list[tuple[str, str]]:
@@ -64,3 +67,17 @@ def test_pending_reports_a_half_read_event() -> None:
     assert dec.pending
     assert [e.data for e in dec.feed(b"\n")] == ["x"]
     assert not dec.pending
+
+
+def test_a_huge_frame_is_linear_and_capped() -> None:
+    decoder = SSEDecoder()
+    piece = b"x" * 4096
+    # 4 MB in 4 KB reads with no line break: set aside, joined once.
+    assert list(decoder.feed(b"data: ")) == []
+    for _ in range(1024):
+        assert list(decoder.feed(piece)) == []
+    (event,) = list(decoder.feed(b"\n\n"))
+    assert len(event.data) == 1024 * 4096
+    with pytest.raises(StreamInterruptedError, match="refusing"):
+        for _ in range(MAX_EVENT_BYTES // len(piece) + 2):
+            list(decoder.feed(piece))

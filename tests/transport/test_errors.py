@@ -1,0 +1,68 @@
+"""errors.py: the code table, classify() and the finish-reason errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from glm_transport import errors as E
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "cls", "retryable"),
+    [
+        (429, "1302", E.RateLimitError, True),
+        (429, "1313", E.QuotaExhaustedError, False),
+        (429, "1113", E.PermissionDeniedError, False),  # balance: the code wins over 429
+        (401, "1001", E.AuthenticationError, False),
+        (400, "1211", E.NotFoundError, False),
+        (400, "1261", E.ContextOverflowError, False),
+        (400, "1301", E.ContentFilterError, False),
+        (500, "1234", E.ServerError, True),
+        (502, None, E.ServerError, True),
+        (501, None, E.ServerError, False),  # Not Implemented will not change on a retry
+        (408, None, E.APIError, True),
+        (409, None, E.APIError, True),
+        (418, None, E.APIError, False),
+    ],
+)
+def test_classify_by_code_then_status(
+    status: int, code: str | None, cls: type[E.APIError], retryable: bool
+) -> None:
+    found, override = E.classify(status, code)
+    assert found is cls
+    err = found("m", status=status, code=code, retryable=override)
+    assert err.retryable is retryable and err.is_retryable is retryable
+
+
+def test_openai_style_gateway_codes() -> None:
+    assert E.classify(400, "content_policy_violation", "openai")[0] is E.ContentFilterError
+    assert E.classify(400, "content_policy_violation", "glm")[0] is E.InvalidRequestError
+
+
+def test_every_code_in_the_table_names_a_documented_class() -> None:
+    assert set(E.CODE_ERRORS.values()) <= {
+        getattr(E, name) for name in E.__all__ if isinstance(getattr(E, name), type)
+    }
+
+
+@pytest.mark.parametrize(
+    ("reason", "cls"),
+    [
+        ("sensitive", E.ContentFilterError),
+        ("network_error", E.ServerError),
+        ("model_context_window_exceeded", E.ContextOverflowError),
+    ],
+)
+def test_abnormal_finish_reasons(reason: str, cls: type[E.APIError]) -> None:
+    err = E.finish_error(reason, "rid", partial="so far")
+    assert isinstance(err, cls) and err.partial == "so far" and err.request_id == "rid"
+    assert E.finish_error("stop", None, None) is None
+
+
+def test_declared_attributes_survive_pickling() -> None:
+    err = E.RateLimitError("busy", status=429, code="1302", retry_after=2.5, attempts=3)
+    back = pickle.loads(pickle.dumps(err))
+    assert (back.retry_after, back.attempts, back.code, back.retryable) == (2.5, 3, "1302", True)
+    assert "after 3 attempts" in str(back)
