@@ -78,6 +78,9 @@ def test_a_huge_frame_is_linear_and_capped() -> None:
         assert list(decoder.feed(piece)) == []
     (event,) = list(decoder.feed(b"\n\n"))
     assert len(event.data) == 1024 * 4096
-    with pytest.raises(StreamInterruptedError, match="refusing"):
+    def overfeed() -> None:
         for _ in range(MAX_EVENT_BYTES // len(piece) + 2):
             list(decoder.feed(piece))
+
+    with pytest.raises(StreamInterruptedError, match="refusing"):
+        overfeed()
