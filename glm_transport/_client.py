@@ -137,7 +137,22 @@ def _translated(settings: GLMSettings) -> Iterator[None]:
         raise _connection_error(settings, exc) from None
 
 
+def _scrub(exc: BaseException) -> None:
+    """aiohttp's errors keep the request (headers, key included) on ``request_info``: drop it
+    from every exception in the chain, which stays as the error's context for debugging."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None:
+            return
+        info = getattr(seen, "request_info", None)
+        if info is not None and hasattr(info, "_replace"):
+            with contextlib.suppress(Exception):
+                seen.request_info = info._replace(headers={})  # type: ignore[attr-defined]
+        seen = seen.__cause__ or seen.__context__
+
+
 def _connection_error(settings: GLMSettings, exc: BaseException) -> E.GLMError:
+    _scrub(exc)
     kind = _cause_kind(exc)
     detail = f"{type(exc).__name__}: {exc}"
     if settings.api_key is not None:

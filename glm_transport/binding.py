@@ -28,37 +28,39 @@ SETTINGS_FIELDS = (
 
 
 class Binding:
-    """Settings and clients of one model, rebuilt whenever the fields they come from change."""
+    """Settings and clients of one model, rebuilt whenever the fields they come from change.
 
-    __slots__ = ("_async", "_key", "_settings", "_sync")
+    Each cache is one tuple swapped whole, so models sharing a binding (``model_copy`` copies
+    private attributes shallowly) from several threads never see each other's settings.
+    """
+
+    __slots__ = ("_async", "_settings", "_sync")
 
     def __init__(self) -> None:
-        self._key: tuple[Any, ...] | None = None
-        self._settings: GLMSettings | None = None
-        self._sync: GLMClient | None = None
-        self._async: AsyncGLMClient | None = None
+        self._settings: tuple[tuple[Any, ...], GLMSettings] | None = None
+        self._sync: tuple[GLMSettings, Any, GLMClient] | None = None
+        self._async: tuple[GLMSettings, Any, AsyncGLMClient] | None = None
 
     def settings(self, model: Any) -> GLMSettings:
         key = tuple(getattr(model, name) for name in SETTINGS_FIELDS)
-        settings = self._settings
-        if settings is None or key != self._key:
-            settings = self._settings = settings_of(model)
-            self._key = key
-        return settings
+        cached = self._settings
+        if cached is None or cached[0] != key:
+            cached = self._settings = (key, settings_of(model))
+        return cached[1]
 
     def sync(self, model: Any, http_client: Any = None) -> GLMClient:
         settings = self.settings(model)
-        client = self._sync
-        if client is None or client.settings is not settings or client._given is not http_client:
-            client = self._sync = GLMClient(settings, http_client)
-        return client
+        cached = self._sync
+        if cached is None or cached[0] is not settings or cached[1] is not http_client:
+            cached = self._sync = (settings, http_client, GLMClient(settings, http_client))
+        return cached[2]
 
     def async_(self, model: Any, http_client: Any = None) -> AsyncGLMClient:
         settings = self.settings(model)
-        client = self._async
-        if client is None or client.settings is not settings or client._given is not http_client:
-            client = self._async = AsyncGLMClient(settings, http_client)
-        return client
+        cached = self._async
+        if cached is None or cached[0] is not settings or cached[1] is not http_client:
+            cached = self._async = (settings, http_client, AsyncGLMClient(settings, http_client))
+        return cached[2]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Binding:
         return Binding()

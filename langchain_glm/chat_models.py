@@ -319,8 +319,10 @@ class ChatGLM(BaseChatModel):
         if max_tokens is not None:
             params["ls_max_tokens"] = max_tokens
         ls_stop = stop or kwargs.get("stop") or self.stop
-        if ls_stop:
-            params["ls_stop"] = [ls_stop] if isinstance(ls_stop, str) else list(ls_stop)
+        if isinstance(ls_stop, str):
+            params["ls_stop"] = [ls_stop]
+        elif isinstance(ls_stop, (list, tuple)) and ls_stop:  # other types: the request refuses
+            params["ls_stop"] = list(ls_stop)
         return params
 
     def _resolve_model_profile(self) -> ModelProfile | None:
@@ -354,7 +356,7 @@ class ChatGLM(BaseChatModel):
     # -- request building (pure) -------------------------------------------------------------
 
     def _request(
-        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, **kwargs: Any
+        self, messages: list[BaseMessage], stop: list[str] | None, stream: bool, /, **kwargs: Any
     ) -> ChatRequest:
         params: dict[str, Any] = {**self._default_params, **self.model_kwargs, **kwargs}
         if stop is not None:
@@ -383,7 +385,7 @@ class ChatGLM(BaseChatModel):
             from langchain_core.language_models.chat_models import generate_from_stream
 
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
-        request = self._request(messages, stop, stream=False, **kwargs)
+        request = self._request(messages, stop, False, **kwargs)
         with glm_errors():
             result = self.client.chat(request)
         return _chat_result(from_wire_result(result))
@@ -399,7 +401,7 @@ class ChatGLM(BaseChatModel):
             from langchain_core.language_models.chat_models import agenerate_from_stream
 
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
-        request = self._request(messages, stop, stream=False, **kwargs)
+        request = self._request(messages, stop, False, **kwargs)
         with glm_errors():
             result = await self.async_client.chat(request)
         return _chat_result(from_wire_result(result))
@@ -411,7 +413,7 @@ class ChatGLM(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        request = self._request(messages, stop, stream=True, **kwargs)
+        request = self._request(messages, stop, True, **kwargs)
         usage = self.stream_usage
         invalid: list[str] | None = None
         with glm_errors():
@@ -431,7 +433,7 @@ class ChatGLM(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        request = self._request(messages, stop, stream=True, **kwargs)
+        request = self._request(messages, stop, True, **kwargs)
         usage = self.stream_usage
         invalid: list[str] | None = None
         with glm_errors():

@@ -218,7 +218,9 @@ class GLM(FunctionCallingLLM):
 
     # -- request building (pure) -----------------------------------------------------------
 
-    def _request(self, messages: Sequence[ChatMessage], stream: bool, **kwargs: Any) -> ChatRequest:
+    def _request(
+        self, messages: Sequence[ChatMessage], stream: bool, /, **kwargs: Any
+    ) -> ChatRequest:
         params: dict[str, Any] = {
             k: v
             for k, v in (
@@ -245,17 +247,17 @@ class GLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request = self._request(messages, stream=False, **kwargs)
+        request = self._request(messages, False, **kwargs)
         return from_wire_result(self.client.chat(request))
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request = self._request(messages, stream=False, **kwargs)
+        request = self._request(messages, False, **kwargs)
         return from_wire_result(await self.async_client.chat(request))
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
-        request = self._request(messages, stream=True, **kwargs)
+        request = self._request(messages, True, **kwargs)
 
         def gen() -> Generator[ChatResponse, None, None]:
             assembler = StreamAssembler()
@@ -268,7 +270,7 @@ class GLM(FunctionCallingLLM):
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
-        request = self._request(messages, stream=True, **kwargs)
+        request = self._request(messages, True, **kwargs)
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             assembler = StreamAssembler()

@@ -78,6 +78,7 @@ def test_a_huge_frame_is_linear_and_capped() -> None:
         assert list(decoder.feed(piece)) == []
     (event,) = list(decoder.feed(b"\n\n"))
     assert len(event.data) == 1024 * 4096
+
     def overfeed() -> None:
         for _ in range(MAX_EVENT_BYTES // len(piece) + 2):
             list(decoder.feed(piece))

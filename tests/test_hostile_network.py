@@ -1,0 +1,226 @@
+"""Servers that misbehave on purpose, over loopback: time bounds, malformed HTTP, classification.
+
+"Nothing hangs" is checked against the configured budgets with wide headroom, never as speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, resolve_settings
+from glm_transport import errors as E
+from glm_transport._client import _connection_error
+from glm_transport.emulator import EmulatorServer
+from glm_transport.emulator.app import FAULT_HEADER
+
+KEY = "sk-hostile-test-key-0987654321"
+REQ = ChatRequest(model="glm-5", messages=[{"role": "user", "content": "hi"}])
+
+
+def _settings(url: str, fault: dict[str, Any] | None = None, **kw: Any) -> Any:
+    headers = {FAULT_HEADER: json.dumps(fault)} if fault else {}
+    return resolve_settings(base_url=url, api_key=KEY, default_headers=headers, **kw)
+
+
+def _stream_all(client: GLMClient) -> list[Any]:
+    return list(client.stream(REQ))
+
+
+async def _astream_all(client: AsyncGLMClient) -> list[Any]:
+    return [c async for c in client.stream(REQ)]
+
+
+# ---- time bounds -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_total_timeout_bounds_a_dripping_server(glm_emulator: EmulatorServer, mode: str) -> None:
+    settings = _settings(glm_emulator.base_url, {"drip": 0.05}, total_timeout=1.0, max_retries=0)
+    started = time.monotonic()
+    with pytest.raises(E.APITimeoutError, match="total_timeout"):
+        if mode == "sync":
+            GLMClient(settings).chat(REQ)
+        else:
+            asyncio.run(AsyncGLMClient(settings).chat(REQ))
+    # The body takes ~10 s to drip out; the 1 s budget ends it (tenfold headroom).
+    assert time.monotonic() - started < 10 * 1.0
+
+
+@pytest.mark.parametrize("ping", [False, True])
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_stream_ends_at_done_when_the_server_holds_the_response(
+    glm_emulator: EmulatorServer, mode: str, ping: bool
+) -> None:
+    hold = 30.0
+    fault = {"hold_after_done": hold, "ping_after_done": ping}
+    settings = _settings(glm_emulator.base_url, fault)
+    started = time.monotonic()
+    if mode == "sync":
+        chunks = _stream_all(GLMClient(settings))
+    else:
+        chunks = asyncio.run(_astream_all(AsyncGLMClient(settings)))
+    assert chunks[-1].finish_reason == "stop"
+    assert time.monotonic() - started < hold / 3  # not the 30 s the server holds it open
+
+
+def test_a_huge_retry_after_is_raised_with_the_wait(glm_emulator: EmulatorServer) -> None:
+    fault = {"code": "1302", "retry_after": 3600}
+    with pytest.raises(E.RateLimitError) as info:
+        GLMClient(_settings(glm_emulator.base_url, fault)).chat(REQ)
+    assert info.value.retry_after == 3600 and info.value.attempts == 1
+    assert glm_emulator.state.requests == 1
+
+
+def test_a_negative_retry_after_gets_our_backoff(glm_emulator: EmulatorServer) -> None:
+    fault = {"code": "1302", "retry_after": -5, "times": 1, "key": "negative"}
+    assert GLMClient(_settings(glm_emulator.base_url, fault)).chat(REQ).content
+    assert glm_emulator.state.requests == 2
+
+
+# ---- connection errors are classified by what happened -----------------------------------------
+
+
+def _refused_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_refused_connection_is_a_connection_error_not_a_timeout(mode: str) -> None:
+    settings = _settings(f"http://127.0.0.1:{_refused_port()}/v4", max_retries=0)
+    with pytest.raises(E.APIConnectionError) as info:
+        if mode == "sync":
+            GLMClient(settings).chat(REQ)
+        else:
+            asyncio.run(AsyncGLMClient(settings).chat(REQ))
+    assert not isinstance(info.value, E.APITimeoutError), info.value
+    assert info.value.retryable
+
+
+def test_certificate_failures_are_not_retried() -> None:
+    settings = _settings("https://127.0.0.1:1/v4")
+    exc = httpx.ConnectError("boom")
+    exc.__cause__ = ssl.SSLCertVerificationError("certificate verify failed")
+    err = _connection_error(settings, exc)
+    assert type(err) is E.APIConnectionError and not err.retryable
+
+
+# ---- a raw server that speaks broken HTTP ---------------------------------------------------------
+
+
+class RawServer:
+    """Answers every connection with fixed bytes; loopback only, stops with the test."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v4"
+        self.running = True
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(2)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(self.answer)
+                    time.sleep(0.05)
+                except OSError:
+                    pass
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(timeout=2)
+        self.sock.close()
+
+
+@pytest.fixture
+def raw_server(request: pytest.FixtureRequest) -> Iterator[RawServer]:
+    server = RawServer(request.param)
+    yield server
+    server.close()
+
+
+BROKEN = [
+    b"HTTP/1.1 abc Nope\r\n\r\n",  # a bad status line
+    b"HTTP/1.1 200 OK\r\nBad Header Line\r\n\r\n",  # a bad header
+    b"HTTP/1.1 200 OK\r\nContent-Length: nope\r\n\r\n{}",  # a bad Content-Length
+]
+
+
+@pytest.mark.parametrize("raw_server", BROKEN, indirect=True)
+@pytest.mark.parametrize("mode", ["sync", "async", "stream", "astream"])
+def test_malformed_http_is_a_typed_error_without_the_key(raw_server: RawServer, mode: str) -> None:
+    settings = _settings(raw_server.url, max_retries=0)
+    with pytest.raises(E.APIConnectionError) as info:
+        if mode == "sync":
+            GLMClient(settings).chat(REQ)
+        elif mode == "async":
+            asyncio.run(AsyncGLMClient(settings).chat(REQ))
+        elif mode == "stream":
+            _stream_all(GLMClient(settings))
+        else:
+            asyncio.run(_astream_all(AsyncGLMClient(settings)))
+    err = info.value
+    shown = f"{err!s}{err!r}{err.__cause__!r}{err.__context__!r}{err.__dict__!r}"
+    assert KEY not in shown
+
+
+# ---- malformed replies ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw_server", "cls"),
+    [
+        (
+            b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n{"choices":[{}]}',
+            E.APIError,
+        ),
+        (
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: 27\r\n\r\n"
+            b"<html><body>bad</body></html>",
+            E.ServerError,
+        ),
+    ],
+    indirect=["raw_server"],
+)
+def test_malformed_replies_are_typed(raw_server: RawServer, cls: type[E.GLMError]) -> None:
+    with pytest.raises(cls) as info:
+        GLMClient(_settings(raw_server.url, max_retries=0)).chat(REQ)
+    assert "<html>" not in str(info.value)
+
+
+def test_a_choice_without_a_message_is_malformed() -> None:
+    from glm_transport.parse import parse_completion
+
+    with pytest.raises(E.APIError, match="without a message"):
+        parse_completion({"choices": [{}]})
+
+
+def test_deeply_nested_json_is_a_typed_error() -> None:
+    from glm_transport._client import _completion
+
+    deep = b"[" * 100_000 + b"]" * 100_000
+    response = httpx.Response(200, content=deep)
+    with pytest.raises(E.ServerError, match="not JSON"):
+        _completion(_settings("http://127.0.0.1:1/v4"), REQ, response, deep)

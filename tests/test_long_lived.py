@@ -1,0 +1,214 @@
+"""What long-lived processes do to models: fork, many event loops, copies, pickles, changed fields.
+
+Each test failed on the code before issue #11 and passes after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+import os
+import pickle
+import resource
+import sys
+import threading
+from typing import Any
+
+import pytest
+
+from glm_transport import _pools
+from glm_transport.emulator import EmulatorServer
+
+KEY = "sk-long-lived-key-1234567890"
+
+
+def _lc(url: str, **kw: Any) -> Any:
+    from langchain_glm import ChatGLM
+
+    return ChatGLM(model="glm-5", base_url=url, api_key=kw.pop("api_key", KEY), **kw)
+
+
+def _li(url: str, **kw: Any) -> Any:
+    from llama_index_glm import GLM
+
+    return GLM(model="glm-5", base_url=url, api_key=kw.pop("api_key", KEY), **kw)
+
+
+def _ask(framework: str, llm: Any, text: str) -> str:
+    if framework == "langchain":
+        return str(llm.invoke(text).content)
+    from llama_index.core.base.llms.types import ChatMessage
+
+    return str(llm.chat([ChatMessage(role="user", content=text)]).message.content)
+
+
+async def _aask(framework: str, llm: Any, text: str) -> str:
+    if framework == "langchain":
+        return str((await llm.ainvoke(text)).content)
+    from llama_index.core.base.llms.types import ChatMessage
+
+    return str((await llm.achat([ChatMessage(role="user", content=text)])).message.content)
+
+
+FRAMEWORKS = ["langchain", "llama_index"]
+MAKE = {"langchain": _lc, "llama_index": _li}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_forked_children_never_read_the_parents_replies(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    llm = MAKE[framework](glm_emulator.base_url)
+    assert _ask(framework, llm, "warm up").endswith("warm up")  # a pooled keep-alive socket
+    for n in range(15):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: same model object, inherited pool state
+            code = 1
+            try:
+                os.close(read_end)
+                answer = _ask(framework, llm, f"child question {n}")
+                os.write(write_end, answer.encode())
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        parent = _ask(framework, llm, f"parent question {n}")
+        with os.fdopen(read_end, "rb") as pipe:
+            child = pipe.read().decode()
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert parent.endswith(f"parent question {n}"), parent
+        assert child.endswith(f"child question {n}"), child
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _loops() -> int:
+    gc.collect()
+    return sum(isinstance(o, asyncio.AbstractEventLoop) for o in gc.get_objects())
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_600_short_lived_loops_leave_fds_loops_and_memory_flat(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    """LlamaIndex's asyncio_run closes each loop without shutdown_asyncgens; asyncio.run does."""
+    llm = MAKE[framework](glm_emulator.base_url)
+
+    def on_a_fresh_loop(i: int) -> str:
+        if i % 2:
+            return asyncio.run(_aask(framework, llm, f"q{i}"))
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(_aask(framework, llm, f"q{i}"))
+        finally:
+            loop.close()  # as llama_index.core.async_utils.asyncio_run does
+
+    samples = []
+    for i in range(600):
+        assert on_a_fresh_loop(i).endswith(f"q{i}")
+        if i in (99, 599):
+            samples.append((_fds(), _loops(), _rss_mb()))
+    (fds0, loops0, rss0), (fds1, loops1, rss1) = samples
+    print(f"fds {fds0}->{fds1}, loops {loops0}->{loops1}, rss {rss0:.0f}->{rss1:.0f} MB")
+    assert fds1 - fds0 <= 2
+    assert loops1 <= loops0 + 1
+    assert rss1 - rss0 < 30
+    assert _pools._state()["loops"] <= 1
+
+
+def test_one_pool_whatever_the_timeouts(glm_emulator: EmulatorServer) -> None:
+    for seconds in range(1, 40):
+        _lc(glm_emulator.base_url, timeout=seconds + 0.5).invoke("hi")
+    pools = {id(_pools.sync_pool())}
+    assert len(pools) == 1 and len(glm_emulator.state.connections) <= 2
+
+    async def many() -> int:
+        for seconds in range(1, 40):
+            await _lc(glm_emulator.base_url, timeout=seconds + 0.5).ainvoke("hi")
+        return _pools._state()["loops"]
+
+    assert asyncio.run(many()) == 1
+
+
+def test_concurrent_first_calls_build_one_pool(glm_emulator: EmulatorServer) -> None:
+    _pools._close_sync()
+    seen: list[int] = []
+    barrier = threading.Barrier(16)
+
+    def first_call() -> None:
+        barrier.wait()
+        seen.append(id(_pools.sync_pool()))
+
+    threads = [threading.Thread(target=first_call) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == 1
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_copies_and_pickles_after_use_carry_no_client_and_no_key(
+    glm_emulator: EmulatorServer, framework: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    own = httpx.Client()
+    kw = {"http_client": own} if framework == "langchain" else {"http_client": own}
+    llm = MAKE[framework](glm_emulator.base_url, **kw)
+    _ask(framework, llm, "first")
+    twin = copy.deepcopy(llm)
+    assert _ask(framework, twin, "from the copy").endswith("from the copy")
+    blob = pickle.dumps(llm)
+    assert KEY.encode() not in blob
+    monkeypatch.setenv("GLM_API_KEY", KEY)  # a worker reads the key from its environment
+    back = pickle.loads(blob)
+    assert _ask(framework, back, "from the pickle").endswith("from the pickle")
+    kept = pickle.dumps(MAKE[framework](glm_emulator.base_url, pickle_api_key=True))
+    assert KEY.encode() in kept  # only when asked for
+    own.close()
+
+
+def test_a_chain_holding_the_model_pickles(glm_emulator: EmulatorServer) -> None:
+    from langchain_core.output_parsers import StrOutputParser
+    from langchain_core.prompts import ChatPromptTemplate
+
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | _lc(glm_emulator.base_url)
+    chain = chain | StrOutputParser()
+    chain.invoke({"q": "warm"})
+    again = pickle.loads(pickle.dumps(chain))
+    assert KEY.encode() not in pickle.dumps(chain)
+    assert again is not None
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_settings_follow_copies_and_assignment(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    other = EmulatorServer().start()
+    try:
+        llm = MAKE[framework](glm_emulator.base_url)
+        _ask(framework, llm, "one")
+        moved = llm.model_copy(update={"base_url": other.base_url})
+        _ask(framework, moved, "two")
+        assert other.state.requests == 1
+        llm.base_url = other.base_url
+        _ask(framework, llm, "three")
+        assert other.state.requests == 2
+        _ask(framework, MAKE[framework](glm_emulator.base_url), "four")
+        assert glm_emulator.state.requests == 2 and other.state.requests == 2
+    finally:
+        other.stop()
