@@ -32,6 +32,17 @@ def _settings(url: str, fault: dict[str, Any] | None = None, **kw: Any) -> Any:
     return resolve_settings(base_url=url, api_key=KEY, default_headers=headers, **kw)
 
 
+def _run(mode: str, settings: Any) -> Any:
+    """One call in ``mode``: sync / async whole replies, or stream / astream to the end."""
+    if mode == "sync":
+        return GLMClient(settings).chat(REQ)
+    if mode == "async":
+        return asyncio.run(AsyncGLMClient(settings).chat(REQ))
+    if mode == "stream":
+        return _stream_all(GLMClient(settings))
+    return asyncio.run(_astream_all(AsyncGLMClient(settings)))
+
+
 def _stream_all(client: GLMClient) -> list[Any]:
     return list(client.stream(REQ))
 
@@ -48,10 +59,7 @@ def test_total_timeout_bounds_a_dripping_server(glm_emulator: EmulatorServer, mo
     settings = _settings(glm_emulator.base_url, {"drip": 0.05}, total_timeout=1.0, max_retries=0)
     started = time.monotonic()
     with pytest.raises(E.APITimeoutError, match="total_timeout"):
-        if mode == "sync":
-            GLMClient(settings).chat(REQ)
-        else:
-            asyncio.run(AsyncGLMClient(settings).chat(REQ))
+        _run(mode, settings)
     # The body takes ~10 s to drip out; the 1 s budget ends it (tenfold headroom).
     assert time.monotonic() - started < 10 * 1.0
 
@@ -65,10 +73,7 @@ def test_stream_ends_at_done_when_the_server_holds_the_response(
     fault = {"hold_after_done": hold, "ping_after_done": ping}
     settings = _settings(glm_emulator.base_url, fault)
     started = time.monotonic()
-    if mode == "sync":
-        chunks = _stream_all(GLMClient(settings))
-    else:
-        chunks = asyncio.run(_astream_all(AsyncGLMClient(settings)))
+    chunks = _run("stream" if mode == "sync" else "astream", settings)
     assert chunks[-1].finish_reason == "stop"
     assert time.monotonic() - started < hold / 3  # not the 30 s the server holds it open
 
@@ -100,10 +105,7 @@ def _refused_port() -> int:
 def test_refused_connection_is_a_connection_error_not_a_timeout(mode: str) -> None:
     settings = _settings(f"http://127.0.0.1:{_refused_port()}/v4", max_retries=0)
     with pytest.raises(E.APIConnectionError) as info:
-        if mode == "sync":
-            GLMClient(settings).chat(REQ)
-        else:
-            asyncio.run(AsyncGLMClient(settings).chat(REQ))
+        _run(mode, settings)
     assert not isinstance(info.value, E.APITimeoutError), info.value
     assert info.value.retryable
 
@@ -173,14 +175,7 @@ BROKEN = [
 def test_malformed_http_is_a_typed_error_without_the_key(raw_server: RawServer, mode: str) -> None:
     settings = _settings(raw_server.url, max_retries=0)
     with pytest.raises(E.APIConnectionError) as info:
-        if mode == "sync":
-            GLMClient(settings).chat(REQ)
-        elif mode == "async":
-            asyncio.run(AsyncGLMClient(settings).chat(REQ))
-        elif mode == "stream":
-            _stream_all(GLMClient(settings))
-        else:
-            asyncio.run(_astream_all(AsyncGLMClient(settings)))
+        _run(mode, settings)
     err = info.value
     shown = f"{err!s}{err!r}{err.__cause__!r}{err.__context__!r}{err.__dict__!r}"
     assert KEY not in shown

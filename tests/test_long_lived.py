@@ -167,8 +167,7 @@ def test_copies_and_pickles_after_use_carry_no_client_and_no_key(
     import httpx
 
     own = httpx.Client()
-    kw = {"http_client": own} if framework == "langchain" else {"http_client": own}
-    llm = MAKE[framework](glm_emulator.base_url, **kw)
+    llm = MAKE[framework](glm_emulator.base_url, http_client=own)
     _ask(framework, llm, "first")
     twin = copy.deepcopy(llm)
     assert _ask(framework, twin, "from the copy").endswith("from the copy")
