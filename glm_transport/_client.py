@@ -21,7 +21,7 @@ import httpx
 
 from glm_transport import __version__
 from glm_transport import errors as E
-from glm_transport._pools import async_pool, drain, sync_pool
+from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
 from glm_transport.config import GLMSettings
 from glm_transport.parse import parse_completion, parse_error
 from glm_transport.reply import apply_reply_policy
@@ -296,6 +296,7 @@ class GLMClient:
                         received = b"".join(attempts.watch(response.iter_bytes()))
                     finally:
                         response.close()
+                    discard_if_desynced(http, response)
                 return _completion(settings, request, response, received)
             except E.GLMError as err:
                 time.sleep(attempts.delay(err))
@@ -323,6 +324,7 @@ class GLMClient:
                             yield from reader.feed(raw)
                             if reader.done:
                                 drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
+                                discard_if_desynced(http, response)
                                 break
                     finally:
                         response.close()

@@ -33,7 +33,7 @@ from glm_transport._constants import (
     MAX_KEEPALIVE_CONNECTIONS,
 )
 
-__all__ = ["aclose_shared_clients", "async_pool", "drain", "sync_pool"]
+__all__ = ["aclose_shared_clients", "async_pool", "discard_if_desynced", "drain", "sync_pool"]
 
 LIMITS = httpx.Limits(
     max_connections=MAX_CONNECTIONS,
@@ -124,6 +124,31 @@ def drain(response: httpx.Response, reads: Iterator[bytes], limit: int, seconds:
         if token is not None:
             _WATCHDOG.disarm(token)
         response.close()
+
+
+def discard_if_desynced(http: Any, response: httpx.Response) -> bool:
+    """Close the connection ``response`` came on if bytes past its end are waiting there.
+
+    A proxy that sends more than its ``Content-Length`` leaves the surplus in the connection's
+    h11 buffer, where the next request on that keep-alive connection would read it as its own
+    reply (a stale answer). httpcore only checks the socket, not that buffer. aiohttp closes
+    such connections itself. Reads httpcore's pool through attributes it does not document, so
+    a future httpcore that hides them turns this check off rather than breaking calls.
+    """
+    stream = response.extensions.get("network_stream")
+    pool = getattr(getattr(http, "_transport", None), "_pool", None)
+    if stream is None or pool is None:
+        return False
+    for conn in getattr(pool, "connections", ()):
+        inner = getattr(conn, "_connection", None)
+        if getattr(inner, "_network_stream", None) is stream:
+            h11_state = getattr(inner, "_h11_state", None)
+            trailing = getattr(h11_state, "trailing_data", (b"", False))[0]
+            if trailing:
+                conn.close()
+                return True
+            return False
+    return False
 
 
 def _socket_of(response: httpx.Response) -> socket.socket | None:

@@ -219,3 +219,127 @@ def test_deeply_nested_json_is_a_typed_error() -> None:
     response = httpx.Response(200, content=deep)
     with pytest.raises(E.ServerError, match="not JSON"):
         _completion(_settings("http://127.0.0.1:1/v4"), REQ, response, deep)
+
+
+# ---- a proxy that sends more than its Content-Length -----------------------------------------------
+
+
+def _http_reply(body: bytes, content_type: bytes = b"application/json") -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
+    return head % (content_type, len(body)) + body
+
+
+def _answer(text: str, stream: bool) -> bytes:
+    if not stream:
+        message = {"role": "assistant", "content": text}
+        body = {
+            "id": "r",
+            "model": "glm-5",
+            "choices": [{"finish_reason": "stop", "message": message}],
+        }
+        return _http_reply(json.dumps(body).encode())
+    frame = {
+        "id": "r",
+        "model": "glm-5",
+        "choices": [{"delta": {"content": text}, "finish_reason": "stop"}],
+    }
+    sse = b"data: " + json.dumps(frame).encode() + b"\n\ndata: [DONE]\n\n"
+    return _http_reply(sse, b"text/event-stream")
+
+
+class OverlongProxy:
+    """Keep-alive server whose first reply carries a complete stale reply past its
+    Content-Length: the next request on that connection would read it as its own."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v4"
+        self.replies = 0
+        self.running = True
+        self.threads = [threading.Thread(target=self._serve, daemon=True)]
+        self.threads[0].start()
+
+    def _serve(self) -> None:
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            worker = threading.Thread(target=self._handle, args=(conn,), daemon=True)
+            self.threads.append(worker)
+            worker.start()
+
+    def _handle(self, conn: socket.socket) -> None:
+        buf = b""
+        conn.settimeout(5)
+        with conn:
+            while self.running:
+                try:
+                    data = conn.recv(65536)
+                except OSError:
+                    return
+                if not data:
+                    return
+                buf += data
+                while b"\r\n\r\n" in buf:
+                    head, rest = buf.split(b"\r\n\r\n", 1)
+                    size = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                    if len(rest) < size:
+                        break
+                    body, buf = json.loads(rest[:size]), rest[size:]
+                    question, stream = body["messages"][-1]["content"], bool(body.get("stream"))
+                    self.replies += 1
+                    out = _answer(f"answer to {question}", stream)
+                    if self.replies == 1:
+                        out += _answer(f"STALE answer to {question}", stream)
+                    conn.sendall(out)
+
+    def close(self) -> None:
+        self.running = False
+        self.sock.close()
+
+
+def _ask_framework(framework: str, url: str, text: str) -> str:
+    if framework == "langchain":
+        from langchain_glm import ChatGLM
+
+        return str(ChatGLM(base_url=url, api_key=KEY, max_retries=0).invoke(text).content)
+    from llama_index.core.base.llms.types import ChatMessage
+
+    from llama_index_glm import GLM
+
+    llm = GLM(base_url=url, api_key=KEY, max_retries=0)
+    return str(llm.chat([ChatMessage(role="user", content=text)]).message.content)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async", "stream", "astream", "langchain", "llama_index"])
+def test_bytes_past_content_length_never_become_the_next_reply(mode: str) -> None:
+    proxy = OverlongProxy()
+    try:
+        for n in range(4):
+            question = f"q{n}"
+            if mode in ("langchain", "llama_index"):
+                answer = _ask_framework(mode, proxy.url, question)
+            else:
+                request = ChatRequest(
+                    model="glm-5", messages=[{"role": "user", "content": question}]
+                )
+                settings = _settings(proxy.url, max_retries=0)
+                if mode == "sync":
+                    answer = GLMClient(settings).chat(request).content
+                elif mode == "async":
+                    answer = asyncio.run(AsyncGLMClient(settings).chat(request)).content
+                elif mode == "stream":
+                    answer = "".join(c.content or "" for c in GLMClient(settings).stream(request))
+                else:
+
+                    async def collect(s: Any = settings, r: ChatRequest = request) -> str:
+                        return "".join([c.content or "" async for c in AsyncGLMClient(s).stream(r)])
+
+                    answer = asyncio.run(collect())
+            assert answer == f"answer to {question}"
+    finally:
+        proxy.close()
