@@ -7,7 +7,10 @@ frameworks, against the GLM emulator on loopback.
 Every request must end as a complete, correct answer or as one of our typed errors, within its
 timeout; connections and memory must stay bounded. Faults (10% by default), by request number:
 429/1302 once then success (retried), a 500 once (retried), 1113 (not retried), a stream cut
-mid-way, a malformed frame, and a reply slower than the timeout.
+mid-way, a malformed frame, a reply slower than the timeout, a stream held open after [DONE]
+(with and without keep-alive comments), a body that drips past the total timeout, a 1 MiB frame,
+and, from a deliberately broken server, bytes past Content-Length and a malformed status line.
+A request "hangs" when it outlives its total timeout plus the longest backoff.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+LONG = "y" * 2**20  # one 1 MiB frame
 FAULTS: list[tuple[dict[str, Any], str]] = [
     # "times" without a key: the first attempt of each request fails, its retry succeeds.
     ({"code": "1302", "times": 1, "retry_after_ms": 5}, "ok"),
@@ -29,7 +33,14 @@ FAULTS: list[tuple[dict[str, Any], str]] = [
     ({"disconnect_after": 3, "batch": 1}, "stream-or-ok"),
     ({"malformed_after": 2}, "stream-or-ok"),
     ({"delay": 3.0}, "APITimeoutError"),
+    ({"hold_after_done": 5.0}, "ok"),
+    ({"hold_after_done": 5.0, "ping_after_done": True}, "ok"),
+    ({"drip": 0.1}, "timeout-or-ok"),  # whole replies drip past total_timeout; streams do not
+    ({"content": "y", "repeat": len(LONG)}, "long"),  # no whitespace: one frame
+    ({"hostile": "overlong"}, "ok"),
+    ({"hostile": "malformed"}, "APIConnectionError"),
 ]
+TOTAL_TIMEOUT = 5.0
 
 
 @dataclass
@@ -39,6 +50,7 @@ class SoakResult:
     seconds: float
     outcomes: Counter[str] = field(default_factory=Counter)
     wrong: list[str] = field(default_factory=list)
+    hung: int = 0
     max_latency: float = 0.0
     max_rss_mb: float = 0.0
     rss_samples_mb: list[float] = field(default_factory=list)
@@ -49,7 +61,7 @@ class SoakResult:
             f"requests {self.requests} at {self.concurrency} in flight, "
             f"{self.seconds:.1f}s ({self.requests / self.seconds:.0f}/s)",
             f"outcomes: {dict(sorted(self.outcomes.items()))}",
-            f"wrong or untyped: {len(self.wrong)}",
+            f"wrong or untyped: {len(self.wrong)}, hung: {self.hung}",
             f"slowest: {self.max_latency:.2f}s",
             f"RSS by progress (MB): {[round(x) for x in self.rss_samples_mb]}",
             f"max RSS {self.max_rss_mb:.0f} MB, server saw {self.server_connections} connections",
@@ -58,10 +70,12 @@ class SoakResult:
 
 
 _MODELS: dict[tuple[str, int], Any] = {}
+_HOSTILE_URL = ""
 
 
 def _model(framework: str, fault_no: int, base_url: str, timeout: float) -> Any:
     """One model per framework and fault kind, shared by all requests, as an app would."""
+    from benchmarks._hostile import HEADER
     from glm_transport.emulator.app import FAULT_HEADER
     from langchain_glm import ChatGLM
     from llama_index_glm import GLM
@@ -70,12 +84,15 @@ def _model(framework: str, fault_no: int, base_url: str, timeout: float) -> Any:
     if key not in _MODELS:
         fault = FAULTS[fault_no][0] if fault_no >= 0 else None
         headers = {FAULT_HEADER: json.dumps(fault)} if fault else None
+        if fault and "hostile" in fault:
+            base_url, headers = _HOSTILE_URL, {HEADER: fault["hostile"]}
         cls: Any = ChatGLM if framework == "langchain" else GLM
         _MODELS[key] = cls(
             base_url=base_url,
             api_key="soak",
             default_headers=headers,
             timeout=timeout,
+            total_timeout=TOTAL_TIMEOUT,
             max_retries=2,
         )
     return _MODELS[key]
@@ -109,10 +126,12 @@ async def _one(i: int, base_url: str, fault_every: int, timeout: float) -> tuple
             async for r in gen:
                 out = r.message.content or ""
         elapsed = time.monotonic() - started
-        correct = out == f"GLM emulator reply to: {text}"
+        correct = out == (LONG if expect == "long" else f"GLM emulator reply to: {text}")
         if not correct:
             return f"WRONG {i}: {out[:80]!r}", elapsed
-        if expect not in ("ok", "stream-or-ok"):
+        if expect == "long":
+            return "long frame", elapsed
+        if expect not in ("ok", "stream-or-ok", "timeout-or-ok"):
             return f"WRONG {i}: expected {expect}, got an answer", elapsed
         return "ok", elapsed
     except glm_transport.GLMError as err:
@@ -120,8 +139,11 @@ async def _one(i: int, base_url: str, fault_every: int, timeout: float) -> tuple
         name = type(err).__name__.removeprefix("GLM")
         if expect == "stream-or-ok" and isinstance(err, glm_transport.StreamInterruptedError):
             return "StreamInterruptedError", elapsed
-        if name.endswith(expect) or (expect == "APITimeoutError" and "Timeout" in name):
+        timeout_expected = expect in ("APITimeoutError", "timeout-or-ok")
+        if name.endswith(expect) or (timeout_expected and "Timeout" in name):
             return name, elapsed
+        if expect == "APIConnectionError" and isinstance(err, glm_transport.APIConnectionError):
+            return expect, elapsed
         return f"WRONG {i}: {expect} expected, got {name}", elapsed
     except Exception as err:  # anything untyped is a failure of the library
         return f"UNTYPED {i}: {type(err).__name__}: {err}", time.monotonic() - started
@@ -140,7 +162,12 @@ async def run_soak(
     timeout: float = 1.0,
 ) -> SoakResult:
     import glm_transport
+    from benchmarks._hostile import HostileServer
 
+    global _HOSTILE_URL
+    hostile = HostileServer().__enter__()
+    _HOSTILE_URL = hostile.base_url
+    _MODELS.clear()
     fault_every = round(1 / fault_rate) if fault_rate else 0
     result = SoakResult(requests, concurrency, 0.0)
     queue = iter(range(requests))
@@ -152,6 +179,9 @@ async def run_soak(
                 result.rss_samples_mb.append(_rss_mb())
             outcome, elapsed = await _one(i, base_url, fault_every, timeout)
             result.max_latency = max(result.max_latency, elapsed)
+            # Nothing outlives its total timeout plus the longest backoff (8 s), doubled.
+            if elapsed > 2 * (TOTAL_TIMEOUT + 8.0):
+                result.hung += 1
             if outcome.startswith(("WRONG", "UNTYPED")):
                 result.wrong.append(outcome)
                 result.outcomes["wrong"] += 1
@@ -164,6 +194,7 @@ async def run_soak(
     result.rss_samples_mb.append(_rss_mb())
     result.max_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     await glm_transport.aclose_shared_clients()
+    hostile.__exit__(None, None, None)
     return result
 
 
@@ -183,7 +214,7 @@ def main() -> None:
     print(result.table())
     for line in result.wrong[:20]:
         print(line)
-    raise SystemExit(1 if result.wrong else 0)
+    raise SystemExit(1 if result.wrong or result.hung else 0)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ class Fault:
     finish_reason: str | None = None
     chunks: int | None = None
     content: str | None = None
+    repeat: int = 1
+    """``content`` repeated this many times (a long frame without a long fault header)."""
     parallel: bool = False
     ignore_tools: bool = False
     reset_at_end: bool = False
@@ -365,7 +367,7 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         reasoning = f"The user asks: {user_text[:80]}. I will answer directly."
         content = _rag_answer(user_text) or f"GLM emulator reply to: {user_text[:200]}"
     if fault.content is not None:
-        content = fault.content
+        content = fault.content * max(fault.repeat, 1)
     if not calls and (body.get("response_format") or {}).get("type") == "json_object":
         content = _json_reply(messages, content)
     if fault.chunks is not None and not calls:
