@@ -22,7 +22,7 @@ from glm_transport.config import (
 )
 from glm_transport.errors import *  # noqa: F403
 from glm_transport.errors import __all__ as _errors_all
-from glm_transport.models import MODEL_SPECS, ModelSpec, model_spec
+from glm_transport.models import ModelSpec, catalogue, model_spec, register_model
 from glm_transport.reply import apply_reply_policy, check_reply, plan_tool_choice
 from glm_transport.stream import StreamReader, ToolCallAccumulator
 from glm_transport.types import (
@@ -35,7 +35,6 @@ from glm_transport.types import (
 )
 
 __all__ = [
-    "MODEL_SPECS",
     "PROVIDERS",
     "AsyncGLMClient",
     "ChatCompletion",
@@ -53,10 +52,12 @@ __all__ = [
     "Usage",
     "__version__",
     "aclose_shared_clients",
+    "catalogue",
     "apply_reply_policy",
     "check_reply",
     "model_spec",
     "plan_tool_choice",
+    "register_model",
     "resolve_settings",
     "settings_of",
     *_errors_all,

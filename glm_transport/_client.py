@@ -23,6 +23,7 @@ from glm_transport import __version__
 from glm_transport import errors as E
 from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
 from glm_transport.config import GLMSettings
+from glm_transport.models import explain_rejection
 from glm_transport.parse import parse_completion, parse_error
 from glm_transport.reply import apply_reply_policy
 from glm_transport.request import build_chat_body, encode_body
@@ -68,7 +69,7 @@ def _prepare(
 
 
 def _error_from_response(
-    settings: GLMSettings, response: httpx.Response, content: bytes
+    settings: GLMSettings, response: httpx.Response, content: bytes, request: ChatRequest
 ) -> E.APIError:
     body: Any = None
     if "html" in response.headers.get("content-type", ""):
@@ -83,6 +84,7 @@ def _error_from_response(
         response.status_code, body, response.headers, error_style=settings.provider.error_style
     )
     err.retry_after = parse_retry_after(response.headers)
+    explain_rejection(err, request.model, request.thinking)
     return err
 
 
@@ -90,7 +92,7 @@ def _completion(
     settings: GLMSettings, request: ChatRequest, response: httpx.Response, content: bytes
 ) -> ChatCompletion:
     if response.status_code >= 400:
-        raise _error_from_response(settings, response, content)
+        raise _error_from_response(settings, response, content, request)
     try:
         body = json.loads(content)
     except (ValueError, RecursionError):
@@ -318,7 +320,7 @@ class GLMClient:
                     response = http.send(sent, stream=True)
                     try:
                         if response.status_code >= 400:
-                            raise _error_from_response(settings, response, response.read())
+                            raise _error_from_response(settings, response, response.read(), request)
                         reads = response.iter_bytes()
                         for raw in attempts.watch(reads):
                             yield from reader.feed(raw)
@@ -397,7 +399,9 @@ class AsyncGLMClient:
                     response = await http.send(sent, stream=True)
                     try:
                         if response.status_code >= 400:
-                            raise _error_from_response(settings, response, await response.aread())
+                            raise _error_from_response(
+                                settings, response, await response.aread(), request
+                            )
                         reads = response.aiter_bytes()
                         async for raw in _awatch(reads, attempts):
                             for chunk in reader.feed(raw):

@@ -30,6 +30,7 @@ REQUEST_FIELDS = frozenset(
         "request_id",
         "user_id",
         "do_sample",
+        "reasoning_effort",
     }
 )
 # Framework-side keys that are never wire fields.

@@ -12,6 +12,7 @@ from typing import Any
 
 from glm_transport.config import Limits, Provider
 from glm_transport.errors import GLMValidationError
+from glm_transport.models import check_reasoning, model_spec
 from glm_transport.types import ChatRequest
 
 __all__ = [
@@ -185,8 +186,13 @@ def _max_tokens(body: dict[str, Any], request: ChatRequest, limits: Limits) -> N
     if mt is None:
         return
     low, high = limits.max_tokens
+    spec = model_spec(request.model)
+    limit = f"an integer in [{low}, {high}]"
+    if spec.known and spec.max_output_tokens < high:
+        high = spec.max_output_tokens
+        limit = f"an integer in [{low}, {high}] ({spec.name}'s output limit)"
     if isinstance(mt, bool) or not isinstance(mt, int) or not low <= mt <= high:
-        raise GLMValidationError("max_tokens", mt, f"an integer in [{low}, {high}]")
+        raise GLMValidationError("max_tokens", mt, limit)
     body["max_tokens"] = mt
 
 
@@ -217,8 +223,19 @@ def _tool_choice(body: dict[str, Any], request: ChatRequest, limits: Limits) -> 
         body["tool_choice"] = request.tool_choice
 
 
-def _thinking(body: dict[str, Any], request: ChatRequest) -> None:
+def _thinking(body: dict[str, Any], request: ChatRequest, provider: Provider) -> None:
     th = request.thinking
+    if request.reasoning_effort is not None or (
+        isinstance(th, dict) and th.get("type") == "disabled"
+    ):
+        check_reasoning(
+            model_spec(request.model),
+            provider.name,
+            th if isinstance(th, dict) else None,
+            request.reasoning_effort,
+        )
+        if request.reasoning_effort is not None:
+            body["reasoning_effort"] = request.reasoning_effort
     if th is None:
         return
     if not isinstance(th, dict) or th.get("type") not in THINKING_TYPES:
@@ -292,7 +309,7 @@ def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -
     _tool_choice(body, request, limits)
     if request.tool_stream and stream and request.tools:
         body["tool_stream"] = True
-    _thinking(body, request)
+    _thinking(body, request, provider)
     _response_format(body, request, limits)
     _ids(body, request)
     _extra(body, request)

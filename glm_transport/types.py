@@ -37,6 +37,7 @@ class ChatRequest:
     tools: list[dict[str, Any]] | None = None
     tool_choice: str | None = None
     thinking: dict[str, Any] | None = None
+    reasoning_effort: str | None = None
     tool_stream: bool | None = None
     response_format: dict[str, Any] | None = None
     request_id: str | None = None

@@ -67,6 +67,10 @@ class ChatGLM(BaseChatModel):
             One stop sequence on the official API (four on maxtoken).
         thinking: bool | dict | None
             ``True``/``False`` or GLM's object ``{"type": "enabled", "clear_thinking": False}``.
+            Models that always think (glm-5.3) refuse ``False`` before sending.
+        reasoning_effort: str | None
+            ``"low"`` / ``"high"`` / ``"max"`` on glm-5.3 (default ``"max"``); the levels of
+            each model are in ``llm.profile["reasoning_effort_levels"]``.
 
     Key init args — client params:
         provider: str | None
@@ -196,6 +200,9 @@ class ChatGLM(BaseChatModel):
     """Stop sequence(s); the official API accepts one."""
     thinking: bool | dict[str, Any] | None = None
     """GLM's thinking mode: ``True``/``False`` or ``{"type", "clear_thinking"}``."""
+    reasoning_effort: str | None = None
+    """How hard the model thinks (GLM-5.2 and newer), e.g. ``"low"``, ``"high"``, ``"max"``;
+    checked against the model's levels before sending."""
     tool_stream: bool | None = None
     """Stream tool-call arguments in pieces; ``None``: on for models that support it."""
     provider: str | None = None
@@ -303,6 +310,7 @@ class ChatGLM(BaseChatModel):
             "max_tokens": self.max_tokens,
             "stop": self.stop,
             "thinking": self.thinking,
+            "reasoning_effort": self.reasoning_effort,
         }
         return {k: v for k, v in params.items() if v is not None}
 
@@ -327,7 +335,8 @@ class ChatGLM(BaseChatModel):
 
     def _resolve_model_profile(self) -> ModelProfile | None:
         p = model_spec(self.model_name)
-        return ModelProfile(
+        profile = ModelProfile(
+            name=p.name,
             max_input_tokens=p.context_window,
             max_output_tokens=p.max_output_tokens,
             text_inputs=True,
@@ -340,10 +349,18 @@ class ChatGLM(BaseChatModel):
             pdf_tool_message=False,
             reasoning_output=p.reasoning,
             tool_calling=p.tool_calling,
-            tool_choice=True,
-            structured_output=p.tool_calling,
+            tool_choice=p.tool_calling,
+            tool_call_streaming=p.tool_stream,
+            # GLM has no native JSON-schema mode: LangChain must use tool calling (its
+            # ToolStrategy), never the provider strategy.
+            structured_output=False,
             text_outputs=True,
         )
+        if p.efforts:
+            profile["reasoning_effort_levels"] = list(p.efforts)
+        if p.effort_default:
+            profile["reasoning_effort_default"] = p.effort_default
+        return profile
 
     @property
     def client(self) -> GLMClient:

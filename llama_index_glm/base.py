@@ -111,13 +111,19 @@ class GLM(FunctionCallingLLM):
     thinking: bool | dict[str, Any] | None = Field(
         default=None, description="True/False or {'type': 'enabled'|'disabled', 'clear_thinking'}."
     )
+    reasoning_effort: str | None = Field(
+        default=None,
+        description="How hard the model thinks (GLM-5.2 and newer): e.g. 'low', 'high', 'max'.",
+    )
     tool_stream: bool | None = Field(
         default=None, description="Stream tool arguments in pieces; None: on where supported."
     )
     provider: str | None = Field(default=None, description="Provider preset (default 'zai').")
     base_url: str | None = Field(default=None, description="Base URL; also accepted as api_base.")
     api_key: SecretStr | None = Field(default=None, exclude=True, description="API key.")
-    timeout: float | None = Field(default=None, description="Request timeout in seconds.")
+    timeout: float | tuple[float | None, float | None] | None = Field(
+        default=None, description="Request timeout: seconds, or a (connect, read) pair."
+    )
     total_timeout: float | None = Field(
         default=None, description="Wall-clock budget for one call, retries and stream included."
     )
@@ -229,6 +235,7 @@ class GLM(FunctionCallingLLM):
                 ("max_tokens", self.max_tokens),
                 ("stop", self.stop),
                 ("thinking", self.thinking),
+                ("reasoning_effort", self.reasoning_effort),
                 ("tool_stream", self.tool_stream),
             )
             if v is not None

@@ -96,6 +96,9 @@ class EmulatorState:
 
 
 def _error_response(status: int, payload: dict[str, Any], fault: Fault) -> Response:
+    if fault.html:
+        page = f"<html><head><title>{status} Bad Gateway</title></head><body>nginx</body></html>"
+        return Response(page, status_code=status, media_type="text/html")
     headers = {}
     if fault.retry_after is not None:
         headers["retry-after"] = str(fault.retry_after)
@@ -134,7 +137,7 @@ def create_app(api_key: str | None = None) -> Starlette:
                 return JSONResponse(*_swap(error_body("1002", None, "")))
         if fault.abort:
             return StreamingResponse(_abort(), media_type="application/json")
-        reply = plan_reply(body, fault)
+        reply = plan_reply(body, fault, coding="/coding/" in request.url.path)
         if reply.error is not None:
             return _error_response(*reply.error, fault)
         if not body.get("stream"):

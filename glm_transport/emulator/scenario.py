@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from glm_transport.models import model_spec
+
 __all__ = ["ERRORS", "Fault", "Reply", "plan_reply", "render_body", "render_frames"]
 
 CREATED = 1763769600  # fixed, so replies are byte-for-byte reproducible
@@ -73,6 +75,8 @@ class Fault:
     finish_reason: str | None = None
     chunks: int | None = None
     content: str | None = None
+    html: bool = False
+    """Answer the error status with an HTML page (a gateway's 502, wire reference §8)."""
     repeat: int = 1
     """``content`` repeated this many times (a long frame without a long fault header)."""
     parallel: bool = False
@@ -214,7 +218,9 @@ def _tool_call(tool: dict[str, Any], call_no: int, user_text: str, seed: str) ->
     }
 
 
-def _validate(body: dict[str, Any], request_id: str) -> tuple[int, dict[str, Any]] | None:
+def _validate(
+    body: dict[str, Any], request_id: str, coding: bool = False
+) -> tuple[int, dict[str, Any]] | None:
     model = body.get("model")
     if not isinstance(model, str) or "glm" not in model.lower():
         return error_body("1211", None, request_id)
@@ -236,6 +242,34 @@ def _validate(body: dict[str, Any], request_id: str) -> tuple[int, dict[str, Any
     if body.get("tool_choice", "auto") != "auto":
         return error_body(
             "1214", "Invalid tool_choice parameter: only auto is supported", request_id
+        )
+    return _check_model_rules(body, request_id, coding)
+
+
+def _check_model_rules(
+    body: dict[str, Any], request_id: str, coding: bool
+) -> tuple[int, dict[str, Any]] | None:
+    """What the catalogue says the real API rejects for this model (wire reference §8)."""
+    spec = model_spec(str(body["model"]))
+    if not spec.known:
+        return None
+    provider = "zai-coding" if coding else "zai"
+    if (body.get("thinking") or {}).get("type") == "disabled" and (
+        spec.disabled_for(provider) == "rejected"
+    ):
+        levels = ", ".join(spec.efforts or ())
+        return error_body(
+            "1210",
+            f"This model always engages in thinking and cannot be disabled; please use {levels}",
+            request_id,
+        )
+    effort = body.get("reasoning_effort")
+    if effort is not None and spec.efforts is not None and effort not in spec.efforts:
+        return error_body("1214", f"Invalid reasoning_effort: {effort}", request_id)
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, int) and max_tokens > spec.max_output_tokens:
+        return error_body(
+            "1214", f"max_tokens must be in the range [1,{spec.max_output_tokens}]", request_id
         )
     return None
 
@@ -276,8 +310,9 @@ def _usage(
         "prompt_tokens": prompt_tokens,
         "completion_tokens": out_tokens,
         "total_tokens": prompt_tokens + out_tokens,
+        # Cached prefixes are counted in blocks of 64 tokens (seen on glm-5.3-flash, §8).
         "prompt_tokens_details": {
-            "cached_tokens": (prompt_tokens // 4) if len(messages) > 1 else 0
+            "cached_tokens": (prompt_tokens // 2 // 64 * 64) if len(messages) > 1 else 0
         },
         "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
     }
@@ -315,8 +350,12 @@ def _react_reply(messages: list[dict[str, Any]]) -> str | None:
     )
 
 
-def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
-    """Decide the whole reply for ``body``."""
+# More thought for more effort: the reasoning text is the base sentence times this.
+_EFFORT_LENGTH = {"none": 0, "minimal": 0, "low": 1, "medium": 2, "high": 2, "xhigh": 3, "max": 3}
+
+
+def plan_reply(body: dict[str, Any], fault: Fault, coding: bool = False) -> Reply:
+    """Decide the whole reply for ``body`` (``coding``: sent to a Coding Plan endpoint)."""
     seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     request_id = body.get("request_id") or f"20261122{seed[:22]}"
     model = str(body.get("model", ""))
@@ -327,7 +366,7 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         return Reply(
             request_id, model, "", "", [], "", empty_usage, error=(fault.status or status, payload)
         )
-    invalid = _validate(body, request_id)
+    invalid = _validate(body, request_id, coding)
     if invalid is not None:
         return Reply(request_id, model, "", "", [], "", empty_usage, error=invalid)
 
@@ -368,6 +407,9 @@ def plan_reply(body: dict[str, Any], fault: Fault) -> Reply:
         content = _rag_answer(user_text) or f"GLM emulator reply to: {user_text[:200]}"
     if fault.content is not None:
         content = fault.content * max(fault.repeat, 1)
+    effort = body.get("reasoning_effort")
+    if isinstance(effort, str) and effort in _EFFORT_LENGTH:
+        reasoning = " ".join([reasoning] * _EFFORT_LENGTH[effort])
     if not calls and (body.get("response_format") or {}).get("type") == "json_object":
         content = _json_reply(messages, content)
     if fault.chunks is not None and not calls:
@@ -473,26 +515,24 @@ def render_frames(reply: Reply, fault: Fault, tool_stream: bool) -> list[bytes]:
     for i, call in enumerate(reply.tool_calls):
         args = call["function"]["arguments"]
         if tool_stream:
-            deltas.append(
-                {
-                    "role": "assistant",
-                    "tool_calls": [
-                        {
-                            "index": index_of(i),
-                            "id": call["id"],
-                            "type": "function",
-                            "function": {"name": call["function"]["name"], "arguments": ""},
-                        }
-                    ],
-                }
-            )
-            for j in range(0, len(args), 7):
+            # As recorded (wire reference §8): every fragment repeats index and type, only the
+            # first carries id and name, some carry empty arguments, and arguments split
+            # mid-token; parallel calls come one after the other.
+            first = {
+                "index": index_of(i),
+                "id": call["id"],
+                "type": "function",
+                "function": {"name": call["function"]["name"], "arguments": ""},
+            }
+            deltas.append({"role": "assistant", "tool_calls": [first]})
+            pieces = [args[j : j + 7] for j in range(0, len(args), 7)]
+            pieces.insert(min(1, len(pieces)), "")
+            for piece in pieces:
+                fragment = {"index": index_of(i), "type": "function"}
                 deltas.append(
                     {
                         "role": "assistant",
-                        "tool_calls": [
-                            {"index": index_of(i), "function": {"arguments": args[j : j + 7]}}
-                        ],
+                        "tool_calls": [{**fragment, "function": {"arguments": piece}}],
                     }
                 )
         else:

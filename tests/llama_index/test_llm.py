@@ -314,7 +314,9 @@ def test_rag_query_engine_with_settings_llm() -> None:
         ("glm-4.6v", 128_000, 32_768, True),
         ("glm-4.5v", 65_536, 16_384, False),
         ("zhipu/glm-4.6-0925", 200_000, 131_072, True),
-        ("some-new-model", 128_000, 16_384, True),
+        ("glm-5.3", 1_048_576, 131_072, True),
+        ("z-ai/glm-5.2[1m]", 1_048_576, 131_072, True),
+        ("some-new-model", 1_048_576, 131_072, True),  # the newest generation, with a warning
     ],
 )
 def test_metadata(model: str, window: int, out: int, tools: bool) -> None:

@@ -1,0 +1,290 @@
+"""Today's GLM through both frameworks on the emulator: glm-5.3, glm-5.2, glm-5.3-flash, an
+unknown glm-6, reasoning effort on the wire, thinking rules, and the quirks of real recordings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import warnings
+from typing import Any
+
+import pytest
+
+from glm_transport import GLMValidationError
+from glm_transport import errors as E
+from glm_transport.emulator import EmulatorServer
+from glm_transport.emulator.app import FAULT_HEADER
+
+CURRENT = ["glm-5.3", "glm-5.2", "glm-5.3-flash"]
+KEY = "current-models-key"
+
+
+def _lc(url: str, model: str, fault: dict[str, Any] | None = None, **kw: Any) -> Any:
+    from langchain_glm import ChatGLM
+
+    headers = {FAULT_HEADER: json.dumps(fault)} if fault else None
+    return ChatGLM(model=model, base_url=url, api_key=KEY, default_headers=headers, **kw)
+
+
+def _li(url: str, model: str, fault: dict[str, Any] | None = None, **kw: Any) -> Any:
+    from llama_index_glm import GLM
+
+    headers = {FAULT_HEADER: json.dumps(fault)} if fault else None
+    return GLM(model=model, base_url=url, api_key=KEY, default_headers=headers, **kw)
+
+
+@pytest.mark.parametrize("model", CURRENT)
+def test_langchain_quickstart_tool_loop_and_stream(
+    glm_emulator: EmulatorServer, model: str
+) -> None:
+    from langchain.agents import create_agent
+    from langchain_core.tools import tool
+
+    llm = _lc(glm_emulator.base_url, model, reasoning_effort="high")
+    assert llm.profile["max_input_tokens"] == 1_048_576
+    assert "high" in llm.profile["reasoning_effort_levels"]
+    answer = llm.invoke("Say hello")
+    assert answer.content.endswith("Say hello") and answer.additional_kwargs["reasoning_content"]
+    assert glm_emulator.state.bodies[-1]["reasoning_effort"] == "high"
+
+    @tool
+    def get_weather(city: str) -> str:
+        """Weather in a city."""
+        return f"sunny in {city}"
+
+    agent = create_agent(llm, [get_weather])
+    out = agent.invoke({"messages": [("user", "What is the weather in Paris?")]})
+    assert "sunny in Paris" in out["messages"][-1].content
+    tool_turn = glm_emulator.state.bodies[-1]["messages"][-2]
+    assert tool_turn["role"] == "assistant" and tool_turn["reasoning_content"]  # echoed back
+
+    chunks = list(llm.stream("Stream please", reasoning_effort="low"))
+    assert "".join(str(c.content) for c in chunks).endswith("Stream please")
+    assert glm_emulator.state.bodies[-1]["reasoning_effort"] == "low"
+
+
+@pytest.mark.parametrize("model", CURRENT)
+def test_llama_index_quickstart_tool_loop_and_stream(
+    glm_emulator: EmulatorServer, model: str
+) -> None:
+    from llama_index.core.agent.workflow import FunctionAgent
+    from llama_index.core.base.llms.types import ChatMessage
+
+    llm = _li(glm_emulator.base_url, model, reasoning_effort="high")
+    assert llm.metadata.context_window == 1_048_576
+    assert llm.complete("Say hello").text.endswith("Say hello")
+    assert glm_emulator.state.bodies[-1]["reasoning_effort"] == "high"
+
+    def get_weather(city: str) -> str:
+        """Weather in a city."""
+        return f"sunny in {city}"
+
+    async def run_agent() -> Any:
+        agent = FunctionAgent(tools=[get_weather], llm=llm)
+        return await agent.run("What is the weather in Paris?")
+
+    result = asyncio.run(run_agent())
+    assert "sunny in Paris" in str(result)
+
+    last = None
+    for last in llm.stream_chat(
+        [ChatMessage(role="user", content="Stream please")], reasoning_effort="max"
+    ):
+        pass
+    assert last is not None and last.message.content.endswith("Stream please")
+    assert glm_emulator.state.bodies[-1]["reasoning_effort"] == "max"
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_thinking_off_on_glm_5_3_is_a_clear_local_error(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    with pytest.raises(GLMValidationError, match="always thinks") as info:
+        if framework == "langchain":
+            _lc(glm_emulator.base_url, "glm-5.3", thinking=False).invoke("hi")
+        else:
+            _li(glm_emulator.base_url, "glm-5.3", thinking=False).complete("hi")
+    assert info.value.field == "thinking" and "reasoning_effort='low'" in str(info.value)
+    assert glm_emulator.state.requests == 0
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_a_wrong_effort_lists_the_allowed_levels(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    make = _lc if framework == "langchain" else _li
+    llm = make(glm_emulator.base_url, "glm-5.3", reasoning_effort="medium")
+    with pytest.raises(GLMValidationError, match="low, high, max"):
+        llm.invoke("hi") if framework == "langchain" else llm.complete("hi")
+    assert glm_emulator.state.requests == 0
+
+
+def test_a_disputed_model_answers_upstreams_1210_with_a_clear_error(
+    glm_emulator: EmulatorServer,
+) -> None:
+    """glm-5.2 is sent thinking disabled (sources disagree); were GLM to refuse it, the error
+    says what happened."""
+    from glm_transport import register_model
+
+    register_model("glm-5.2-strict", like="glm-5.2", disabled="disputed")
+    fault = {
+        "code": "1210",
+        "message": "This model always engages in thinking and cannot be disabled",
+    }
+    with pytest.raises(E.InvalidRequestError, match="Thinking cannot be disabled on glm-5.2"):
+        _lc(glm_emulator.base_url, "glm-5.2-strict", fault, thinking=False).invoke("hi")
+
+
+def test_the_emulator_rejects_disabled_thinking_on_glm_5_3_like_the_api(
+    glm_emulator: EmulatorServer,
+) -> None:
+    import httpx
+
+    body = {
+        "model": "glm-5.3",
+        "messages": [{"role": "user", "content": "hi"}],
+        "thinking": {"type": "disabled"},
+    }
+    reply = httpx.post(glm_emulator.base_url + "/chat/completions", json=body)
+    assert reply.status_code == 400 and reply.json()["error"]["code"] == "1210"
+    coding = glm_emulator.base_url.replace("/paas/", "/coding/paas/")
+    assert httpx.post(coding + "/chat/completions", json=body).status_code == 200
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_an_unknown_glm_6_works_with_a_warning(
+    glm_emulator: EmulatorServer, framework: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from glm_transport import models
+
+    monkeypatch.setattr(models, "_warned", set())  # the warning is once per name per process
+    with pytest.warns(UserWarning, match="'glm-6' is not in the catalogue"):
+        if framework == "langchain":
+            llm = _lc(glm_emulator.base_url, "glm-6")
+            assert llm.profile["max_input_tokens"] == 1_048_576
+            assert llm.invoke("hi").content.endswith("hi")
+        else:
+            llm = _li(glm_emulator.base_url, "glm-6")
+            assert llm.metadata.context_window == 1_048_576
+            assert llm.complete("hi").text.endswith("hi")
+
+
+def test_effort_changes_the_length_of_the_reasoning(glm_emulator: EmulatorServer) -> None:
+    llm = _lc(glm_emulator.base_url, "glm-5.3")
+    low = llm.invoke("hi", reasoning_effort="low").additional_kwargs["reasoning_content"]
+    high = llm.invoke("hi", reasoning_effort="max").additional_kwargs["reasoning_content"]
+    assert len(high) > len(low)
+
+
+# ---- quirks of real recordings, in both frameworks -------------------------------------------------
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_tool_stream_fragments_reassemble(glm_emulator: EmulatorServer, framework: str) -> None:
+    """Every fragment repeats index and type, only the first has id and name, one is empty,
+    arguments split mid-token (wire reference §8)."""
+    question = "Weather in 'Paris' and time in 'Paris'?"
+    if framework == "langchain":
+        from langchain_core.tools import tool
+
+        @tool
+        def get_weather(city: str) -> str:
+            """Weather in a city."""
+            return "sunny"
+
+        llm = _lc(glm_emulator.base_url, "glm-5.3", {"parallel": True}).bind_tools([get_weather])
+        total = None
+        for chunk in llm.stream(question):
+            total = chunk if total is None else total + chunk
+        calls = [(c["name"], c["args"]) for c in total.tool_calls]
+    else:
+        from llama_index.core.tools import FunctionTool
+
+        def get_weather(city: str) -> str:
+            """Weather in a city."""
+            return "sunny"
+
+        llm = _li(glm_emulator.base_url, "glm-5.3", {"parallel": True})
+        last = None
+        for last in llm.stream_chat_with_tools([FunctionTool.from_defaults(get_weather)], question):
+            pass
+        calls = [(t.tool_name, t.tool_kwargs) for t in llm.get_tool_calls_from_response(last)]
+    assert glm_emulator.state.bodies[-1]["tool_stream"] is True
+    assert calls == [("get_weather", {"city": "Paris"})]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_reasoning_that_uses_up_max_tokens_ends_in_length_with_no_content(
+    glm_emulator: EmulatorServer, framework: str, stream: bool
+) -> None:
+    if framework == "langchain":
+        llm = _lc(glm_emulator.base_url, "glm-5.3", max_tokens=3, streaming=stream)
+        msg = llm.invoke("Explain everything")
+        assert (msg.content, msg.response_metadata["finish_reason"]) == ("", "length")
+        assert msg.additional_kwargs["reasoning_content"]
+    else:
+        from llama_index.core.base.llms.types import ChatMessage
+
+        llm = _li(glm_emulator.base_url, "glm-5.3", max_tokens=3)
+        messages = [ChatMessage(role="user", content="Explain everything")]
+        if stream:
+            response = None
+            for response in llm.stream_chat(messages):
+                pass
+        else:
+            response = llm.chat(messages)
+        assert response is not None
+        assert response.message.content in ("", None)
+        assert response.additional_kwargs["finish_reason"] == "length"
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_thinking_disabled_has_no_reasoning_but_reports_zero_reasoning_tokens(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    if framework == "langchain":
+        msg = _lc(glm_emulator.base_url, "glm-4.6", thinking=False).invoke("hi")
+        assert "reasoning_content" not in msg.additional_kwargs
+        assert msg.usage_metadata["output_token_details"]["reasoning"] == 0
+    else:
+        from llama_index.core.base.llms.types import ChatMessage
+
+        llm = _li(glm_emulator.base_url, "glm-4.6", thinking=False)
+        response = llm.chat([ChatMessage(role="user", content="hi")])
+        assert not [b for b in response.message.blocks if type(b).__name__ == "ThinkingBlock"]
+        assert response.additional_kwargs["reasoning_tokens"] == 0
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_cached_tokens_are_reported(glm_emulator: EmulatorServer, framework: str) -> None:
+    history = [("user", "a " * 300), ("assistant", "b"), ("user", "again")]
+    if framework == "langchain":
+        usage = _lc(glm_emulator.base_url, "glm-5.3-flash").invoke(history).usage_metadata
+        cached = usage["input_token_details"]["cache_read"]
+    else:
+        from llama_index.core.base.llms.types import ChatMessage
+
+        messages = [ChatMessage(role=r, content=c) for r, c in history]
+        cached = (
+            _li(glm_emulator.base_url, "glm-5.3-flash")
+            .chat(messages)
+            .additional_kwargs["cached_tokens"]
+        )
+    assert cached > 0 and cached % 64 == 0
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_a_502_html_page_is_a_typed_retried_server_error(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    fault = {"status": 502, "code": "500", "html": True, "retry_after_ms": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(E.ServerError) as info:
+            if framework == "langchain":
+                _lc(glm_emulator.base_url, "glm-5.3", fault).invoke("hi")
+            else:
+                _li(glm_emulator.base_url, "glm-5.3", fault).complete("hi")
+    assert info.value.status == 502 and info.value.attempts == 3
+    assert "HTML page" in str(info.value) and "<html>" not in str(info.value)
