@@ -33,6 +33,17 @@ def _li(url: str, model: str, fault: dict[str, Any] | None = None, **kw: Any) ->
     return GLM(model=model, base_url=url, api_key=KEY, default_headers=headers, **kw)
 
 
+def _hi(framework: str, llm: Any) -> str:
+    """One short call the way each framework's quickstart makes it."""
+    if framework == "langchain":
+        return str(llm.invoke("hi").content)
+    return str(llm.complete("hi").text)
+
+
+def _make(framework: str) -> Any:
+    return _lc if framework == "langchain" else _li
+
+
 @pytest.mark.parametrize("model", CURRENT)
 def test_langchain_quickstart_tool_loop_and_stream(
     glm_emulator: EmulatorServer, model: str
@@ -99,11 +110,9 @@ def test_llama_index_quickstart_tool_loop_and_stream(
 def test_thinking_off_on_glm_5_3_is_a_clear_local_error(
     glm_emulator: EmulatorServer, framework: str
 ) -> None:
+    llm = _make(framework)(glm_emulator.base_url, "glm-5.3", thinking=False)
     with pytest.raises(GLMValidationError, match="always thinks") as info:
-        if framework == "langchain":
-            _lc(glm_emulator.base_url, "glm-5.3", thinking=False).invoke("hi")
-        else:
-            _li(glm_emulator.base_url, "glm-5.3", thinking=False).complete("hi")
+        _hi(framework, llm)
     assert info.value.field == "thinking" and "reasoning_effort='low'" in str(info.value)
     assert glm_emulator.state.requests == 0
 
@@ -112,10 +121,9 @@ def test_thinking_off_on_glm_5_3_is_a_clear_local_error(
 def test_a_wrong_effort_lists_the_allowed_levels(
     glm_emulator: EmulatorServer, framework: str
 ) -> None:
-    make = _lc if framework == "langchain" else _li
-    llm = make(glm_emulator.base_url, "glm-5.3", reasoning_effort="medium")
+    llm = _make(framework)(glm_emulator.base_url, "glm-5.3", reasoning_effort="medium")
     with pytest.raises(GLMValidationError, match="low, high, max"):
-        llm.invoke("hi") if framework == "langchain" else llm.complete("hi")
+        _hi(framework, llm)
     assert glm_emulator.state.requests == 0
 
 
@@ -159,14 +167,14 @@ def test_an_unknown_glm_6_works_with_a_warning(
 
     monkeypatch.setattr(models, "_warned", set())  # the warning is once per name per process
     with pytest.warns(UserWarning, match="'glm-6' is not in the catalogue"):
-        if framework == "langchain":
-            llm = _lc(glm_emulator.base_url, "glm-6")
-            assert llm.profile["max_input_tokens"] == 1_048_576
-            assert llm.invoke("hi").content.endswith("hi")
-        else:
-            llm = _li(glm_emulator.base_url, "glm-6")
-            assert llm.metadata.context_window == 1_048_576
-            assert llm.complete("hi").text.endswith("hi")
+        llm = _make(framework)(glm_emulator.base_url, "glm-6")
+        window = (
+            llm.profile["max_input_tokens"]
+            if framework == "langchain"
+            else llm.metadata.context_window
+        )
+    assert window == 1_048_576
+    assert _hi(framework, llm).endswith("hi")
 
 
 def test_effort_changes_the_length_of_the_reasoning(glm_emulator: EmulatorServer) -> None:
@@ -281,10 +289,8 @@ def test_a_502_html_page_is_a_typed_retried_server_error(
     fault = {"status": 502, "code": "500", "html": True, "retry_after_ms": 1}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        llm = _make(framework)(glm_emulator.base_url, "glm-5.3", fault)
         with pytest.raises(E.ServerError) as info:
-            if framework == "langchain":
-                _lc(glm_emulator.base_url, "glm-5.3", fault).invoke("hi")
-            else:
-                _li(glm_emulator.base_url, "glm-5.3", fault).complete("hi")
+            _hi(framework, llm)
     assert info.value.status == 502 and info.value.attempts == 3
     assert "HTML page" in str(info.value) and "<html>" not in str(info.value)
