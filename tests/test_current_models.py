@@ -166,13 +166,15 @@ def test_an_unknown_glm_6_works_with_a_warning(
     from glm_transport import models
 
     monkeypatch.setattr(models, "_warned", set())  # the warning is once per name per process
-    with pytest.warns(UserWarning, match="'glm-6' is not in the catalogue"):
+
+    def build() -> tuple[Any, int]:
         llm = _make(framework)(glm_emulator.base_url, "glm-6")
-        window = (
-            llm.profile["max_input_tokens"]
-            if framework == "langchain"
-            else llm.metadata.context_window
-        )
+        if framework == "langchain":
+            return llm, llm.profile["max_input_tokens"]
+        return llm, llm.metadata.context_window
+
+    with pytest.warns(UserWarning, match="'glm-6' is not in the catalogue"):
+        llm, window = build()
     assert window == 1_048_576
     assert _hi(framework, llm).endswith("hi")
 
