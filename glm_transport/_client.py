@@ -14,7 +14,6 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ import httpx
 from glm_transport import __version__
 from glm_transport import errors as E
 from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
+from glm_transport._translate import translated as _translated
 from glm_transport.config import GLMSettings
 from glm_transport.models import explain_rejection
 from glm_transport.parse import parse_completion, parse_error
@@ -68,6 +68,19 @@ def _prepare(
     return encode_body(body), _headers(settings, stream)
 
 
+def _build(
+    http: httpx.Client | httpx.AsyncClient,
+    settings: GLMSettings,
+    body: tuple[bytes, dict[str, str]],
+    attempts: _Attempts,
+) -> httpx.Request:
+    """The request of one attempt (starting it: its timeouts are cut to the budget left)."""
+    content, headers = body
+    return http.build_request(
+        "POST", settings.endpoint, content=content, headers=headers, timeout=attempts.start()
+    )
+
+
 def _error_from_response(
     settings: GLMSettings, response: httpx.Response, content: bytes, request: ChatRequest
 ) -> E.APIError:
@@ -102,70 +115,6 @@ def _completion(
             body=content[:2000].decode("utf-8", "replace"),
         ) from None
     return apply_reply_policy(parse_completion(body), request)
-
-
-def _cause_kind(exc: BaseException) -> str:
-    """``timeout``, ``tls`` or ``connection``, from the exception and what caused it.
-
-    httpx-aiohttp maps every aiohttp connection error (refused, reset, closed, TLS) to
-    ``httpx.ConnectTimeout``; the aiohttp exception underneath says what really happened.
-    """
-    chain: BaseException | None = exc
-    while chain is not None:
-        name = type(chain).__name__
-        if "Certificate" in name or "SSLCertVerification" in name:
-            return "tls"
-        if type(chain).__module__.startswith("aiohttp"):
-            return "timeout" if "Timeout" in name else "connection"
-        chain = chain.__cause__ or chain.__context__
-    return "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
-
-
-@contextmanager
-def _translated(settings: GLMSettings) -> Iterator[None]:
-    """The one place where transport exceptions become GLM errors (as httpx's
-    ``map_httpcore_exceptions``). Messages never carry the key; no request object is kept."""
-    try:
-        yield
-    except E.GLMError:
-        raise
-    except (httpx.HTTPError, OSError) as exc:
-        raise _connection_error(settings, exc) from None
-    except Exception as exc:
-        # aiohttp's own errors (a malformed status line, header or length) escape httpx-aiohttp
-        # unmapped; their repr carries the request headers, so only the class name is kept.
-        if not type(exc).__module__.startswith(("aiohttp", "httpcore", "h11")):
-            raise
-        raise _connection_error(settings, exc) from None
-
-
-def _scrub(exc: BaseException) -> None:
-    """aiohttp's errors keep the request (headers, key included) on ``request_info``: drop it
-    from every exception in the chain, which stays as the error's context for debugging."""
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None:
-            return
-        info = getattr(seen, "request_info", None)
-        if info is not None and hasattr(info, "_replace"):
-            with contextlib.suppress(Exception):
-                seen.request_info = info._replace(headers={})  # type: ignore[attr-defined]
-        seen = seen.__cause__ or seen.__context__
-
-
-def _connection_error(settings: GLMSettings, exc: BaseException) -> E.GLMError:
-    _scrub(exc)
-    kind = _cause_kind(exc)
-    detail = f"{type(exc).__name__}: {exc}"
-    if settings.api_key is not None:
-        detail = detail.replace(settings.api_key.get_secret_value(), "**********")
-    if kind == "timeout":
-        return E.APITimeoutError(f"GLM request timed out ({detail[:300]})")
-    if kind == "tls":
-        return E.APIConnectionError(
-            f"TLS certificate verification failed ({detail[:300]})", retryable=False
-        )
-    return E.APIConnectionError(f"Could not talk to GLM ({detail[:300]})")
 
 
 class _Attempts:
@@ -283,17 +232,13 @@ class GLMClient:
     def chat(self, request: ChatRequest) -> ChatCompletion:
         """One whole reply, retried on transient failures; raises typed errors."""
         settings = self.settings
-        content, headers = _prepare(settings, request, stream=False)
+        body = _prepare(settings, request, stream=False)
         attempts = _Attempts(settings)
         while True:
             try:
-                timeout = attempts.start()
                 with _translated(settings):
                     http = self._http()
-                    sent = http.build_request(
-                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
-                    )
-                    response = http.send(sent, stream=True)
+                    response = http.send(_build(http, settings, body, attempts), stream=True)
                     try:
                         received = b"".join(attempts.watch(response.iter_bytes()))
                     finally:
@@ -306,18 +251,14 @@ class GLMClient:
     def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
         """Yield chunks; retried only until the first chunk has been yielded."""
         settings = self.settings
-        content, headers = _prepare(settings, request, stream=True)
+        body = _prepare(settings, request, stream=True)
         attempts = _Attempts(settings)
         while True:
             reader = StreamReader(request, settings.provider.error_style)
             try:
-                timeout = attempts.start()
                 with _translated(settings):
                     http = self._http()
-                    sent = http.build_request(
-                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
-                    )
-                    response = http.send(sent, stream=True)
+                    response = http.send(_build(http, settings, body, attempts), stream=True)
                     try:
                         if response.status_code >= 400:
                             raise _error_from_response(settings, response, response.read(), request)
@@ -363,17 +304,13 @@ class AsyncGLMClient:
     async def chat(self, request: ChatRequest) -> ChatCompletion:
         """One whole reply, retried on transient failures; raises typed errors."""
         settings = self.settings
-        content, headers = _prepare(settings, request, stream=False)
+        body = _prepare(settings, request, stream=False)
         attempts = _Attempts(settings)
         while True:
             try:
-                timeout = attempts.start()
                 with _translated(settings):
                     http = self._http()
-                    sent = http.build_request(
-                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
-                    )
-                    response = await http.send(sent, stream=True)
+                    response = await http.send(_build(http, settings, body, attempts), stream=True)
                     try:
                         parts = [raw async for raw in _awatch(response.aiter_bytes(), attempts)]
                     finally:
@@ -385,18 +322,14 @@ class AsyncGLMClient:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """Yield chunks; retried only until the first chunk has been yielded."""
         settings = self.settings
-        content, headers = _prepare(settings, request, stream=True)
+        body = _prepare(settings, request, stream=True)
         attempts = _Attempts(settings)
         while True:
             reader = StreamReader(request, settings.provider.error_style)
             try:
-                timeout = attempts.start()
                 with _translated(settings):
                     http = self._http()
-                    sent = http.build_request(
-                        "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
-                    )
-                    response = await http.send(sent, stream=True)
+                    response = await http.send(_build(http, settings, body, attempts), stream=True)
                     try:
                         if response.status_code >= 400:
                             raise _error_from_response(

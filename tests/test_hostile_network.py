@@ -19,7 +19,7 @@ import pytest
 
 from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, resolve_settings
 from glm_transport import errors as E
-from glm_transport._client import _connection_error
+from glm_transport._translate import connection_error as _connection_error
 from glm_transport.emulator import EmulatorServer
 from glm_transport.emulator.app import FAULT_HEADER
 

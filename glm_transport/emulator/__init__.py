@@ -7,7 +7,7 @@ Run it with ``python -m glm_transport.emulator --port 8000`` and point any clien
 
 from __future__ import annotations
 
-from glm_transport.emulator.scenario import Fault
+from glm_transport.emulator.faults import Fault
 from glm_transport.emulator.server import EmulatorServer
 
 __all__ = ["EmulatorServer", "Fault"]

@@ -21,13 +21,9 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from glm_transport.emulator.scenario import (
-    Fault,
-    error_body,
-    plan_reply,
-    render_body,
-    render_frames,
-)
+from glm_transport.emulator.answers import plan_reply
+from glm_transport.emulator.faults import Fault, error_body
+from glm_transport.emulator.render import render_body, render_frames
 
 __all__ = ["FAULT_HEADER", "EmulatorState", "create_app"]
 

@@ -1,0 +1,248 @@
+"""What the emulator answers, decided purely from the request body and a fault. No I/O.
+
+Replies are deterministic: the same request gives the same bytes, so cassettes authored against the
+emulator replay exactly. Behaviour, in the order it is decided:
+
+* unknown model -> 400/1211; no user message, more than one stop word, temperature or top_p out of
+  range, a ``tool_choice`` other than ``auto`` -> 400/1214 (as the official API documents); what
+  the model catalogue says the API rejects (thinking off on glm-5.3: 1210, an unknown
+  ``reasoning_effort``, ``max_tokens`` over the model's output limit);
+* function tools offered and fewer tool results since the last user message than tools -> a call to
+  the next tool (each tool once per user turn; ``parallel`` calls them all at once), arguments made up
+  from the tool's JSON schema and the numbers and names in the user's message;
+* otherwise an answer: ``reasoning_content`` first unless thinking is disabled (longer for more
+  ``reasoning_effort``), then ``content`` (a JSON object in JSON mode); ``stop`` and
+  ``max_tokens`` are honoured.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from glm_transport.emulator.faults import Fault, error_body
+from glm_transport.emulator.prompts import (
+    example_args,
+    json_reply,
+    rag_answer,
+    react_reply,
+    text_of,
+    word_hints,
+)
+from glm_transport.models import model_spec
+
+__all__ = ["Reply", "plan_reply"]
+
+
+@dataclass
+class Reply:
+    id: str
+    model: str
+    reasoning: str
+    content: str
+    tool_calls: list[dict[str, Any]]
+    finish_reason: str
+    usage: dict[str, Any]
+    web_search: list[dict[str, Any]] | None = None
+    error: tuple[int, dict[str, Any]] | None = None
+
+
+def _tool_call(tool: dict[str, Any], call_no: int, user_text: str, seed: str) -> dict[str, Any]:
+    fn = tool["function"]
+    params = fn.get("parameters") or {}
+    args = example_args(params, params.get("$defs", {}), fn["name"], word_hints(user_text))
+    if not isinstance(args, dict):
+        args = {}
+    return {
+        "id": f"call_{seed[:16]}{call_no}",
+        "type": "function",
+        "function": {"name": fn["name"], "arguments": json.dumps(args, ensure_ascii=False)},
+    }
+
+
+def _validate(
+    body: dict[str, Any], request_id: str, coding: bool = False
+) -> tuple[int, dict[str, Any]] | None:
+    model = body.get("model")
+    if not isinstance(model, str) or "glm" not in model.lower():
+        return error_body("1211", None, request_id)
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        return error_body("1214", None, request_id)
+    if not any(isinstance(m, dict) and m.get("role") == "user" for m in messages):
+        return error_body("1214", None, request_id)
+    if isinstance(body.get("stop"), list) and len(body["stop"]) > 1:
+        return error_body(
+            "1214", "Invalid stop parameter: only one stop word is supported", request_id
+        )
+    t = body.get("temperature")
+    if t is not None and not (isinstance(t, (int, float)) and 0 <= t <= 1):
+        return error_body("1214", "Invalid temperature parameter", request_id)
+    p = body.get("top_p")
+    if p is not None and not (isinstance(p, (int, float)) and 0.01 <= p <= 1):
+        return error_body("1214", "Invalid top_p parameter", request_id)
+    if body.get("tool_choice", "auto") != "auto":
+        return error_body(
+            "1214", "Invalid tool_choice parameter: only auto is supported", request_id
+        )
+    return _check_model_rules(body, request_id, coding)
+
+
+def _check_model_rules(
+    body: dict[str, Any], request_id: str, coding: bool
+) -> tuple[int, dict[str, Any]] | None:
+    """What the catalogue says the real API rejects for this model (wire reference §8)."""
+    spec = model_spec(str(body["model"]))
+    if not spec.known:
+        return None
+    provider = "zai-coding" if coding else "zai"
+    if (body.get("thinking") or {}).get("type") == "disabled" and (
+        spec.disabled_for(provider) == "rejected"
+    ):
+        levels = ", ".join(spec.efforts or ())
+        return error_body(
+            "1210",
+            f"This model always engages in thinking and cannot be disabled; please use {levels}",
+            request_id,
+        )
+    effort = body.get("reasoning_effort")
+    if effort is not None and spec.efforts is not None and effort not in spec.efforts:
+        return error_body("1214", f"Invalid reasoning_effort: {effort}", request_id)
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, int) and max_tokens > spec.max_output_tokens:
+        return error_body(
+            "1214", f"max_tokens must be in the range [1,{spec.max_output_tokens}]", request_id
+        )
+    return None
+
+
+def _words(n: int) -> int:
+    return max(1, n)
+
+
+def _usage(
+    messages: list[dict[str, Any]], n_tools: int, out_tokens: int, reasoning_tokens: int
+) -> dict[str, Any]:
+    prompt_tokens = sum(_words(len(text_of(m.get("content")).split()) + 4) for m in messages)
+    prompt_tokens += 12 * n_tools
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": out_tokens,
+        "total_tokens": prompt_tokens + out_tokens,
+        # Cached prefixes are counted in blocks of 64 tokens (seen on glm-5.3-flash, §8).
+        "prompt_tokens_details": {
+            "cached_tokens": (prompt_tokens // 2 // 64 * 64) if len(messages) > 1 else 0
+        },
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+    }
+
+
+# More thought for more effort: the reasoning text is the base sentence times this.
+_EFFORT_LENGTH = {"none": 0, "minimal": 0, "low": 1, "medium": 2, "high": 2, "xhigh": 3, "max": 3}
+
+
+def plan_reply(body: dict[str, Any], fault: Fault, coding: bool = False) -> Reply:
+    """Decide the whole reply for ``body`` (``coding``: sent to a Coding Plan endpoint)."""
+    seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    request_id = body.get("request_id") or f"20261122{seed[:22]}"
+    model = str(body.get("model", ""))
+    empty_usage: dict[str, Any] = {}
+    if fault.is_error:
+        code = fault.code or "500"
+        status, payload = error_body(code, fault.message, request_id)
+        return Reply(
+            request_id, model, "", "", [], "", empty_usage, error=(fault.status or status, payload)
+        )
+    invalid = _validate(body, request_id, coding)
+    if invalid is not None:
+        return Reply(request_id, model, "", "", [], "", empty_usage, error=invalid)
+
+    messages = body["messages"]
+    react = react_reply(messages)
+    if react is not None and not body.get("tools"):
+        reasoning, content = react, react
+        reasoning = (
+            ""
+            if (body.get("thinking") or {}).get("type") == "disabled"
+            else ("Following the ReAct format.")
+        )
+        out_tokens = len(content.split()) + len(reasoning.split())
+        usage = _usage(messages, 0, out_tokens, len(reasoning.split()))
+        return Reply(request_id, model, reasoning, content, [], "stop", usage)
+    last_user = max(i for i, m in enumerate(messages) if m.get("role") == "user")
+    user_text = text_of(messages[last_user].get("content"))
+    tool_results = [m for m in messages[last_user + 1 :] if m.get("role") == "tool"]
+    tools = [t for t in body.get("tools") or [] if t.get("type") == "function"]
+    if fault.ignore_tools:
+        tools = []
+    thinking = (body.get("thinking") or {}).get("type", "enabled") != "disabled"
+
+    calls: list[dict[str, Any]] = []
+    content = ""
+    if tools and len(tool_results) < len(tools) and messages[-1].get("role") in ("user", "tool"):
+        todo = tools[len(tool_results) :] if fault.parallel else [tools[len(tool_results)]]
+        calls = [_tool_call(t, len(tool_results) + i, user_text, seed) for i, t in enumerate(todo)]
+        reasoning = (
+            f"The user asks: {user_text[:80]}. I should call {calls[0]['function']['name']}."
+        )
+    elif tool_results:
+        results = "; ".join(text_of(m.get("content")) for m in tool_results)
+        reasoning = "I have the tool results; now I answer."
+        content = f"Based on the tools: {results}."
+    else:
+        reasoning = f"The user asks: {user_text[:80]}. I will answer directly."
+        content = rag_answer(user_text) or f"GLM emulator reply to: {user_text[:200]}"
+    if fault.content is not None:
+        content = fault.content * max(fault.repeat, 1)
+    effort = body.get("reasoning_effort")
+    if isinstance(effort, str) and effort in _EFFORT_LENGTH:
+        reasoning = " ".join([reasoning] * _EFFORT_LENGTH[effort])
+    if not calls and (body.get("response_format") or {}).get("type") == "json_object":
+        content = json_reply(messages, content)
+    if fault.chunks is not None and not calls:
+        content = "".join(f"t{i} " for i in range(fault.chunks))
+    if not thinking:
+        reasoning = ""
+
+    finish = "tool_calls" if calls else "stop"
+    stop = body.get("stop")
+    if stop and not calls:
+        for word in [stop] if isinstance(stop, str) else stop:
+            cut = content.find(word)
+            if cut >= 0:
+                content = content[:cut]
+    out_tokens = len(content.split()) + len(reasoning.split()) + 8 * len(calls)
+    max_tokens = body.get("max_tokens")
+    if isinstance(max_tokens, int) and out_tokens > max_tokens:
+        words = (reasoning + " " + content).split()[:max_tokens]
+        keep_reason = len(reasoning.split())
+        reasoning = " ".join(words[:keep_reason])
+        content = " ".join(words[keep_reason:])
+        calls, finish, out_tokens = [], "length", max_tokens
+    if fault.finish_reason:
+        finish = fault.finish_reason
+    if "cut_args" in fault.quirks:  # arguments cut mid-JSON, as max_tokens leaves them
+        calls = [
+            {**c, "function": {**c["function"], "arguments": c["function"]["arguments"][:-3]}}
+            for c in calls
+        ]
+    if "think_tags" in fault.quirks and not calls:
+        # GLM-4.5V: reasoning and the answer box inside `content` (Z.ai / BigModel OpenAPI).
+        content = f"<think>{reasoning}</think><|begin_of_box|>{content}<|end_of_box|>"
+        reasoning = ""
+
+    usage = _usage(messages, len(tools), out_tokens, len(reasoning.split()))
+    web = None
+    if any(t.get("type") == "web_search" for t in body.get("tools") or []):
+        web = [
+            {
+                "title": "Emulated result",
+                "content": user_text[:100],
+                "link": "https://example.com/result",
+                "media": "example",
+                "refer": "ref_1",
+            }
+        ]
+    return Reply(request_id, model, reasoning, content, calls, finish, usage, web)
