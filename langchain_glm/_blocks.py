@@ -61,16 +61,17 @@ def _blocks(message: AIMessage, chunk: bool) -> list[types.ContentBlock]:
             {"type": "tool_call", "id": tc.get("id"), "name": tc["name"], "args": tc["args"]}
             for tc in message.tool_calls
         )
-    out.extend(
-        {
-            "type": "invalid_tool_call",
-            "id": tc.get("id"),
-            "name": tc.get("name"),
-            "args": tc.get("args"),
-            "error": tc.get("error"),
-        }
-        for tc in message.invalid_tool_calls
-    )
+        # Only a finished call can be invalid: arguments still arriving are tool_call_chunks.
+        out.extend(
+            {
+                "type": "invalid_tool_call",
+                "id": tc.get("id"),
+                "name": tc.get("name"),
+                "args": tc.get("args"),
+                "error": tc.get("error"),
+            }
+            for tc in message.invalid_tool_calls
+        )
     return cast("list[types.ContentBlock]", out)
 
 

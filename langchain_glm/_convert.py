@@ -46,6 +46,20 @@ __all__ = [
 
 MODEL_PROVIDER = "zhipuai"
 _TEXT_TYPES = frozenset({"text", "text-plain"})
+# Blocks of an assistant turn whose content travels in its own wire field, not as text.
+_OWN_FIELDS = frozenset(
+    {
+        "reasoning",
+        "thinking",
+        "tool_call",
+        "tool_use",
+        "tool_call_chunk",
+        "invalid_tool_call",
+        "server_tool_call",
+        "server_tool_call_chunk",
+        "server_tool_result",
+    }
+)
 
 
 def _str(value: Any, where: str, allowed: str = "a string") -> str:
@@ -119,14 +133,8 @@ def _text_only(content: str | list[Any], where: str) -> str:
             texts.append(block)
         elif isinstance(block, dict) and block.get("type") in _TEXT_TYPES:
             texts.append(_str(block.get("text", ""), f"{where}[{i}].text"))
-        elif isinstance(block, dict) and block.get("type") in (
-            "reasoning",
-            "thinking",
-            "tool_call",
-            "tool_use",
-            "tool_call_chunk",
-        ):
-            continue  # carried in their own fields
+        elif isinstance(block, dict) and block.get("type") in _OWN_FIELDS:
+            continue  # carried in their own fields (reasoning_content, tool_calls)
         else:
             btype = block.get("type") if isinstance(block, dict) else type(block).__name__
             raise GLMValidationError(
