@@ -56,7 +56,7 @@ def _headers(settings: GLMSettings, stream: bool) -> dict[str, str]:
     elif settings.provider.requires_key:
         names = ", ".join(("GLM_API_KEY", *settings.provider.key_env))
         raise E.AuthenticationError(
-            f"No API key for provider '{settings.provider.name}': pass api_key= or set {names}"
+            f"No API key for {settings.provider}: pass api_key= or set {names}"
         )
     return headers
 
@@ -74,11 +74,23 @@ def _build(
     body: tuple[bytes, dict[str, str]],
     attempts: _Attempts,
 ) -> httpx.Request:
-    """The request of one attempt (starting it: its timeouts are cut to the budget left)."""
+    """The request of one attempt (starting it: its timeouts are cut to the budget left).
+
+    httpx clients get the URL parsed once and an ``httpx.Timeout``; clients of another
+    httpx-compatible library (``httpx2``, which langsmith and the openai SDK use) get plain
+    values, which they parse into their own types.
+    """
     content, headers = body
-    return http.build_request(
-        "POST", settings.endpoint, content=content, headers=headers, timeout=attempts.start()
+    timeout = attempts.start()
+    if isinstance(http, (httpx.Client, httpx.AsyncClient)):
+        return http.build_request(
+            "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
+        )
+    plain = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    request: httpx.Request = http.build_request(
+        "POST", settings.url, content=content, headers=headers, timeout=plain
     )
+    return request
 
 
 def _error_from_response(
@@ -208,7 +220,7 @@ async def _adrain(reads: AsyncIterator[bytes]) -> None:
             if seen > _DRAIN_BYTES:
                 return
 
-    with contextlib.suppress(asyncio.TimeoutError, httpx.HTTPError):
+    with contextlib.suppress(Exception):  # then the connection is closed instead of reused
         await asyncio.wait_for(drain(), _DRAIN_SECONDS)
 
 

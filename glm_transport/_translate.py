@@ -20,6 +20,10 @@ from glm_transport.config import GLMSettings
 
 __all__ = ["connection_error", "translated"]
 
+# Libraries whose exceptions mean "the transport failed": aiohttp's escape httpx-aiohttp
+# unmapped, and httpx2's (a fork with its own exception classes) are not httpx's.
+_TRANSPORT_MODULES = ("aiohttp", "httpcore", "h11", "httpx2", "httpcore2")
+
 
 def _cause_kind(exc: BaseException) -> str:
     """``timeout``, ``tls`` or ``connection``, from the exception and what caused it.
@@ -35,7 +39,8 @@ def _cause_kind(exc: BaseException) -> str:
         if type(chain).__module__.startswith("aiohttp"):
             return "timeout" if "Timeout" in name else "connection"
         chain = chain.__cause__ or chain.__context__
-    return "timeout" if isinstance(exc, httpx.TimeoutException) else "connection"
+    timed_out = isinstance(exc, httpx.TimeoutException) or "Timeout" in type(exc).__name__
+    return "timeout" if timed_out else "connection"
 
 
 @contextmanager
@@ -51,7 +56,7 @@ def translated(settings: GLMSettings) -> Iterator[None]:
     except Exception as exc:
         # aiohttp's own errors (a malformed status line, header or length) escape httpx-aiohttp
         # unmapped; their repr carries the request headers, so only the class name is kept.
-        if not type(exc).__module__.startswith(("aiohttp", "httpcore", "h11")):
+        if not type(exc).__module__.startswith(_TRANSPORT_MODULES):
             raise
         raise connection_error(settings, exc) from None
 

@@ -14,7 +14,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import httpx
@@ -65,6 +65,11 @@ class Provider:
     preserves_thinking: bool = False
     """Earlier turns' reasoning is kept by default (``clear_thinking: false``): the thinking-mode
     guide says so of the Coding Plan endpoints."""
+    label: str = ""
+    """How messages name this endpoint; a custom gateway is named by its host."""
+
+    def __str__(self) -> str:
+        return self.label or f"provider '{self.name}'"
 
 
 _OFFICIAL = Limits()
@@ -195,6 +200,9 @@ def resolve_settings(
     """
     explicit_url = base_url or os.environ.get(ENV_BASE_URL) or None
     preset = _provider_for(provider, explicit_url)
+    if preset.name == "custom" and explicit_url:
+        host = explicit_url.split("://", 1)[-1].split("/", 1)[0]
+        preset = replace(preset, label=f"the gateway at {host}")
     url = explicit_url or preset.base_url
     if not url:
         raise GLMValidationError("base_url", base_url, "a URL; the 'custom' provider has none")

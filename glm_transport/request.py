@@ -143,7 +143,7 @@ def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[s
             raise GLMValidationError(
                 f"tools[{i}].type",
                 ttype,
-                f"{', '.join(sorted(limits.tool_types))} on provider '{provider.name}'",
+                f"{', '.join(sorted(limits.tool_types))} on {provider}",
             )
         if ttype == "function":
             fn = tool.get("function") or {}
@@ -203,9 +203,7 @@ def _stop(body: dict[str, Any], request: ChatRequest, provider: Provider) -> Non
     stop = [raw] if isinstance(raw, str) else list(raw) if isinstance(raw, (list, tuple)) else None
     limit = provider.limits.max_stop
     if stop is None or len(stop) > limit or not all(isinstance(s, str) and s for s in stop):
-        raise GLMValidationError(
-            "stop", raw, f"at most {limit} non-empty string(s) on provider '{provider.name}'"
-        )
+        raise GLMValidationError("stop", raw, f"at most {limit} non-empty string(s) on {provider}")
     if stop:
         body["stop"] = stop
 

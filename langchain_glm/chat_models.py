@@ -37,6 +37,7 @@ from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from glm_transport.binding import Binding, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.reply import plan_tool_choice
+from glm_transport.tokens import estimate_message_tokens, estimate_tokens
 from langchain_glm._convert import from_wire_chunk, from_wire_result, to_wire_messages
 from langchain_glm.errors import GLMInvalidToolCallError, glm_errors
 
@@ -463,6 +464,23 @@ class ChatGLM(BaseChatModel):
                     invalid = raw.invalid_tool_calls
         _refuse_invalid(invalid)
 
+    # -- token counting ------------------------------------------------------------------------
+
+    def get_num_tokens(self, text: str) -> int:
+        """An estimate of GLM's token count (no tokenizer download; see
+        :mod:`glm_transport.tokens`). A reply's ``usage_metadata`` is exact."""
+        return estimate_tokens(text)
+
+    def get_num_tokens_from_messages(
+        self,
+        messages: list[BaseMessage],
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
+    ) -> int:
+        """An estimate of the prompt tokens of ``messages`` (and ``tools``), as sent to GLM;
+        what ``trim_messages(token_counter=llm)`` uses."""
+        wire_tools = [_tool_dict(t) for t in tools] if tools else None
+        return estimate_message_tokens(to_wire_messages(messages), wire_tools)
+
     # -- tools and structured output ---------------------------------------------------------
 
     def bind_tools(
@@ -486,12 +504,7 @@ class ChatGLM(BaseChatModel):
             parallel_tool_calls: ``False`` keeps only the first tool call of a reply (GLM has no
                 switch for it).
         """
-        formatted = [
-            t
-            if isinstance(t, dict) and t.get("type") in ("web_search", "retrieval", "mcp")
-            else convert_to_openai_tool(t)
-            for t in tools
-        ]
+        formatted = [_tool_dict(t) for t in tools]
         if tool_choice is not None:
             plan_tool_choice(formatted, tool_choice)  # validate now, not at call time
             kwargs["tool_choice"] = tool_choice
@@ -525,9 +538,11 @@ class ChatGLM(BaseChatModel):
                 raise GLMValidationError("schema", None, "a schema for method='function_calling'")
             tool = convert_to_openai_tool(schema)
             name = tool["function"]["name"]
+            # With include_raw, a reply without the call is LangChain's {"raw", "parsed": None,
+            # "parsing_error"}: the tool is offered alone but not required of the reply.
             llm = self.bind_tools(
                 [tool],
-                tool_choice=name,
+                tool_choice=None if include_raw else name,
                 parallel_tool_calls=False,
                 ls_structured_output_format={
                     "kwargs": {"method": "function_calling"},
@@ -565,6 +580,13 @@ class ChatGLM(BaseChatModel):
 
 
 _LIVE_FIELDS = ("http_client", "http_async_client")
+
+
+def _tool_dict(tool: Any) -> dict[str, Any]:
+    """A tool in GLM's wire shape; GLM's own web_search / retrieval / mcp dicts pass through."""
+    if isinstance(tool, dict) and tool.get("type") in ("web_search", "retrieval", "mcp"):
+        return tool
+    return convert_to_openai_tool(tool)
 
 
 def _refuse_invalid(names: list[str] | None) -> None:

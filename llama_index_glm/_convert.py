@@ -19,6 +19,8 @@ from llama_index.core.base.llms.types import (
     CachePoint,
     ChatMessage,
     ChatResponse,
+    CitableBlock,
+    CitationBlock,
     DocumentBlock,
     ImageBlock,
     MessageRole,
@@ -78,6 +80,21 @@ def _media_url(block: Any, kind: str, where: str) -> str:
     return data_url(kind, mime, _b64(data))
 
 
+def _citation_text(block: Any, where: str) -> str:
+    """Citable sources and citations have no GLM wire form: they go as text, source named."""
+    inner = block.content if isinstance(block, CitableBlock) else [block.cited_content]
+    texts = []
+    for j, piece in enumerate(inner):
+        part = _part(piece, f"{where}.content[{j}]")
+        if part is None or part["type"] != "text":
+            raise GLMValidationError(
+                f"{where}.content[{j}]", type(piece).__name__, "text inside a citable block"
+            )
+        texts.append(part["text"])
+    title = f"{block.title} " if getattr(block, "title", None) else ""
+    return f"[{title}({block.source})] " + "".join(texts)
+
+
 def _part(block: Any, where: str) -> dict[str, Any] | None:
     if isinstance(block, TextBlock):
         return {"type": "text", "text": block.text}
@@ -95,6 +112,8 @@ def _part(block: Any, where: str) -> dict[str, Any] | None:
         }
     if isinstance(block, CachePoint):
         return None  # GLM caches shared prefixes by itself; the hint has no wire form
+    if isinstance(block, (CitableBlock, CitationBlock)):
+        return {"type": "text", "text": _citation_text(block, where)}
     raise GLMValidationError(
         f"{where}.block_type",
         getattr(block, "block_type", type(block).__name__),
@@ -290,6 +309,7 @@ def from_wire_result(result: ChatCompletion) -> ChatResponse:
         message=reply_message(result.content, result.reasoning_content or "", calls, True),
         raw=result.raw,
         additional_kwargs={
+            **({"reasoning_content": result.reasoning_content} if result.reasoning_content else {}),
             "finish_reason": result.finish_reason,
             "model": result.model,
             "request_id": result.request_id,

@@ -31,7 +31,13 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import BaseOutputParser, PydanticProgramMode
 
-from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, model_spec
+from glm_transport import (
+    AsyncGLMClient,
+    ChatRequest,
+    GLMClient,
+    aclose_shared_clients,
+    model_spec,
+)
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from glm_transport.binding import Binding, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
@@ -250,20 +256,17 @@ class GLM(FunctionCallingLLM):
             stream=stream,
         )
 
-    # -- chat: the four I/O methods --------------------------------------------------------
+    # -- chat: the four I/O methods, undecorated (completions call them, so each call fires
+    # its framework callbacks once: chat callbacks for chat, completion callbacks for complete)
 
-    @llm_chat_callback()
-    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        request = self._request(messages, False, **kwargs)
-        return from_wire_result(self.client.chat(request))
+    def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return from_wire_result(self.client.chat(self._request(messages, False, **kwargs)))
 
-    @llm_chat_callback()
-    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+    async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, False, **kwargs)
         return from_wire_result(await self.async_client.chat(request))
 
-    @llm_chat_callback()
-    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+    def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, True, **kwargs)
 
         def gen() -> Generator[ChatResponse, None, None]:
@@ -273,8 +276,7 @@ class GLM(FunctionCallingLLM):
 
         return gen()
 
-    @llm_chat_callback()
-    async def astream_chat(
+    async def _astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
         request = self._request(messages, True, **kwargs)
@@ -286,29 +288,52 @@ class GLM(FunctionCallingLLM):
 
         return gen()
 
-    # -- completion, through chat -----------------------------------------------------------
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return self._chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        return await self._achat(messages, **kwargs)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        return self._stream_chat(messages, **kwargs)
+
+    @llm_chat_callback()
+    async def astream_chat(
+        self, messages: Sequence[ChatMessage], **kwargs: Any
+    ) -> ChatResponseAsyncGen:
+        return await self._astream_chat(messages, **kwargs)
+
+    # -- completion, through the undecorated chat ------------------------------------------
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        return chat_to_completion_decorator(self.chat)(prompt, **kwargs)
+        return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
-        return await achat_to_completion_decorator(self.achat)(prompt, **kwargs)
+        return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
-        return stream_chat_to_completion_decorator(self.stream_chat)(prompt, **kwargs)
+        return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
-        return await astream_chat_to_completion_decorator(self.astream_chat)(prompt, **kwargs)
+        return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections of the running event loop (HTTP clients you passed in
+        stay yours to close). Safe to call any time: pools are re-made on the next call."""
+        await aclose_shared_clients()
 
     # -- tools -------------------------------------------------------------------------------
 
