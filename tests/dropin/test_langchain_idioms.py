@@ -300,3 +300,32 @@ def test_graph_parallel_branches(url: str) -> None:
     graph.add_edge(START, "b")
     out = graph.compile().invoke({"answers": []})
     assert sorted(a[-3:] for a in out["answers"]) == ["one", "two"]
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_a_program_ends_without_resource_warnings(url: str, framework: str) -> None:
+    import subprocess
+    import sys
+
+    if framework == "langchain":
+        body = (
+            "from langchain_glm import ChatGLM\n"
+            f"llm = ChatGLM(model='glm-5.3', base_url={url!r}, api_key='k')\n"
+            "llm.invoke('hi'); list(llm.stream('hi'))\n"
+            "import asyncio; asyncio.run(llm.ainvoke('hi'))\n"
+        )
+    else:
+        body = (
+            "from llama_index_glm import GLM\n"
+            f"llm = GLM(model='glm-5.3', base_url={url!r}, api_key='k')\n"
+            "llm.complete('hi'); list(llm.stream_complete('hi'))\n"
+            "import asyncio; asyncio.run(llm.acomplete('hi'))\n"
+        )
+    proc = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-c", body],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "unclosed" not in proc.stderr and "ResourceWarning" not in proc.stderr, proc.stderr
