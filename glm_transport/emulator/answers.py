@@ -25,6 +25,7 @@ from typing import Any
 from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.prompts import (
     example_args,
+    framework_json,
     json_reply,
     rag_answer,
     react_reply,
@@ -193,7 +194,11 @@ def plan_reply(body: dict[str, Any], fault: Fault, coding: bool = False) -> Repl
         content = f"Based on the tools: {results}."
     else:
         reasoning = f"The user asks: {user_text[:80]}. I will answer directly."
-        content = rag_answer(user_text) or f"GLM emulator reply to: {user_text[:200]}"
+        content = (
+            framework_json(user_text)
+            or rag_answer(user_text)
+            or f"GLM emulator reply to: {user_text[:200]}"
+        )
     if fault.content is not None:
         content = fault.content * max(fault.repeat, 1)
     effort = body.get("reasoning_effort")

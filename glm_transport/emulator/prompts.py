@@ -7,7 +7,15 @@ import json
 import re
 from typing import Any
 
-__all__ = ["example_args", "json_reply", "rag_answer", "react_reply", "text_of", "word_hints"]
+__all__ = [
+    "example_args",
+    "framework_json",
+    "json_reply",
+    "rag_answer",
+    "react_reply",
+    "text_of",
+    "word_hints",
+]
 
 
 def text_of(content: Any) -> str:
@@ -137,3 +145,38 @@ def react_reply(messages: list[dict[str, Any]]) -> str | None:
         "Thought: I can answer without using any more tools. I'll use the user's language to "
         f"answer\nAnswer: Based on the tools: {'; '.join(observations)}."
     )
+
+
+_CHOICES = re.compile(r"numbered list \(1 to (\d+)\)")
+_CHOICE_ITEM = re.compile(r"^\((\d+)\) (.+)$", re.M)
+_QUERY = re.compile(r"relevant to the question: '(.*)'", re.S)
+
+
+def _overlap(a: str, b: str) -> int:
+    return len(set(re.findall(r"\w+", a.lower())) & set(re.findall(r"\w+", b.lower())))
+
+
+def framework_json(prompt: str) -> str | None:
+    """Prompts in which a framework asks for JSON in free text, answered in the shape it parses:
+    LlamaIndex's selectors (a numbered list of choices) and sub-question generator (tools and a
+    user question, ```json``` out)."""
+    found = _CHOICES.search(prompt)
+    if found:
+        query = _QUERY.search(prompt)
+        items = _CHOICE_ITEM.findall(prompt)
+        if items:
+            best = max(items, key=lambda it: _overlap(it[1], query.group(1) if query else ""))
+            reason = f"It is the most relevant to the question: {best[1][:80]}"
+            return json.dumps([{"choice": int(best[0]), "reason": reason}])
+    if "<Tools>" in prompt and "<User Question>" in prompt and "sub_question" in prompt:
+        tools_part = prompt.rsplit("<Tools>", 1)[1].split("<User Question>", 1)[0]
+        question = prompt.rsplit("<User Question>", 1)[1].split("<Output>", 1)[0].strip()
+        try:
+            tools = json.loads(tools_part.strip().strip("`").removeprefix("json").strip())
+        except ValueError:
+            return None
+        if not isinstance(tools, dict) or not tools:
+            return None
+        items = [{"sub_question": question, "tool_name": name} for name in tools]
+        return "```json\n" + json.dumps({"items": items}, indent=2) + "\n```"
+    return None

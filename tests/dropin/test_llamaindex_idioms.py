@@ -194,3 +194,41 @@ def test_timeout_pair_strict_tools_and_aclose(url: str, glm_emulator: EmulatorSe
     model.chat_with_tools([tool], "Weather in 'Paris'?", strict=True)
     assert "strict" not in glm_emulator.state.bodies[-1]
     asyncio.run(model.aclose())
+
+
+def _tools(index: VectorStoreIndex) -> list[Any]:
+    from llama_index.core import SummaryIndex
+    from llama_index.core.tools import QueryEngineTool
+
+    return [
+        QueryEngineTool.from_defaults(
+            index.as_query_engine(), name="codes", description="GLM error codes and their meaning"
+        ),
+        QueryEngineTool.from_defaults(
+            SummaryIndex.from_documents(DOCS).as_query_engine(),
+            name="summary",
+            description="Summaries of the documents",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("selector", ["llm", "pydantic"])
+def test_router_query_engine(index: VectorStoreIndex, selector: str) -> None:
+    from llama_index.core.query_engine import RouterQueryEngine
+    from llama_index.core.selectors import LLMSingleSelector, PydanticSingleSelector
+
+    chosen = (LLMSingleSelector if selector == "llm" else PydanticSingleSelector).from_defaults()
+    engine = RouterQueryEngine(selector=chosen, query_engine_tools=_tools(index))
+    assert "1302" in str(engine.query("What does error code 1302 mean?"))
+
+
+def test_sub_question_query_engine(index: VectorStoreIndex) -> None:
+    from llama_index.core.query_engine import SubQuestionQueryEngine
+    from llama_index.core.question_gen import LLMQuestionGenerator
+
+    engine = SubQuestionQueryEngine.from_defaults(
+        query_engine_tools=_tools(index),
+        question_gen=LLMQuestionGenerator.from_defaults(),
+        verbose=False,
+    )
+    assert str(engine.query("What does error code 1302 mean?"))
