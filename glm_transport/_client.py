@@ -10,28 +10,44 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import httpx
 
-from glm_transport import __version__
 from glm_transport import errors as E
 from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
 from glm_transport._translate import translated as _translated
+from glm_transport._wire import (
+    Body as _Body,
+)
+from glm_transport._wire import (
+    add_embeddings,
+    chat_body,
+    completion,
+    embedded,
+    embedding_request,
+    error_from_response,
+)
 from glm_transport.config import GLMSettings
-from glm_transport.models import explain_rejection
-from glm_transport.parse import parse_completion, parse_error
-from glm_transport.reply import apply_reply_policy
-from glm_transport.request import build_chat_body, encode_body
-from glm_transport.retry import parse_retry_after, retry_delay, should_retry
+from glm_transport.embeddings import (
+    DEFAULT_EMBEDDING_MODEL,
+    Embeddings,
+    plan_batches,
+)
+from glm_transport.retry import retry_delay, should_retry
 from glm_transport.stream import StreamReader
-from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk
+from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk, Usage
 
 __all__ = ["AsyncGLMClient", "GLMClient"]
+
+T = TypeVar("T")
+_Parse = Callable[[httpx.Response, bytes], T]
+# Embedding batches in flight at once per call (async).
+EMBED_CONCURRENCY = 8
 
 logger = logging.getLogger("glm_transport")
 
@@ -44,34 +60,10 @@ _DRAIN_SECONDS = 1.0
 # ---- pure helpers shared by both loops -------------------------------------------------------
 
 
-def _headers(settings: GLMSettings, stream: bool) -> dict[str, str]:
-    headers = {
-        "Content-Type": "application/json",
-        "Accept": "text/event-stream" if stream else "application/json",
-        "User-Agent": f"glm-integrations/{__version__}",
-    }
-    headers.update(settings.default_headers)
-    if settings.api_key is not None:
-        headers["Authorization"] = f"Bearer {settings.api_key.get_secret_value()}"
-    elif settings.provider.requires_key:
-        names = ", ".join(("GLM_API_KEY", *settings.provider.key_env))
-        raise E.AuthenticationError(
-            f"No API key for {settings.provider}: pass api_key= or set {names}"
-        )
-    return headers
-
-
-def _prepare(
-    settings: GLMSettings, request: ChatRequest, stream: bool
-) -> tuple[bytes, dict[str, str]]:
-    body = build_chat_body(request, settings.provider, stream=stream)
-    return encode_body(body), _headers(settings, stream)
-
-
 def _build(
     http: httpx.Client | httpx.AsyncClient,
-    settings: GLMSettings,
-    body: tuple[bytes, dict[str, str]],
+    url: httpx.URL | str,
+    body: _Body,
     attempts: _Attempts,
 ) -> httpx.Request:
     """The request of one attempt (starting it: its timeouts are cut to the budget left).
@@ -83,50 +75,12 @@ def _build(
     content, headers = body
     timeout = attempts.start()
     if isinstance(http, (httpx.Client, httpx.AsyncClient)):
-        return http.build_request(
-            "POST", settings.endpoint, content=content, headers=headers, timeout=timeout
-        )
+        return http.build_request("POST", url, content=content, headers=headers, timeout=timeout)
     plain = (timeout.connect, timeout.read, timeout.write, timeout.pool)
     request: httpx.Request = http.build_request(
-        "POST", settings.url, content=content, headers=headers, timeout=plain
+        "POST", str(url), content=content, headers=headers, timeout=plain
     )
     return request
-
-
-def _error_from_response(
-    settings: GLMSettings, response: httpx.Response, content: bytes, request: ChatRequest
-) -> E.APIError:
-    body: Any = None
-    if "html" in response.headers.get("content-type", ""):
-        # Gateways answer some 5xx with an HTML page (wire reference §8): say so, not the markup.
-        body = f"an HTML page from a gateway or proxy (HTTP {response.status_code})"
-    elif content:
-        try:
-            body = json.loads(content)
-        except (ValueError, RecursionError):
-            body = content[:2000].decode("utf-8", "replace")
-    err = parse_error(
-        response.status_code, body, response.headers, error_style=settings.provider.error_style
-    )
-    err.retry_after = parse_retry_after(response.headers)
-    explain_rejection(err, request.model, request.thinking)
-    return err
-
-
-def _completion(
-    settings: GLMSettings, request: ChatRequest, response: httpx.Response, content: bytes
-) -> ChatCompletion:
-    if response.status_code >= 400:
-        raise _error_from_response(settings, response, content, request)
-    try:
-        body = json.loads(content)
-    except (ValueError, RecursionError):
-        raise E.ServerError(
-            "GLM returned a body that is not JSON",
-            status=response.status_code,
-            body=content[:2000].decode("utf-8", "replace"),
-        ) from None
-    return apply_reply_policy(parse_completion(body), request)
 
 
 class _Attempts:
@@ -241,39 +195,65 @@ class GLMClient:
     def _http(self) -> httpx.Client:
         return self._given if self._given is not None else sync_pool()
 
-    def chat(self, request: ChatRequest) -> ChatCompletion:
-        """One whole reply, retried on transient failures; raises typed errors."""
-        settings = self.settings
-        body = _prepare(settings, request, stream=False)
-        attempts = _Attempts(settings)
+    def _whole(self, url: httpx.URL | str, body: _Body, parse: _Parse[T]) -> T:
+        """POST ``body`` and ``parse`` the whole reply, retried on transient failures."""
+        attempts = _Attempts(self.settings)
         while True:
             try:
-                with _translated(settings):
+                with _translated(self.settings):
                     http = self._http()
-                    response = http.send(_build(http, settings, body, attempts), stream=True)
+                    response = http.send(_build(http, url, body, attempts), stream=True)
                     try:
                         received = b"".join(attempts.watch(response.iter_bytes()))
                     finally:
                         response.close()
                     discard_if_desynced(http, response)
-                return _completion(settings, request, response, received)
+                return parse(response, received)
             except E.GLMError as err:
                 time.sleep(attempts.delay(err))
+
+    def chat(self, request: ChatRequest) -> ChatCompletion:
+        """One whole reply, retried on transient failures; raises typed errors."""
+        settings = self.settings
+        return self._whole(
+            settings.endpoint,
+            chat_body(settings, request, stream=False),
+            lambda response, received: completion(settings, request, response, received),
+        )
+
+    def embed(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_EMBEDDING_MODEL,
+        dimensions: int | None = None,
+        batch_size: int | None = None,
+    ) -> Embeddings:
+        """Vectors for ``texts``, in order, in as few requests as the model's limits allow."""
+        out = Embeddings([], Usage())
+        for batch in plan_batches(texts, model, batch_size):
+            part = [texts[i] for i in batch]
+            body = embedding_request(self.settings, part, model, dimensions)
+            parse = functools.partial(embedded, self.settings, count=len(part))
+            vectors, usage = self._whole(self.settings.embeddings_url, body, parse)
+            add_embeddings(out, vectors, usage)
+        return out
 
     def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
         """Yield chunks; retried only until the first chunk has been yielded."""
         settings = self.settings
-        body = _prepare(settings, request, stream=True)
+        body = chat_body(settings, request, stream=True)
         attempts = _Attempts(settings)
         while True:
             reader = StreamReader(request, settings.provider.error_style)
             try:
                 with _translated(settings):
                     http = self._http()
-                    response = http.send(_build(http, settings, body, attempts), stream=True)
+                    response = http.send(
+                        _build(http, settings.endpoint, body, attempts), stream=True
+                    )
                     try:
                         if response.status_code >= 400:
-                            raise _error_from_response(settings, response, response.read(), request)
+                            raise error_from_response(settings, response, response.read(), request)
                         reads = response.iter_bytes()
                         for raw in attempts.watch(reads):
                             yield from reader.feed(raw)
@@ -313,38 +293,75 @@ class AsyncGLMClient:
     def _http(self) -> httpx.AsyncClient:
         return self._given if self._given is not None else async_pool()
 
-    async def chat(self, request: ChatRequest) -> ChatCompletion:
-        """One whole reply, retried on transient failures; raises typed errors."""
-        settings = self.settings
-        body = _prepare(settings, request, stream=False)
-        attempts = _Attempts(settings)
+    async def _whole(self, url: httpx.URL | str, body: _Body, parse: _Parse[T]) -> T:
+        """POST ``body`` and ``parse`` the whole reply, retried on transient failures."""
+        attempts = _Attempts(self.settings)
         while True:
             try:
-                with _translated(settings):
+                with _translated(self.settings):
                     http = self._http()
-                    response = await http.send(_build(http, settings, body, attempts), stream=True)
+                    response = await http.send(_build(http, url, body, attempts), stream=True)
                     try:
                         parts = [raw async for raw in _awatch(response.aiter_bytes(), attempts)]
                     finally:
                         await response.aclose()
-                return _completion(settings, request, response, b"".join(parts))
+                return parse(response, b"".join(parts))
             except E.GLMError as err:
                 await asyncio.sleep(attempts.delay(err))
+
+    async def chat(self, request: ChatRequest) -> ChatCompletion:
+        """One whole reply, retried on transient failures; raises typed errors."""
+        settings = self.settings
+        return await self._whole(
+            settings.endpoint,
+            chat_body(settings, request, stream=False),
+            lambda response, received: completion(settings, request, response, received),
+        )
+
+    async def embed(
+        self,
+        texts: Sequence[str],
+        model: str = DEFAULT_EMBEDDING_MODEL,
+        dimensions: int | None = None,
+        batch_size: int | None = None,
+        concurrency: int = EMBED_CONCURRENCY,
+    ) -> Embeddings:
+        """Vectors for ``texts``, in order; batches sent concurrently, ``concurrency`` at once."""
+        settings = self.settings
+        batches = plan_batches(texts, model, batch_size)
+        bodies = [
+            embedding_request(settings, [texts[i] for i in b], model, dimensions) for b in batches
+        ]
+        gate = asyncio.Semaphore(max(1, concurrency))
+
+        async def one(body: _Body, n: int) -> tuple[list[list[float]], Usage]:
+            async with gate:
+                parse = functools.partial(embedded, settings, count=n)
+                return await self._whole(settings.embeddings_url, body, parse)
+
+        out = Embeddings([], Usage())
+        for vectors, usage in await asyncio.gather(
+            *(one(body, len(b)) for body, b in zip(bodies, batches, strict=True))
+        ):
+            add_embeddings(out, vectors, usage)
+        return out
 
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
         """Yield chunks; retried only until the first chunk has been yielded."""
         settings = self.settings
-        body = _prepare(settings, request, stream=True)
+        body = chat_body(settings, request, stream=True)
         attempts = _Attempts(settings)
         while True:
             reader = StreamReader(request, settings.provider.error_style)
             try:
                 with _translated(settings):
                     http = self._http()
-                    response = await http.send(_build(http, settings, body, attempts), stream=True)
+                    response = await http.send(
+                        _build(http, settings.endpoint, body, attempts), stream=True
+                    )
                     try:
                         if response.status_code >= 400:
-                            raise _error_from_response(
+                            raise error_from_response(
                                 settings, response, await response.aread(), request
                             )
                         reads = response.aiter_bytes()

@@ -67,6 +67,8 @@ class Provider:
     guide says so of the Coding Plan endpoints."""
     label: str = ""
     """How messages name this endpoint; a custom gateway is named by its host."""
+    embeddings: bool = True
+    """Serves ``/embeddings``. The gateways' API pages and the Coding Plan document chat only."""
 
     def __str__(self) -> str:
         return self.label or f"provider '{self.name}'"
@@ -83,6 +85,7 @@ PROVIDERS: dict[str, Provider] = {
             ("ZAI_API_KEY",),
             _OFFICIAL,
             preserves_thinking=True,
+            embeddings=False,
         ),
         Provider(
             "bigmodel",
@@ -96,6 +99,7 @@ PROVIDERS: dict[str, Provider] = {
             ("ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"),
             _OFFICIAL,
             preserves_thinking=True,
+            embeddings=False,
         ),
         # maxtoken's page: up to 4 stop sequences, top_p 0.0-1.0, files as OpenAI `file` parts,
         # 403 for lack of balance and 400 for content policy, no GLM business code promised.
@@ -106,6 +110,7 @@ PROVIDERS: dict[str, Provider] = {
             Limits(max_stop=4, top_p=(0.0, 1.0)),
             file_part="file",
             error_style="openai",
+            embeddings=False,
         ),
         # powertokens' page: one stop sequence, top_p [0.01, 1], "only the function tool shape".
         Provider(
@@ -113,6 +118,7 @@ PROVIDERS: dict[str, Provider] = {
             "https://api.powertokens.ai/v1",
             ("POWERTOKENS_API_KEY",),
             Limits(tool_types=frozenset({"function"})),
+            embeddings=False,
         ),
         Provider("custom", "", (), _OFFICIAL, requires_key=False),
     )
@@ -140,6 +146,10 @@ class GLMSettings:
     def endpoint(self) -> httpx.URL:
         """``url`` parsed once: httpx would otherwise re-parse the string on every request."""
         return httpx.URL(self.url)
+
+    @property
+    def embeddings_url(self) -> str:
+        return self.base_url.rstrip("/") + "/embeddings"
 
     def __repr__(self) -> str:
         key = "SecretStr('**********')" if self.api_key else "None"

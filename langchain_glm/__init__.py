@@ -1,4 +1,4 @@
-"""LangChain integration for Zhipu GLM: ``from langchain_glm import ChatGLM``.
+"""LangChain integration for Zhipu GLM: ``from langchain_glm import ChatGLM, GLMEmbeddings``.
 
 Attributes load on first use, so ``import langchain_glm`` stays cheap until a model is built.
 """
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from langchain_glm.chat_models import ChatGLM
+    from langchain_glm.embeddings import GLMEmbeddings
 
-__all__ = ["ChatGLM"]
+__all__ = ["ChatGLM", "GLMEmbeddings"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from langchain_glm.chat_models import ChatGLM
 
         return ChatGLM
+    if name == "GLMEmbeddings":
+        from langchain_glm.embeddings import GLMEmbeddings
+
+        return GLMEmbeddings
     raise AttributeError(f"module 'langchain_glm' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""LlamaIndex integration for Zhipu GLM: ``from llama_index_glm import GLM``.
+"""LlamaIndex integration for Zhipu GLM: ``from llama_index_glm import GLM, GLMEmbedding``.
 
 Attributes load on first use, so ``import llama_index_glm`` stays cheap until a model is built.
 """
@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llama_index_glm.base import GLM
+    from llama_index_glm.embedding import GLMEmbedding
 
-__all__ = ["GLM"]
+__all__ = ["GLM", "GLMEmbedding"]
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from llama_index_glm.base import GLM
 
         return GLM
+    if name == "GLMEmbedding":
+        from llama_index_glm.embedding import GLMEmbedding
+
+        return GLMEmbedding
     raise AttributeError(f"module 'llama_index_glm' has no attribute {name!r}")

@@ -213,7 +213,7 @@ def test_a_choice_without_a_message_is_malformed() -> None:
 
 
 def test_deeply_nested_json_is_a_typed_error() -> None:
-    from glm_transport._client import _completion
+    from glm_transport._wire import completion as _completion
 
     deep = b"[" * 100_000 + b"]" * 100_000
     response = httpx.Response(200, content=deep)

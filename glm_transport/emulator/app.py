@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from glm_transport.emulator.answers import plan_reply
+from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.render import render_body, render_frames
 
@@ -178,6 +179,21 @@ def create_app(api_key: str | None = None) -> Starlette:
         raise Disconnect("emulated connection reset")
         yield b""  # pragma: no cover - makes this an async generator
 
+    async def embeddings(request: Request) -> Response:
+        state.requests += 1
+        raw_body = await request.body()
+        fault = state.fault_for(request, raw_body)
+        try:
+            body = json.loads(raw_body)
+        except ValueError:
+            return JSONResponse(*_swap(error_body("1210", "Request body is not JSON", "")))
+        state.bodies.append(body)
+        if fault.is_error:
+            status, payload = error_body(fault.code or "500", fault.message, "emb")
+            return _error_response(fault.status or status, payload, fault)
+        status, payload = embed_reply(body if isinstance(body, dict) else {})
+        return JSONResponse(payload, status_code=status)
+
     async def stats(request: Request) -> Response:
         return JSONResponse(
             {
@@ -204,6 +220,8 @@ def create_app(api_key: str | None = None) -> Starlette:
             Route("/_emulator/faults", push_faults, methods=["POST"]),
             Route("/_emulator/reset", reset, methods=["POST"]),
             Route("/{prefix:path}/chat/completions", chat, methods=["POST"]),
+            Route("/{prefix:path}/embeddings", embeddings, methods=["POST"]),
+            Route("/embeddings", embeddings, methods=["POST"]),
             Route("/chat/completions", chat, methods=["POST"]),
         ]
     )
