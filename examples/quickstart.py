@@ -98,15 +98,17 @@ def langchain_part(kw: dict) -> None:
 
 
 def llama_index_part(kw: dict) -> None:
-    from llama_index.core import Settings, SimpleDirectoryReader, SimpleKeywordTableIndex
+    from llama_index.core import Settings, SimpleDirectoryReader, VectorStoreIndex
     from llama_index.core.agent.workflow import FunctionAgent
 
-    from llama_index_glm import GLM
+    from llama_index_glm import GLM, GLMEmbedding
 
-    section("LlamaIndex 1/3: RAG over bundled documents (Settings.llm = GLM)")
+    section("LlamaIndex 1/3: RAG over bundled documents (GLMEmbedding + GLM)")
     Settings.llm = GLM(**kw)
+    where = {k: v for k, v in kw.items() if k in ("base_url", "api_key", "provider")}
+    Settings.embed_model = GLMEmbedding(dimensions=512, **where)
     docs = SimpleDirectoryReader(str(Path(__file__).parent / "data")).load_data()
-    engine = SimpleKeywordTableIndex(docs, max_keywords_per_chunk=100).as_query_engine()
+    engine = VectorStoreIndex.from_documents(docs).as_query_engine(similarity_top_k=1)
     response = engine.query("Which error codes are worth retrying?")
     print(str(response)[:400])
     print("[sources]", sorted({n.node.metadata.get("file_name") for n in response.source_nodes}))

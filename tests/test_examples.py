@@ -27,6 +27,10 @@ EXPECT = {
     "structured_output.py": ["name='Ada Lovelace' age=36"],
     "vision.py": ["Describe this image."],
     "rag_llamaindex.py": ["From the retrieved context: The vision models", "sources: ['models.md'"],
+    "rag_langchain.py": [
+        "From the retrieved context: Business code 1302",
+        "sources: ['errors.md']",
+    ],
     "llamaindex_agent.py": ["multiply({'a': 12, 'b': 7}) = 84", "[final]"],
     "providers.py": ["maxtoken", "refused before sending: Invalid `stop`"],
     "errors_and_retries.py": ["[retried]", "code=1308 retryable=False", "[cut]", "[fallback]"],
