@@ -8,57 +8,178 @@ Settings and provider presets (:mod:`~glm_transport.config`), pure request build
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from glm_transport._client import AsyncGLMClient, GLMClient
-from glm_transport._pools import aclose_shared_clients
-from glm_transport.config import (
-    PROVIDERS,
-    GLMSettings,
-    Limits,
-    Provider,
-    resolve_settings,
-    settings_of,
-)
-from glm_transport.errors import *  # noqa: F403
-from glm_transport.errors import __all__ as _errors_all
-from glm_transport.models import ModelSpec, catalogue, model_spec, register_model
-from glm_transport.reply import apply_reply_policy, check_reply, plan_tool_choice
-from glm_transport.stream import StreamReader, ToolCallAccumulator
-from glm_transport.types import (
-    ChatCompletion,
-    ChatRequest,
-    StreamChunk,
-    ToolCall,
-    ToolCallDelta,
-    Usage,
-)
+if TYPE_CHECKING:
+    from glm_transport._client import (
+        AsyncGLMClient,
+        GLMClient,
+    )
+    from glm_transport._pools import (
+        aclose_shared_clients,
+    )
+    from glm_transport.config import (
+        PROVIDERS,
+        GLMSettings,
+        Limits,
+        Provider,
+        resolve_settings,
+        settings_of,
+    )
+    from glm_transport.embeddings import (
+        Embeddings,
+    )
+    from glm_transport.errors import (
+        APIConnectionError,
+        APIError,
+        APITimeoutError,
+        AuthenticationError,
+        ContentFilterError,
+        ContextOverflowError,
+        GLMError,
+        GLMValidationError,
+        InvalidRequestError,
+        InvalidToolCallError,
+        NotFoundError,
+        PermissionDeniedError,
+        QuotaExhaustedError,
+        RateLimitError,
+        ServerError,
+        StreamInterruptedError,
+        ToolCallTruncatedError,
+        ToolChoiceError,
+    )
+    from glm_transport.models import (
+        ModelSpec,
+        catalogue,
+        model_spec,
+        register_model,
+    )
+    from glm_transport.reply import (
+        apply_reply_policy,
+        check_reply,
+        plan_tool_choice,
+    )
+    from glm_transport.stream import (
+        StreamReader,
+        ToolCallAccumulator,
+    )
+    from glm_transport.types import (
+        ChatCompletion,
+        ChatRequest,
+        StreamChunk,
+        ToolCall,
+        ToolCallDelta,
+        Usage,
+    )
+
+# Where each public name lives. Importing the package loads none of them: each module loads on
+# first use, so ``import glm_transport`` (and the pytest plugin) costs nothing.
+_HOME: dict[str, str] = {
+    "AsyncGLMClient": "_client",
+    "GLMClient": "_client",
+    "aclose_shared_clients": "_pools",
+    "PROVIDERS": "config",
+    "GLMSettings": "config",
+    "Limits": "config",
+    "Provider": "config",
+    "resolve_settings": "config",
+    "settings_of": "config",
+    "ModelSpec": "models",
+    "catalogue": "models",
+    "model_spec": "models",
+    "register_model": "models",
+    "apply_reply_policy": "reply",
+    "check_reply": "reply",
+    "plan_tool_choice": "reply",
+    "StreamReader": "stream",
+    "ToolCallAccumulator": "stream",
+    "ChatCompletion": "types",
+    "ChatRequest": "types",
+    "StreamChunk": "types",
+    "ToolCall": "types",
+    "ToolCallDelta": "types",
+    "Usage": "types",
+    "Embeddings": "embeddings",
+    "APIConnectionError": "errors",
+    "APIError": "errors",
+    "APITimeoutError": "errors",
+    "AuthenticationError": "errors",
+    "ContentFilterError": "errors",
+    "ContextOverflowError": "errors",
+    "GLMError": "errors",
+    "GLMValidationError": "errors",
+    "InvalidRequestError": "errors",
+    "InvalidToolCallError": "errors",
+    "NotFoundError": "errors",
+    "PermissionDeniedError": "errors",
+    "QuotaExhaustedError": "errors",
+    "RateLimitError": "errors",
+    "ServerError": "errors",
+    "StreamInterruptedError": "errors",
+    "ToolCallTruncatedError": "errors",
+    "ToolChoiceError": "errors",
+}
 
 __all__ = [
     "PROVIDERS",
+    "APIConnectionError",
+    "APIError",
+    "APITimeoutError",
     "AsyncGLMClient",
+    "AuthenticationError",
     "ChatCompletion",
     "ChatRequest",
+    "ContentFilterError",
+    "ContextOverflowError",
+    "Embeddings",
     "GLMClient",
+    "GLMError",
     "GLMSettings",
+    "GLMValidationError",
+    "InvalidRequestError",
+    "InvalidToolCallError",
     "Limits",
     "ModelSpec",
+    "NotFoundError",
+    "PermissionDeniedError",
     "Provider",
+    "QuotaExhaustedError",
+    "RateLimitError",
+    "ServerError",
     "StreamChunk",
+    "StreamInterruptedError",
     "StreamReader",
     "ToolCall",
     "ToolCallAccumulator",
     "ToolCallDelta",
+    "ToolCallTruncatedError",
+    "ToolChoiceError",
     "Usage",
     "__version__",
     "aclose_shared_clients",
-    "catalogue",
     "apply_reply_policy",
+    "catalogue",
     "check_reply",
     "model_spec",
     "plan_tool_choice",
     "register_model",
     "resolve_settings",
     "settings_of",
-    *_errors_all,
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'glm_transport' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"glm_transport.{module}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
