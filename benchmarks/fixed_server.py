@@ -87,6 +87,26 @@ def sse_response(chunks: int) -> bytes:
     return _SSE[chunks]
 
 
+_EMBED: dict[int, bytes] = {}
+EMBED_DIMENSIONS = 256
+
+
+def _input_count(body: bytes) -> int:
+    inputs = json.loads(body).get("input")
+    return 1 if isinstance(inputs, str) else len(inputs)
+
+
+def embeddings_response(n: int) -> bytes:
+    """``n`` fixed vectors of 256 floats, as GLM's /embeddings sends them."""
+    if n not in _EMBED:
+        vector = [round(0.001 * i, 3) for i in range(EMBED_DIMENSIONS)]
+        data = [{"object": "embedding", "index": i, "embedding": vector} for i in range(n)]
+        usage = {"prompt_tokens": 4 * n, "total_tokens": 4 * n}
+        payload = {"object": "list", "model": "embedding-3", "data": data, "usage": usage}
+        _EMBED[n] = _response(json.dumps(payload).encode(), b"application/json")
+    return _EMBED[n]
+
+
 class _Protocol(asyncio.Protocol):
     def __init__(self) -> None:
         self.buf = b""
@@ -115,8 +135,11 @@ class _Protocol(asyncio.Protocol):
                 return
             body = self.buf[end + 4 : total]
             self.buf = self.buf[total:]
-            stream = b'"stream":true' in body or b'"stream": true' in body
             assert self.transport is not None
+            if head.split(b" ", 2)[1].endswith(b"/embeddings"):
+                self.transport.write(embeddings_response(_input_count(body)))
+                continue
+            stream = b'"stream":true' in body or b'"stream": true' in body
             self.transport.write(sse_response(chunks) if stream else JSON_RESPONSE)
 
 

@@ -209,3 +209,32 @@ def async_floors(session: Any, url: str) -> dict[str, Callable[[], Any]]:
         return await li.achat(msgs)
 
     return {"raw aiohttp": raw, "ainvoke floor": lc_floor, "achat floor": li_floor}
+
+
+def embedders(base_url: str) -> dict[str, Callable[[list[str]], Any]]:
+    """Ours and the peers, each embedding a list of texts against the fixed server."""
+    from langchain_community.embeddings import ZhipuAIEmbeddings
+    from langchain_openai import OpenAIEmbeddings
+    from llama_index.embeddings.openai import OpenAIEmbedding
+
+    from langchain_glm import GLMEmbeddings
+    from llama_index_glm import GLMEmbedding
+
+    ours_lc = GLMEmbeddings(model="embedding-3", base_url=base_url, api_key=KEY)
+    ours_li = GLMEmbedding(model_name="embedding-3", base_url=base_url, api_key=KEY)
+    # check_embedding_ctx_length=False: no tiktoken download, texts sent as they are.
+    openai_lc = OpenAIEmbeddings(
+        model="embedding-3", base_url=base_url, api_key=KEY, check_embedding_ctx_length=False
+    )
+    openai_li = OpenAIEmbedding(model_name="embedding-3", api_base=base_url, api_key=KEY)
+    community = ZhipuAIEmbeddings(model="embedding-3", api_key=KEY)
+    from zhipuai import ZhipuAI
+
+    community.client = ZhipuAI(api_key=KEY, base_url=base_url)
+    return {
+        "GLMEmbeddings": ours_lc.embed_documents,
+        "OpenAIEmbeddings": openai_lc.embed_documents,
+        "ZhipuAIEmbeddings (community)": community.embed_documents,
+        "GLMEmbedding": ours_li.get_text_embedding_batch,
+        "OpenAIEmbedding": openai_li.get_text_embedding_batch,
+    }

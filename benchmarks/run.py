@@ -26,6 +26,7 @@ from benchmarks.peers import (
     MODEL,
     FixedServer,
     async_floors,
+    embedders,
     floors,
     li_messages,
     make_clients,
@@ -75,6 +76,12 @@ COMPARISONS = [
     Compare("async calls, 200 in flight", "async/ChatGLM", "async/ainvoke floor", "/s", 0.9, True),
     Compare("async calls, 200 in flight", "async/GLM", "async/OpenAILike", "/s", None, True),
     Compare("async calls, 200 in flight", "async/GLM", "async/achat floor", "/s", 0.9, True),
+    Compare("embed 10,000 texts", "embed/GLMEmbeddings", "embed/OpenAIEmbeddings", "/s", None, True),
+    Compare("embed 10,000 texts", "embed/GLMEmbeddings", "embed/ZhipuAIEmbeddings (community)",
+            "/s", None, True),
+    Compare("embed 10,000 texts", "embed/GLMEmbedding", "embed/OpenAIEmbedding", "/s", None, True),
+    Compare("embed 10,000 texts, peak memory", "embedmem/GLMEmbeddings",
+            "embedmem/OpenAIEmbeddings", "MB"),
     Compare("import (package)", "import/langchain_glm", "import/langchain_openai", target=0.3),
     Compare("import (chat class)", "import/ChatGLM", "import/ChatOpenAI"),
     Compare("import (package)", "import/llama_index_glm", "import/openai_like", target=0.75),
@@ -152,6 +159,21 @@ async def measure_concurrency(server: FixedServer, total: int) -> dict[str, floa
     return {f"async/{k}": v for k, v in rate.items()}
 
 
+def measure_embeddings(server: FixedServer, n: int) -> dict[str, float]:
+    """Texts per second and peak memory embedding ``n`` short texts, each library batching as
+    it does by default."""
+    texts = [f"short text number {i}" for i in range(n)]
+    out: dict[str, float] = {}
+    for name, embed in embedders(server.base_url).items():
+        embed(texts[:10])  # warm
+        started = time.perf_counter()
+        embed(texts)
+        out[f"embed/{name}"] = n / (time.perf_counter() - started)
+        if name in ("GLMEmbeddings", "OpenAIEmbeddings"):
+            out[f"embedmem/{name}"] = peak_memory(lambda e=embed: e(texts))
+    return out
+
+
 def measure_imports(repeats: int) -> dict[str, float]:
     statements = {
         "langchain_glm": "import langchain_glm",
@@ -179,6 +201,7 @@ def run_suite(quick: bool, smoke: bool = False) -> tuple[list[Row], list[str]]:
         m |= measure_streams(server, http, big, "s20k", s20k)
         m |= measure_memory(server, n_mem)
         m |= asyncio.run(measure_concurrency(server, 50 if smoke else 600 if quick else 2000))
+        m |= measure_embeddings(server, 200 if smoke else 10_000)
     if not smoke:
         m |= measure_imports(1 if quick else 7)
     rows = [
