@@ -329,3 +329,40 @@ def test_a_program_ends_without_resource_warnings(url: str, framework: str) -> N
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "unclosed" not in proc.stderr and "ResourceWarning" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_httpx2_clients_are_accepted(url: str, framework: str) -> None:
+    """langsmith and the openai SDK use httpx2: a client shared with them works here too."""
+    import httpx2
+
+    async def run() -> None:
+        async with httpx2.AsyncClient() as async_client:
+            with httpx2.Client() as sync_client:
+                if framework == "langchain":
+                    model = llm(url, http_client=sync_client, http_async_client=async_client)
+                    assert model.invoke("sync").text.endswith("sync")
+                    assert "".join(c.text for c in model.stream("stream")).endswith("stream")
+                    assert (await model.ainvoke("async")).text.endswith("async")
+                else:
+                    from llama_index_glm import GLM
+
+                    li = GLM(
+                        model="glm-5.3",
+                        base_url=url,
+                        api_key="k",
+                        http_client=sync_client,
+                        async_http_client=async_client,
+                    )
+                    assert li.complete("sync").text.endswith("sync")
+                    assert (await li.acomplete("async")).text.endswith("async")
+
+    asyncio.run(run())
+
+
+def test_errors_name_a_custom_gateway_by_its_host() -> None:
+    from glm_transport import GLMValidationError
+
+    model = ChatGLM(base_url="http://my-proxy.internal:8080/v1", api_key="k")
+    with pytest.raises(GLMValidationError, match="the gateway at my-proxy.internal:8080"):
+        model.invoke("hi", stop=["a", "b"])

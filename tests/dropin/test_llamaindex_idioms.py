@@ -232,3 +232,15 @@ def test_sub_question_query_engine(index: VectorStoreIndex) -> None:
         verbose=False,
     )
     assert str(engine.query("What does error code 1302 mean?"))
+
+
+def test_citation_blocks_are_sent_as_text(url: str, glm_emulator: EmulatorServer) -> None:
+    from llama_index.core.base.llms.types import CitableBlock, TextBlock
+
+    source = CitableBlock(
+        title="Codes", source="errors.md", content=[TextBlock(text="1302 means busy.")]
+    )
+    message = ChatMessage(role="user", blocks=[source, TextBlock(text="What is 1302?")])
+    llm(url).chat([message])
+    sent = glm_emulator.state.bodies[-1]["messages"][-1]["content"]
+    assert sent == "[Codes (errors.md)] 1302 means busy.What is 1302?"
