@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from glm_transport import __version__
+
 if TYPE_CHECKING:
     from langchain_glm.chat_models import ChatGLM
     from langchain_glm.embeddings import GLMEmbeddings
 
-__all__ = ["ChatGLM", "GLMEmbeddings"]
+__all__ = ["ChatGLM", "GLMEmbeddings", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from glm_transport import __version__
+
 if TYPE_CHECKING:
     from llama_index_glm.base import GLM
     from llama_index_glm.embedding import GLMEmbedding
 
-__all__ = ["GLM", "GLMEmbedding"]
+__all__ = ["GLM", "GLMEmbedding", "__version__"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,35 @@
+"""What a user installs: import paths, one version everywhere, the catalogue as package data."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+
+def test_llama_index_import_paths() -> None:
+    import llama_index_glm
+    from llama_index.embeddings.glm import GLMEmbedding
+    from llama_index.llms.glm import GLM
+
+    assert GLM is llama_index_glm.GLM and GLMEmbedding is llama_index_glm.GLMEmbedding
+
+
+def test_one_version_everywhere() -> None:
+    import glm_transport
+    import langchain_glm
+    import llama_index_glm
+
+    version = importlib.metadata.version("glm-integrations")
+    assert glm_transport.__version__ == langchain_glm.__version__ == llama_index_glm.__version__
+    assert version == glm_transport.__version__
+
+
+def test_importing_the_transport_loads_nothing_else() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, glm_transport; "
+        "print(sorted(m for m in sys.modules if m.startswith('glm_transport')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['glm_transport']"
