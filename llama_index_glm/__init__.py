@@ -17,6 +17,17 @@ __all__ = ["GLM", "GLMEmbedding", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
+    try:
+        return _load(name)
+    except AttributeError as exc:
+        if exc.name == name and exc.obj is None:
+            raise
+        # Python would report a failure inside the import as "cannot import name": say what
+        # actually failed (usually a framework release older than the one required).
+        raise ImportError(f"importing {name} failed: {exc}") from exc
+
+
+def _load(name: str) -> Any:
     if name == "GLM":
         from llama_index_glm.base import GLM
 
@@ -25,4 +36,4 @@ def __getattr__(name: str) -> Any:
         from llama_index_glm.embedding import GLMEmbedding
 
         return GLMEmbedding
-    raise AttributeError(f"module 'llama_index_glm' has no attribute {name!r}")
+    raise AttributeError(f"module 'llama_index_glm' has no attribute {name!r}", name=name)
