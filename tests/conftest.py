@@ -81,7 +81,8 @@ def _scrub_response(response: dict[str, Any]) -> dict[str, Any]:
 
 def _canonical(body: Any) -> Any:
     """A request body with client-generated ids (tool-call ids made by LangChain/LlamaIndex
-    as random UUIDs) replaced by their order of appearance, so replays match across runs."""
+    as random UUIDs) replaced by their order of appearance, and tool descriptions' whitespace
+    folded, so replays match across runs and Python versions."""
     if isinstance(body, bytes):
         body = body.decode("utf-8", errors="replace")
     try:
@@ -96,6 +97,10 @@ def _canonical(body: Any) -> Any:
             for k, v in node.items():
                 if k in ("tool_call_id", "id") and isinstance(v, str):
                     out[k] = seen.setdefault(v, f"id{len(seen)}")
+                elif k == "description" and isinstance(v, str):
+                    # Tool descriptions come from docstrings, which Python 3.13 dedents itself:
+                    # the same tool differs only in whitespace across Python versions.
+                    out[k] = " ".join(v.split())
                 else:
                     out[k] = walk(v)
             return out
