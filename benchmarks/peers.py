@@ -122,6 +122,10 @@ def _lc_trivial(chunks: int) -> Any:
         def _generate(self, *a: Any, **k: Any) -> ChatResult:
             return ChatResult(generations=[ChatGeneration(message=AIMessage(content="Hi"))])
 
+        async def _agenerate(self, *a: Any, **k: Any) -> ChatResult:
+            # Without it LangChain runs _generate in a thread pool: not the framework's floor.
+            return self._generate()
+
         def _stream(self, *a: Any, **k: Any) -> Iterator[ChatGenerationChunk]:
             for p in pieces:
                 yield ChatGenerationChunk(message=AIMessageChunk(content=p))
