@@ -16,27 +16,6 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def per_call(
-    fn: Callable[[], Any], calls: int, rounds: int, warm: bool = True, collector: bool = True
-) -> float:
-    """Median seconds per call over ``rounds`` rounds of ``calls`` calls."""
-    if warm:
-        fn()  # pools, imports, caches
-    samples = []
-    for _ in range(rounds):
-        gc.collect()
-        if not collector:
-            gc.disable()
-        try:
-            start = time.perf_counter()
-            for _ in range(calls):
-                fn()
-            samples.append((time.perf_counter() - start) / calls)
-        finally:
-            gc.enable()
-    return statistics.median(samples)
-
-
 def drain(it: Iterator[Any]) -> int:
     n = 0
     for _ in it:

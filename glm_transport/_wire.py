@@ -79,19 +79,29 @@ def error_from_response(
     return err
 
 
-def completion(
-    settings: GLMSettings, request: ChatRequest, response: httpx.Response, content: bytes
-) -> ChatCompletion:
+def reply_json(
+    settings: GLMSettings,
+    response: httpx.Response,
+    content: bytes,
+    request: ChatRequest | None = None,
+) -> Any:
+    """A whole reply's JSON, or the typed error its status or body calls for."""
     if response.status_code >= 400:
         raise error_from_response(settings, response, content, request)
     try:
-        body = json.loads(content)
+        return json.loads(content)
     except (ValueError, RecursionError):
         raise E.ServerError(
             "GLM returned a body that is not JSON",
             status=response.status_code,
             body=content[:2000].decode("utf-8", "replace"),
         ) from None
+
+
+def completion(
+    settings: GLMSettings, request: ChatRequest, response: httpx.Response, content: bytes
+) -> ChatCompletion:
+    body = reply_json(settings, response, content, request)
     return apply_reply_policy(parse_completion(body), request)
 
 
@@ -105,15 +115,7 @@ def embedding_request(
 def embedded(
     settings: GLMSettings, response: httpx.Response, received: bytes, count: int
 ) -> tuple[list[list[float]], Usage]:
-    if response.status_code >= 400:
-        raise error_from_response(settings, response, received, None)
-    try:
-        body = json.loads(received)
-    except (ValueError, RecursionError):
-        raise E.ServerError(
-            "GLM returned an embeddings body that is not JSON", status=response.status_code
-        ) from None
-    return parse_embeddings(body, count)
+    return parse_embeddings(reply_json(settings, response, received), count)
 
 
 def add_embeddings(out: Embeddings, vectors: list[list[float]], usage: Usage) -> None:
