@@ -32,6 +32,7 @@ from glm_transport.emulator.prompts import (
     text_of,
     word_hints,
 )
+from glm_transport.emulator.script import ScriptedReply
 from glm_transport.models import model_spec
 
 __all__ = ["Reply", "plan_reply"]
@@ -140,12 +141,53 @@ def _usage(
     }
 
 
+def _scripted(body: dict[str, Any], said: ScriptedReply, request_id: str, seed: str) -> Reply:
+    """A scripted reply in the shape the heuristics give theirs (ids, usage, finish reason)."""
+    model = str(body.get("model", ""))
+    if said.error is not None:
+        code = str(said.error.get("code", "500"))
+        status, payload = error_body(code, said.error.get("message"), request_id)
+        return Reply(
+            request_id,
+            model,
+            "",
+            "",
+            [],
+            "",
+            {},
+            error=(int(said.error.get("status", status)), payload),
+        )
+    calls = [
+        {
+            "id": f"call_{seed[:16]}{i}",
+            "type": "function",
+            "function": {"name": c["name"], "arguments": c["arguments"]},
+        }
+        for i, c in enumerate(said.tool_calls)
+    ]
+    thinking = (body.get("thinking") or {}).get("type", "enabled") != "disabled"
+    reasoning = (said.reasoning or "") if thinking else ""
+    content = said.content
+    out_tokens = len(content.split()) + len(reasoning.split()) + 8 * len(calls)
+    usage = _usage(
+        body["messages"], len(body.get("tools") or []), out_tokens, len(reasoning.split())
+    )
+    finish = "tool_calls" if calls else "stop"
+    return Reply(request_id, model, reasoning, content, calls, finish, usage)
+
+
 # More thought for more effort: the reasoning text is the base sentence times this.
 _EFFORT_LENGTH = {"none": 0, "minimal": 0, "low": 1, "medium": 2, "high": 2, "xhigh": 3, "max": 3}
 
 
-def plan_reply(body: dict[str, Any], fault: Fault, coding: bool = False) -> Reply:
-    """Decide the whole reply for ``body`` (``coding``: sent to a Coding Plan endpoint)."""
+def plan_reply(
+    body: dict[str, Any],
+    fault: Fault,
+    coding: bool = False,
+    scripted: ScriptedReply | None = None,
+) -> Reply:
+    """Decide the whole reply for ``body`` (``coding``: sent to a Coding Plan endpoint;
+    ``scripted``: what a test's script says to answer, in place of the heuristics)."""
     seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     request_id = body.get("request_id") or f"20261122{seed[:22]}"
     model = str(body.get("model", ""))
@@ -159,6 +201,8 @@ def plan_reply(body: dict[str, Any], fault: Fault, coding: bool = False) -> Repl
     invalid = _validate(body, request_id, coding)
     if invalid is not None:
         return Reply(request_id, model, "", "", [], "", empty_usage, error=invalid)
+    if scripted is not None:
+        return _scripted(body, scripted, request_id, seed)
 
     messages = body["messages"]
     react = react_reply(messages)

@@ -1,4 +1,6 @@
-"""pytest fixtures for testing your own app offline: ``glm_emulator`` and ``glm_emulator_url``.
+"""pytest fixtures for testing your own app offline: ``glm_emulator`` (a server on loopback),
+``glm_emulator_url``, ``glm_script`` (its scripted replies) and ``glm_emulator_transport`` (the
+same emulator in process, for ``httpx.Client(transport=...)``).
 
 Registered automatically through the ``pytest11`` entry point when glm-integrations is installed.
 Imports nothing of the package until a fixture is used, so loading the plugin costs nothing and
@@ -13,7 +15,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from glm_transport.emulator.script import Script
     from glm_transport.emulator.server import EmulatorServer
+    from glm_transport.emulator.transport import EmulatorTransport
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +39,17 @@ def glm_emulator(glm_emulator_session: EmulatorServer) -> EmulatorServer:
 def glm_emulator_url(glm_emulator: EmulatorServer) -> str:
     """The emulator's base URL, to pass as ``base_url``."""
     return glm_emulator.base_url
+
+
+@pytest.fixture
+def glm_script(glm_emulator: EmulatorServer) -> Script:
+    """The emulator's scripted replies for this test (empty at the start of each test)."""
+    return glm_emulator.script
+
+
+@pytest.fixture
+def glm_emulator_transport() -> EmulatorTransport:
+    """A fresh in-process emulator: ``httpx.Client(transport=glm_emulator_transport)``."""
+    from glm_transport.emulator.transport import EmulatorTransport
+
+    return EmulatorTransport()

@@ -7,6 +7,9 @@ import threading
 import time
 from types import TracebackType
 
+from glm_transport.emulator.engine import EmulatorState, RecordedRequest
+from glm_transport.emulator.script import Script
+
 __all__ = ["EmulatorServer"]
 
 
@@ -16,7 +19,13 @@ class EmulatorServer:
     Use ``emu.url_for("zai")`` to get a base URL shaped like a provider's (same path prefix).
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | None = None,
+        script: Script | None = None,
+    ) -> None:
         try:
             import uvicorn
 
@@ -30,7 +39,7 @@ class EmulatorServer:
                 s.bind((host, 0))
                 port = s.getsockname()[1]
         self.host, self.port = host, port
-        self.app = create_app(api_key)
+        self.app = create_app(api_key, script)
         config = uvicorn.Config(
             self.app,
             host=host,
@@ -48,8 +57,18 @@ class EmulatorServer:
         return f"http://{self.host}:{self.port}/api/paas/v4"
 
     @property
-    def state(self):  # type: ignore[no-untyped-def]
-        return self.app.state.emulator
+    def state(self) -> EmulatorState:
+        state: EmulatorState = self.app.state.emulator
+        return state
+
+    @property
+    def script(self) -> Script:
+        """Scripted replies (see :mod:`glm_transport.emulator.script`)."""
+        return self.state.script
+
+    def request(self, n: int) -> RecordedRequest:
+        """The ``n``-th request received since the last reset (0 the first, -1 the last)."""
+        return self.state.request(n)
 
     def start(self) -> EmulatorServer:
         self._thread = threading.Thread(target=self._server.run, name="glm-emulator", daemon=True)

@@ -1,0 +1,194 @@
+"""The emulator's reply engine: one request (path, headers, body bytes) to one outcome (status,
+headers, body or SSE frames, and the fault that shapes its timing). Pure but for the state it
+counts in. The HTTP server (:mod:`.app`) and the in-process transport (:mod:`.transport`) both
+answer through :func:`respond`, so they send the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from glm_transport.emulator.answers import plan_reply
+from glm_transport.emulator.embed import embed_reply
+from glm_transport.emulator.faults import Fault, error_body
+from glm_transport.emulator.render import render_body, render_frames
+from glm_transport.emulator.script import Script
+
+__all__ = ["FAULT_HEADER", "EmulatorState", "Outcome", "RecordedRequest", "respond"]
+
+FAULT_HEADER = "x-glm-emulator-fault"
+JSON = "application/json"
+
+
+def json_bytes(value: Any) -> bytes:
+    """JSON exactly as Starlette's ``JSONResponse`` renders it (cassettes match on the bytes)."""
+    return json.dumps(
+        value, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
+    ).encode("utf-8")
+
+
+@dataclass
+class RecordedRequest:
+    """One request the emulator received, for assertions in tests."""
+
+    body: dict[str, Any]
+    path: str = ""
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list(self.body.get("messages") or [])
+
+    @property
+    def tools(self) -> list[str]:
+        """The names of the function tools offered."""
+        return [
+            (t.get("function") or {}).get("name", "")
+            for t in self.body.get("tools") or []
+            if isinstance(t, Mapping) and t.get("type") == "function"
+        ]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Every body field but the messages and tools (model, temperature, thinking ...)."""
+        return {k: v for k, v in self.body.items() if k not in ("messages", "tools")}
+
+    @property
+    def last_user(self) -> str:
+        for message in reversed(self.messages):
+            if message.get("role") == "user":
+                return str(message.get("content"))
+        return ""
+
+
+class EmulatorState:
+    """Counters, the fault queue, the script and the requests received. One per emulator."""
+
+    def __init__(
+        self, api_key: str | None = None, keep_bodies: int = 50, script: Script | None = None
+    ) -> None:
+        self.api_key = api_key
+        self.script = script or Script()
+        self.requests = 0
+        self.connections: set[tuple[str, int]] = set()
+        self.bodies: deque[dict[str, Any]] = deque(maxlen=keep_bodies)
+        self.recorded: deque[RecordedRequest] = deque(maxlen=keep_bodies)
+        self.faults: deque[Fault] = deque()
+        self.keyed: dict[str, int] = {}
+        self.open_streams = 0
+
+    def reset(self) -> None:
+        self.requests = 0
+        self.connections.clear()
+        self.bodies.clear()
+        self.recorded.clear()
+        self.faults.clear()
+        self.keyed.clear()
+        self.script.clear()
+        self.script.strict = False
+
+    def request(self, n: int) -> RecordedRequest:
+        """The ``n``-th request received since the last reset (0 is the first, -1 the last)."""
+        return self.recorded[n]
+
+    def fault_for(self, headers: Mapping[str, str], body: bytes) -> Fault:
+        raw = headers.get(FAULT_HEADER)
+        if raw:
+            fault = Fault.from_json(raw)
+            if fault.times is not None:
+                # "times": the fault applies to the first N attempts with the same key; without
+                # a key, the same fault and the same body (so: the retries of one request).
+                key = fault.key or raw + hashlib.sha256(body).hexdigest()
+                seen = self.keyed.get(key, 0)
+                self.keyed[key] = seen + 1
+                if seen >= fault.times:
+                    return Fault(
+                        chunks=fault.chunks,
+                        content=fault.content,
+                        quirks=fault.quirks,
+                        parallel=fault.parallel,
+                        batch=fault.batch,
+                    )
+            return fault
+        return self.faults.popleft() if self.faults else Fault()
+
+
+@dataclass
+class Outcome:
+    """What to send back: a whole ``body`` or SSE ``frames``; ``fault`` shapes the timing."""
+
+    status: int
+    content_type: str = JSON
+    body: bytes = b""
+    frames: list[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    fault: Fault = field(default_factory=Fault)
+
+
+def _error(status: int, payload: dict[str, Any], fault: Fault) -> Outcome:
+    if fault.html:
+        page = f"<html><head><title>{status} Bad Gateway</title></head><body>nginx</body></html>"
+        return Outcome(status, "text/html; charset=utf-8", page.encode(), fault=fault)
+    headers = {}
+    if fault.retry_after is not None:
+        headers["retry-after"] = str(fault.retry_after)
+    if fault.retry_after_ms is not None:
+        headers["retry-after-ms"] = str(fault.retry_after_ms)
+    return Outcome(status, body=json_bytes(payload), headers=headers, fault=fault)
+
+
+def respond(
+    state: EmulatorState, path: str, headers: Mapping[str, str], raw_body: bytes
+) -> Outcome:
+    """The emulator's answer to one POST (chat completions or embeddings)."""
+    state.requests += 1
+    fault = state.fault_for(headers, raw_body)
+    try:
+        body = json.loads(raw_body)
+    except ValueError:
+        return _error(*error_body("1210", "Request body is not JSON", ""), fault)
+    if not isinstance(body, dict):
+        return _error(*error_body("1210", "Request body is not an object", ""), fault)
+    state.bodies.append(body)
+    state.recorded.append(RecordedRequest(body, path))
+    if state.api_key is not None:
+        auth = headers.get("authorization", "")
+        if not auth:
+            return _error(*error_body("1001", None, ""), fault)
+        if auth != f"Bearer {state.api_key}":
+            return _error(*error_body("1002", None, ""), fault)
+    if path.endswith("/embeddings"):
+        if fault.is_error:
+            status, payload = error_body(fault.code or "500", fault.message, "emb")
+            return _error(fault.status or status, payload, fault)
+        status, payload = embed_reply(body)
+        return Outcome(status, body=json_bytes(payload), fault=fault)
+    return _chat(state, path, body, fault)
+
+
+def _chat(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
+    scripted = None if fault.is_error else state.script.answer(body)
+    if scripted is not None and scripted.fault:
+        fault = Fault.from_json({**fault.__dict__, **scripted.fault})
+    if scripted is None and state.script.strict and not fault.is_error:
+        last = RecordedRequest(body).last_user[:200]
+        return _error(
+            *error_body(
+                "1214",
+                f"Strict emulator script: nothing scripted for this request (last user message "
+                f"{last!r})",
+                "",
+            ),
+            fault,
+        )
+    reply = plan_reply(body, fault, coding="/coding/" in path, scripted=scripted)
+    if reply.error is not None:
+        return _error(*reply.error, fault)
+    if not body.get("stream"):
+        return Outcome(200, body=json_bytes(render_body(reply, fault)), fault=fault)
+    frames = render_frames(reply, fault, bool(body.get("tool_stream")))
+    return Outcome(200, "text/event-stream; charset=utf-8", frames=frames, fault=fault)

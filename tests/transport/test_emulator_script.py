@@ -1,0 +1,183 @@
+"""The emulator as a product: scripted replies (queue, rules, callback, strict), recorded requests,
+files and the CLI, and the in-process transport answering byte for byte as the server does."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, resolve_settings
+from glm_transport import errors as E
+from glm_transport.emulator import EMULATOR_URL, EmulatorServer, EmulatorTransport, Script
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}},
+    }
+]
+
+
+def ask(client: GLMClient, text: str, system: str | None = None, **kw: Any) -> Any:
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": text})
+    return client.chat(ChatRequest(model="glm-5.3", messages=messages, **kw))
+
+
+def in_process(script: Script | None = None) -> tuple[GLMClient, EmulatorTransport]:
+    transport = EmulatorTransport(script)
+    settings = resolve_settings(base_url=EMULATOR_URL, api_key="k")
+    return GLMClient(settings, httpx.Client(transport=transport)), transport
+
+
+def test_queue_rules_and_callback_in_that_order() -> None:
+    client, emu = in_process()
+    emu.script.reply("first", {"text": "second", "reasoning": "thought"})
+    emu.script.on(user="refund", reply={"error": {"status": 429, "code": "1302"}})
+    emu.script.on(system="re:^You are a pirate", reply="Arr.")
+    emu.script.on(tools=["get_weather"], reply={"tool_calls": [("get_weather", {"city": "Rome"})]})
+    emu.script.use(lambda body: "called back" if "callback" in str(body["messages"]) else None)
+    assert ask(client, "hi").content == "first"
+    second = ask(client, "hi")
+    assert (second.content, second.reasoning_content) == ("second", "thought")
+    no_retry = GLMClient(
+        resolve_settings(base_url=EMULATOR_URL, api_key="k", max_retries=0), client._given
+    )
+    with pytest.raises(E.RateLimitError):
+        ask(no_retry, "I want a refund")
+    assert ask(client, "hi", system="You are a pirate").content == "Arr."
+    call = ask(client, "weather?", tools=TOOLS).tool_calls[0]
+    assert (call.name, json.loads(call.arguments)) == ("get_weather", {"city": "Rome"})
+    assert ask(client, "please callback").content == "called back"
+    assert ask(client, "anything else").content.startswith("GLM emulator reply to")
+    assert emu.request(-1).last_user == "anything else"
+    assert emu.request(4).tools == ["get_weather"] and emu.request(4).params["model"] == "glm-5.3"
+
+
+def test_strict_mode_refuses_what_was_not_scripted() -> None:
+    client, emu = in_process(Script(strict=True))
+    emu.script.reply("only this")
+    assert ask(client, "one").content == "only this"
+    with pytest.raises(E.InvalidRequestError, match="nothing scripted"):
+        ask(client, "two")
+
+
+def test_a_scripted_stream_and_a_scripted_fault() -> None:
+    client, emu = in_process()
+    emu.script.reply({"text": "one two three four five", "reasoning": "r"})
+    chunks = list(
+        client.stream(ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "x"}]))
+    )
+    assert "".join(c.content or "" for c in chunks) == "one two three four five"
+    emu.script.reply({"text": "a b c d e f", "fault": {"disconnect_after": 3, "batch": 1}})
+    with pytest.raises(E.StreamInterruptedError):
+        list(
+            client.stream(ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "y"}]))
+        )
+
+
+def test_script_files_json_and_yaml(tmp_path: Path) -> None:
+    data = {
+        "strict": True,
+        "queue": [{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Oslo"}}]}],
+        "rules": [{"when": {"user": "hello"}, "reply": {"json": {"greeting": "hi"}}}],
+    }
+    as_json = tmp_path / "script.json"
+    as_json.write_text(json.dumps(data))
+    import yaml
+
+    as_yaml = tmp_path / "script.yaml"
+    as_yaml.write_text(yaml.safe_dump(data))
+    for path in (as_json, as_yaml):
+        client, _ = in_process(Script.load(path))
+        assert ask(client, "weather", tools=TOOLS).tool_calls[0].name == "get_weather"
+        assert json.loads(ask(client, "hello there").content) == {"greeting": "hi"}
+
+
+def test_the_cli_serves_a_script(tmp_path: Path) -> None:
+    from benchmarks._servers import free_port
+
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"queue": ["from the file"]}))
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "glm_transport.emulator",
+            "--port",
+            str(port),
+            "--script",
+            str(script),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/api/paas/v4"
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/_emulator/stats", timeout=1)
+                break
+            except httpx.HTTPError:
+                import time
+
+                time.sleep(0.05)
+        client = GLMClient(resolve_settings(base_url=url, api_key="k"))
+        assert ask(client, "x").content == "from the file"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_in_process_and_server_send_the_same_bytes(stream: bool) -> None:
+    def script() -> Script:
+        s = Script()
+        s.reply({"text": "scripted answer", "reasoning": "because"})
+        s.reply({"tool_calls": [("get_weather", {"city": "Paris"})]})
+        return s
+
+    bodies = [
+        {"model": "glm-5.3", "messages": [{"role": "user", "content": "a"}], "stream": stream},
+        {"model": "glm-5.3", "messages": [{"role": "user", "content": "b"}], "tools": TOOLS,
+         "stream": stream, "tool_stream": stream},
+        {"model": "glm-5.3", "messages": [{"role": "user", "content": "unscripted"}], "stream": stream},
+        {"model": "nope", "messages": [{"role": "user", "content": "c"}], "stream": stream},
+    ]  # fmt: skip
+    with EmulatorServer(script=script()) as server, httpx.Client() as http:
+        over_http = [
+            (r.status_code, r.content)
+            for r in (http.post(server.base_url + "/chat/completions", json=b) for b in bodies)
+        ]
+    local = httpx.Client(transport=EmulatorTransport(script()))
+    in_proc = [
+        (r.status_code, r.content)
+        for r in (local.post(EMULATOR_URL + "/chat/completions", json=b) for b in bodies)
+    ]
+    assert in_proc == over_http
+    assert [status for status, _ in in_proc] == [200, 200, 200, 400]
+
+
+async def test_the_transport_works_async() -> None:
+    transport = EmulatorTransport()
+    transport.script.reply("async scripted")
+    client = AsyncGLMClient(
+        resolve_settings(base_url=EMULATOR_URL, api_key="k"), httpx.AsyncClient(transport=transport)
+    )
+    request = ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "x"}])
+    assert (await client.chat(request)).content == "async scripted"
+    assert (await client.embed(["a", "b"])).vectors
+
+
+def test_fixtures_script_the_server(glm_emulator: EmulatorServer, glm_script: Script) -> None:
+    glm_script.reply("from the fixture")
+    client = GLMClient(resolve_settings(base_url=glm_emulator.base_url, api_key="k"))
+    assert ask(client, "x").content == "from the fixture"
+    assert glm_emulator.request(0).last_user == "x"
