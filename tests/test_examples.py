@@ -57,3 +57,26 @@ def test_example_runs_offline(name: str) -> None:
     for text in EXPECT[name]:
         assert text in proc.stdout, (text, proc.stdout[-2000:])
     assert "Traceback" not in proc.stderr
+
+
+def test_the_offline_testing_examples_pass() -> None:
+    """examples/offline_tests: what a user's own test suite looks like (README: Testing your app
+    offline), run as a user would run it."""
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "--no-cov",
+            "-p",
+            "no:cacheprovider",
+            "offline_tests",
+        ],
+        cwd=EXAMPLES,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "3 passed" in proc.stdout

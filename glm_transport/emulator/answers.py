@@ -226,9 +226,18 @@ def plan_reply(
 
     calls: list[dict[str, Any]] = []
     content = ""
-    if tools and len(tool_results) < len(tools) and messages[-1].get("role") in ("user", "tool"):
-        todo = tools[len(tool_results) :] if fault.parallel else [tools[len(tool_results)]]
-        calls = [_tool_call(t, len(tool_results) + i, user_text, seed) for i, t in enumerate(todo)]
+    # Each offered tool is called once per user turn, in order; a conversation that ends on an
+    # assistant turn (an agent's structured-response step) still gets its call.
+    called = {
+        (tc.get("function") or {}).get("name")
+        for m in messages[last_user + 1 :]
+        if m.get("role") == "assistant"
+        for tc in m.get("tool_calls") or []
+    }
+    pending = [t for t in tools if t["function"]["name"] not in called]
+    if pending and messages[-1].get("role") in ("user", "tool", "assistant"):
+        todo = pending if fault.parallel else pending[:1]
+        calls = [_tool_call(t, len(called) + i, user_text, seed) for i, t in enumerate(todo)]
         reasoning = (
             f"The user asks: {user_text[:80]}. I should call {calls[0]['function']['name']}."
         )

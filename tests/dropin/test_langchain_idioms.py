@@ -366,3 +366,13 @@ def test_errors_name_a_custom_gateway_by_its_host() -> None:
     model = ChatGLM(base_url="http://my-proxy.internal:8080/v1", api_key="k")
     with pytest.raises(GLMValidationError, match="the gateway at my-proxy.internal:8080"):
         model.invoke("hi", stop=["a", "b"])
+
+
+def test_prebuilt_agent_with_response_format_on_the_default_emulator(url: str) -> None:
+    """LangGraph's prebuilt agent asks for the structured response on a conversation that ends
+    on an assistant turn; the default emulator still answers with the schema's tool call."""
+    from langgraph.prebuilt import create_react_agent
+
+    agent = create_react_agent(llm(url), [get_weather], response_format=Person)
+    out = agent.invoke({"messages": [("user", "Ada is 36; weather in 'Paris'?")]})
+    assert isinstance(out["structured_response"], Person)
