@@ -67,7 +67,6 @@ def test_the_offline_testing_examples_pass() -> None:
             sys.executable,
             "-m",
             "pytest",
-            "-q",
             "--no-cov",
             "-p",
             "no:cacheprovider",
