@@ -244,3 +244,42 @@ def test_citation_blocks_are_sent_as_text(url: str, glm_emulator: EmulatorServer
     llm(url).chat([message])
     sent = glm_emulator.state.bodies[-1]["messages"][-1]["content"]
     assert sent == "[Codes (errors.md)] 1302 means busy.What is 1302?"
+
+
+def test_the_three_flows_can_also_be_scripted_exactly(
+    index: VectorStoreIndex, url: str, glm_emulator: EmulatorServer
+) -> None:
+    """SubQuestionQueryEngine, RouterQueryEngine (LLM selector) and LangGraph's prebuilt agent
+    with response_format, each answered by rules a test writes, not by the defaults."""
+    from langgraph.prebuilt import create_react_agent
+    from llama_index.core.query_engine import RouterQueryEngine, SubQuestionQueryEngine
+    from llama_index.core.question_gen import LLMQuestionGenerator
+    from llama_index.core.selectors import LLMSingleSelector
+
+    from langchain_glm import ChatGLM
+
+    script = glm_emulator.script
+    script.on(user="numbered list", reply={"json": [{"choice": 2, "reason": "summaries"}]})
+    script.on(
+        user="<User Question>",
+        reply='```json\n{"items": [{"sub_question": "What is 1113?", "tool_name": "codes"}]}\n```',
+    )
+    script.on(user="Context information", reply="Scripted answer.")
+    router = RouterQueryEngine(
+        selector=LLMSingleSelector.from_defaults(), query_engine_tools=_tools(index)
+    )
+    assert str(router.query("Which code means busy?")) == "Scripted answer."
+    sub = SubQuestionQueryEngine.from_defaults(
+        query_engine_tools=_tools(index), question_gen=LLMQuestionGenerator.from_defaults()
+    )
+    str(sub.query("Explain the codes"))
+    asked = [r.last_user for r in glm_emulator.state.recorded]
+    assert any("What is 1113?" in text for text in asked)  # the scripted sub-question was used
+
+    script.clear()
+    script.on(tools=["Person"], reply={"tool_calls": [("Person", {"name": "Ada", "age": 36})]})
+    agent = create_react_agent(
+        ChatGLM(model="glm-5.3", base_url=url, api_key="k"), [], response_format=Person
+    )
+    out = agent.invoke({"messages": [("user", "Who is Ada?")]})
+    assert out["structured_response"] == Person(name="Ada", age=36)
