@@ -33,3 +33,18 @@ def test_importing_the_transport_loads_nothing_else() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['glm_transport']"
+
+
+def test_loading_the_pytest_plugin_imports_nothing_of_the_package() -> None:
+    """The plugin is imported before coverage starts: it must leave the package unimported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, glm_transport.emulator.pytest_plugin; "
+        "print(sorted(m for m in sys.modules if m.startswith('glm_transport')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == (
+        "['glm_transport', 'glm_transport.emulator', 'glm_transport.emulator.pytest_plugin']"
+    )
