@@ -8,8 +8,9 @@ Settings and provider presets (:mod:`~glm_transport.config`), pure request build
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from glm_transport._lazy import exporter
 
 __version__ = "0.1.0"
 
@@ -172,13 +173,9 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'glm_transport' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"glm_transport.{module}"), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
+__getattr__ = exporter(
+    "glm_transport", {name: f"glm_transport.{mod}" for name, mod in _HOME.items()}
+)
 
 
 def __dir__() -> list[str]:

@@ -5,9 +5,10 @@ Attributes load on first use, so ``import llama_index_glm`` stays cheap until a 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from glm_transport import __version__
+from glm_transport._lazy import exporter
 
 if TYPE_CHECKING:
     from llama_index_glm.base import GLM
@@ -16,24 +17,6 @@ if TYPE_CHECKING:
 __all__ = ["GLM", "GLMEmbedding", "__version__"]
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        return _load(name)
-    except AttributeError as exc:
-        if exc.name == name and exc.obj is None:
-            raise
-        # Python would report a failure inside the import as "cannot import name": say what
-        # actually failed (usually a framework release older than the one required).
-        raise ImportError(f"importing {name} failed: {exc}") from exc
-
-
-def _load(name: str) -> Any:
-    if name == "GLM":
-        from llama_index_glm.base import GLM
-
-        return GLM
-    if name == "GLMEmbedding":
-        from llama_index_glm.embedding import GLMEmbedding
-
-        return GLMEmbedding
-    raise AttributeError(f"module 'llama_index_glm' has no attribute {name!r}", name=name)
+__getattr__ = exporter(
+    "llama_index_glm", {"GLM": "llama_index_glm.base", "GLMEmbedding": "llama_index_glm.embedding"}
+)

@@ -11,8 +11,9 @@ nothing (nor hide the package's own import from coverage tools).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from glm_transport._lazy import exporter
 
 if TYPE_CHECKING:
     from glm_transport.emulator.faults import Fault
@@ -39,10 +40,6 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _HOME.get(name)
-    if module is None:
-        raise AttributeError(f"module 'glm_transport.emulator' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"glm_transport.emulator.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = exporter(
+    "glm_transport.emulator", {n: f"glm_transport.emulator.{m}" for n, m in _HOME.items()}
+)
