@@ -73,14 +73,25 @@ class Binding:
 
 
 def portable_state(
-    fields: dict[str, Any], live: tuple[str, ...], *, keep_key: bool
-) -> dict[str, Any]:
-    """A model's field values fit for a pickle: no live clients (``live`` fields), and no API
-    key unless the user asked for it (the unpickled model reads it from the environment)."""
-    out = dict(fields)
+    state: dict[Any, Any],
+    *,
+    live: tuple[str, ...] = (),
+    live_private: tuple[str, ...] = (),
+    keep_key: bool,
+) -> dict[Any, Any]:
+    """A pydantic model's pickle state (``__getstate__``) fit to travel: no live clients (``live``
+    fields, ``live_private`` private attributes), and no API key unless the user asked for it
+    (the unpickled model reads it from the environment)."""
+    out = dict(state)
+    fields = dict(out.get("__dict__") or {})
     for name in live:
-        if out.get(name) is not None:
-            out[name] = None
+        if fields.get(name) is not None:
+            fields[name] = None
     if not keep_key:
-        out["api_key"] = None
+        fields["api_key"] = None
+    out["__dict__"] = fields
+    if live_private:
+        private = dict(out.get("__pydantic_private__") or {})
+        private.update(dict.fromkeys(live_private))
+        out["__pydantic_private__"] = private
     return out

@@ -263,11 +263,9 @@ class ChatGLM(BaseChatModel):
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        state["__dict__"] = portable_state(
-            state["__dict__"], _LIVE_FIELDS, keep_key=self.pickle_api_key
+        return portable_state(
+            super().__getstate__(), live=_LIVE_FIELDS, keep_key=self.pickle_api_key
         )
-        return state
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         memo = {} if memo is None else memo

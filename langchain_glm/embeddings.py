@@ -73,11 +73,9 @@ class GLMEmbeddings(BaseModel, Embeddings):
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        state["__dict__"] = portable_state(
-            state["__dict__"], _LIVE_FIELDS, keep_key=self.pickle_api_key
+        return portable_state(
+            super().__getstate__(), live=_LIVE_FIELDS, keep_key=self.pickle_api_key
         )
-        return state
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Vectors for ``texts``, in order."""

@@ -53,6 +53,9 @@ from llama_index_glm._convert import (
 if TYPE_CHECKING:
     from llama_index.core.tools.types import BaseTool
 
+# Private attributes holding the user's HTTP clients: never pickled.
+_LIVE_PRIVATE = ("_http_client", "_async_http_client")
+
 __all__ = ["GLM"]
 
 
@@ -186,12 +189,9 @@ class GLM(FunctionCallingLLM):
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        state["__dict__"] = portable_state(state["__dict__"], (), keep_key=self.pickle_api_key)
-        private = dict(state.get("__pydantic_private__") or {})
-        private.update(_http_client=None, _async_http_client=None)  # never a live client
-        state["__pydantic_private__"] = private
-        return state
+        return portable_state(
+            super().__getstate__(), live_private=_LIVE_PRIVATE, keep_key=self.pickle_api_key
+        )
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> GLM:
         memo = {} if memo is None else memo

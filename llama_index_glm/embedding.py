@@ -12,6 +12,9 @@ from glm_transport._constants import DEFAULT_MAX_RETRIES
 from glm_transport.binding import Binding, portable_state
 from glm_transport.embeddings import DEFAULT_EMBEDDING_MODEL, embedding_spec
 
+# Private attributes holding the user's HTTP clients: never pickled.
+_LIVE_PRIVATE = ("_http_client", "_async_http_client")
+
 __all__ = ["GLMEmbedding"]
 
 
@@ -72,12 +75,9 @@ class GLMEmbedding(BaseEmbedding):
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
-        state = super().__getstate__()
-        state["__dict__"] = portable_state(state["__dict__"], (), keep_key=self.pickle_api_key)
-        private = dict(state.get("__pydantic_private__") or {})
-        private.update(_http_client=None, _async_http_client=None)
-        state["__pydantic_private__"] = private
-        return state
+        return portable_state(
+            super().__getstate__(), live_private=_LIVE_PRIVATE, keep_key=self.pickle_api_key
+        )
 
     @classmethod
     def class_name(cls) -> str:

@@ -41,7 +41,12 @@ def test_copies_and_pickles_are_empty() -> None:
 
 
 def test_portable_state_drops_live_clients_and_the_key() -> None:
-    state = {"api_key": "secret", "http_client": object(), "model": "glm-5"}
-    out = portable_state(state, ("http_client",), keep_key=False)
-    assert out == {"api_key": None, "http_client": None, "model": "glm-5"}
-    assert portable_state(state, (), keep_key=True)["api_key"] == "secret"
+    fields = {"api_key": "secret", "http_client": object(), "model": "glm-5"}
+    state = {"__dict__": fields, "__pydantic_private__": {"_http_client": object(), "_b": 1}}
+    out = portable_state(
+        state, live=("http_client",), live_private=("_http_client",), keep_key=False
+    )
+    assert out["__dict__"] == {"api_key": None, "http_client": None, "model": "glm-5"}
+    assert out["__pydantic_private__"] == {"_http_client": None, "_b": 1}
+    assert fields["api_key"] == "secret"  # the model's own state is not touched
+    assert portable_state(state, keep_key=True)["__dict__"]["api_key"] == "secret"
