@@ -8,12 +8,13 @@ copies or pickles as an empty binding: never a live client, a lock or a socket.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from glm_transport._client import AsyncGLMClient, GLMClient
 from glm_transport.config import GLMSettings, settings_of
 
-__all__ = ["SETTINGS_FIELDS", "Binding", "portable_state"]
+__all__ = ["SETTINGS_FIELDS", "Binding", "portable_state", "private"]
 
 # The model fields the settings come from (ChatGLM and GLM share these names).
 SETTINGS_FIELDS = (
@@ -25,6 +26,7 @@ SETTINGS_FIELDS = (
     "default_headers",
     "total_timeout",
 )
+_settings_key = attrgetter(*SETTINGS_FIELDS)  # one C call per request, not a generator
 
 
 class Binding:
@@ -42,8 +44,9 @@ class Binding:
         self._async: tuple[GLMSettings, Any, AsyncGLMClient] | None = None
 
     def settings(self, model: Any) -> GLMSettings:
-        key = tuple(getattr(model, name) for name in SETTINGS_FIELDS)
+        key = _settings_key(model)
         cached = self._settings
+        # Tuples compare element by element, identity first: unchanged fields cost nothing.
         if cached is None or cached[0] != key:
             cached = self._settings = (key, settings_of(model))
         return cached[1]
@@ -70,6 +73,18 @@ class Binding:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Binding, ())
+
+
+def private(model: Any, name: str) -> Any:
+    """A pydantic private attribute of ``model``, read from pydantic's private store.
+
+    ``model._name`` reaches ``BaseModel.__getattr__`` only after a failed lookup (about 2 µs, and a
+    model call reads several: a fifth of the per-call cost above the wire); this is one dict read.
+    """
+    store = model.__pydantic_private__
+    if store is not None and name in store:
+        return store[name]
+    return getattr(model, name)
 
 
 def portable_state(

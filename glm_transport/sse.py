@@ -8,8 +8,6 @@ in CRLF, LF or CR; ``:`` starts a comment (keep-alives); an empty line dispatche
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from glm_transport.errors import StreamInterruptedError
 
 __all__ = ["DONE", "MAX_EVENT_BYTES", "SSEDecoder", "SSEEvent"]
@@ -47,10 +45,13 @@ class SSEDecoder:
         self._data: list[str] = []
         self._event = ""
 
-    def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
-        """Decode one network read; yields each event it completes."""
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Decode one network read: the events it completes, in order (a list, not a generator:
+        one read holds at most a few hundred events, and the per-chunk path stays one frame deep).
+        """
+        events: list[SSEEvent] = []
         if not chunk:
-            return
+            return events
         self._size += len(chunk)
         if self._size > MAX_EVENT_BYTES:
             raise StreamInterruptedError(
@@ -58,36 +59,52 @@ class SSEDecoder:
             )
         if b"\n" not in chunk and b"\r" not in chunk:
             self._pending.append(chunk)
-            return
+            return events
         if self._pending:
             self._pending.append(chunk)
             buf = b"".join(self._pending)
             self._pending = []
         else:
             buf = chunk
-        # A trailing CR may be the first half of a CRLF split across reads: keep it for later.
-        hold_cr = buf.endswith(b"\r")
-        lines = buf.splitlines(keepends=True)
-        last = lines[-1]
-        if hold_cr or not last.endswith((b"\n", b"\r")):
-            self._pending.append(last)
-            lines.pop()
-        for raw in lines:
-            event = self._line(raw.rstrip(b"\r\n"))
-            if event is not None:
-                yield event
+        if b"\r" in buf:
+            # A trailing CR may be the first half of a CRLF split across reads: keep it for later.
+            hold_cr = buf.endswith(b"\r")
+            ended = buf.splitlines(keepends=True)
+            last = ended[-1]
+            if hold_cr or not last.endswith((b"\n", b"\r")):
+                self._pending.append(last)
+                ended.pop()
+            lines = [line.rstrip(b"\r\n") for line in ended]
+        else:  # the common case, LF only: the last piece is the unfinished line (or b"")
+            lines = buf.split(b"\n")
+            rest = lines.pop()
+            if rest:
+                self._pending.append(rest)
+        data = self._data
+        for line in lines:
+            if line.startswith(b"data: "):  # nearly every line GLM sends
+                data.append(line[6:].decode("utf-8", errors="replace"))
+            elif line:
+                self._field(line)
+            elif data:
+                events.append(self._dispatch())
+            else:
+                self._event = ""
+        return events
 
-    def flush(self) -> Iterator[SSEEvent]:
+    def flush(self) -> list[SSEEvent]:
         """End of stream: a final unterminated line still counts; an unfinished event is dispatched."""
+        events: list[SSEEvent] = []
         if self._pending:
             tail = b"".join(self._pending)
             self._pending = []
             event = self._line(tail.rstrip(b"\r\n"))
             if event is not None:
-                yield event
+                events.append(event)
         event = self._line(b"")
         if event is not None:
-            yield event
+            events.append(event)
+        return events
 
     @property
     def pending(self) -> bool:
@@ -95,31 +112,35 @@ class SSEDecoder:
         return bool(self._pending or self._data)
 
     def _line(self, line: bytes) -> SSEEvent | None:
-        if not line:
-            if not self._data:
-                self._event = ""
-                return None
-            data = self._data[0] if len(self._data) == 1 else "\n".join(self._data)
-            event = SSEEvent(data, self._event or "message")
-            self._data = []
-            self._event = ""
-            self._size = 0  # the cap is per event (off by at most one read)
-            return event
-        if line.startswith(b"data:"):
-            value = line[5:]
-            if value.startswith(b" "):
-                value = value[1:]
-            self._data.append(value.decode("utf-8", errors="replace"))
+        if line:
+            if line.startswith(b"data: "):
+                self._data.append(line[6:].decode("utf-8", errors="replace"))
+            else:
+                self._field(line)
             return None
+        if self._data:
+            return self._dispatch()
+        self._event = ""
+        return None
+
+    def _dispatch(self) -> SSEEvent:
+        data = self._data
+        event = SSEEvent(data[0] if len(data) == 1 else "\n".join(data), self._event or "message")
+        data.clear()  # cleared, not replaced: feed() holds the list
+        self._event = ""
+        self._size = 0  # the cap is per event (off by at most one read)
+        return event
+
+    def _field(self, line: bytes) -> None:
+        """A non-empty line other than ``data: ...``."""
         if line.startswith(b":"):
-            return None
+            return  # a comment (keep-alive)
         name, _, value = line.partition(b":")
         if value.startswith(b" "):
             value = value[1:]
-        if name == b"event":
+        if name == b"data":
+            # "data:" without the space, or "data" with no colon (an empty data line).
+            self._data.append(value.decode("utf-8", errors="replace"))
+        elif name == b"event":
             self._event = value.decode("utf-8", errors="replace")
-        elif name == b"data":
-            # "data" with no colon: an empty data line.
-            self._data.append("")
         # id / retry / unknown fields carry nothing GLM uses.
-        return None

@@ -126,8 +126,11 @@ class StreamState:
         return bad or None
 
     def process(self, data: Any) -> StreamChunk | None:
-        """One event's JSON to a chunk; ``None`` when it carries nothing new."""
-        if not isinstance(data, dict):
+        """One event's JSON to a chunk; ``None`` when it carries nothing new.
+
+        The per-chunk hot path: one call per frame, no helper calls for a plain text delta.
+        """
+        if type(data) is not dict:
             raise E.StreamInterruptedError(
                 f"GLM sent a stream frame that is not a JSON object: {str(data)[:200]!r}",
                 request_id=self.request_id,
@@ -135,51 +138,71 @@ class StreamState:
         if data.get("error"):
             raise parse_error(None, data, error_style=self.error_style)
         try:
-            return self._chunk(data)
+            chunk = StreamChunk(raw=data)
+            if self.id is None:
+                self.id = _opt_str(data.get("id"))
+                self.request_id = _opt_str(data.get("request_id")) or self.id
+                self.model = _opt_str(data.get("model"))
+                chunk.id, chunk.model, chunk.request_id = self.id, self.model, self.request_id
+            choices = data.get("choices")
+            if choices:
+                choice = choices[0]
+                delta = choice.get("delta")
+                if delta:
+                    content = delta.get("content")
+                    reasoning = delta.get("reasoning_content")
+                    if content is not None and type(content) is not str:
+                        raise TypeError(f"content is {type(content).__name__}, not a string")
+                    if reasoning is not None and type(reasoning) is not str:
+                        raise TypeError(f"reasoning is {type(reasoning).__name__}, not a string")
+                    if content:
+                        content, tagged = self.tags.feed(content)
+                        if tagged:  # GLM-4.5V's <think> inside content
+                            reasoning = (reasoning or "") + tagged
+                    chunk.content = content
+                    chunk.reasoning_content = reasoning
+                    raw_calls = delta.get("tool_calls")
+                    if raw_calls:
+                        self._tool_calls(raw_calls, chunk)
+                reason = choice.get("finish_reason")
+                if reason and self.finish_reason is None:
+                    self.finish_reason = chunk.finish_reason = _text(reason)
+                    if self.tools.calls:
+                        chunk.invalid_tool_calls = self._invalid_calls()
+            usage = data.get("usage")
+            if usage and not self.saw_usage:
+                # Usage once per stream: a repeated finish chunk must not double the counts.
+                self.saw_usage = True
+                chunk.usage = parse_usage(usage)
+            if data.get("web_search"):
+                chunk.web_search = list(data["web_search"])
+            return chunk
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
             raise E.StreamInterruptedError(
                 f"GLM sent a stream frame of an unexpected shape ({exc}): {str(data)[:200]!r}",
                 request_id=self.request_id,
             ) from None
 
-    def _chunk(self, data: dict[str, Any]) -> StreamChunk:
-        chunk = StreamChunk(raw=data)
-        if self.id is None:
-            self.id = _opt_str(data.get("id"))
-            self.request_id = _opt_str(data.get("request_id")) or self.id
-            self.model = _opt_str(data.get("model"))
-            chunk.id, chunk.model, chunk.request_id = self.id, self.model, self.request_id
-        choices = data.get("choices")
-        if choices:
-            choice = choices[0]
-            delta = choice.get("delta")
-            if delta:
-                content = _text(delta.get("content"))
-                chunk.reasoning_content = _text(delta.get("reasoning_content"))
-                if content:
-                    content, tagged = self.tags.feed(content)
-                    if tagged:  # GLM-4.5V's <think> inside content
-                        chunk.reasoning_content = (chunk.reasoning_content or "") + tagged
-                chunk.content = content
-                raw_calls = delta.get("tool_calls")
-                if raw_calls:
-                    calls = [self.tools.add(tc) for tc in raw_calls]
-                    if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
-                        calls = [d for d in calls if d.index < self.max_tool_calls]
-                    chunk.tool_calls = calls or None
-            reason = choice.get("finish_reason")
-            if reason and self.finish_reason is None:
-                self.finish_reason = chunk.finish_reason = _text(reason)
-                if self.tools.calls:
-                    chunk.invalid_tool_calls = self._invalid_calls()
-        usage = data.get("usage")
-        if usage and not self.saw_usage:
-            # Usage once per stream: a repeated finish chunk must not double the counts.
-            self.saw_usage = True
-            chunk.usage = parse_usage(usage)
-        if data.get("web_search"):
-            chunk.web_search = list(data["web_search"])
-        return chunk
+    def _tool_calls(self, raw_calls: Any, chunk: StreamChunk) -> None:
+        calls = [self.tools.add(tc) for tc in raw_calls]
+        if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
+            calls = [d for d in calls if d.index < self.max_tool_calls]
+        chunk.tool_calls = calls or None
+
+
+_scan_once = json.JSONDecoder().scan_once
+
+
+def _loads(text: str) -> Any:
+    """``json.loads`` for one frame without its per-call wrapping: a GLM frame is one compact
+    object, so the scanner ends at the text's end; anything else takes the full, strict way."""
+    try:
+        obj, end = _scan_once(text, 0)
+    except StopIteration:
+        return json.loads(text)  # leading whitespace, or not JSON: json.loads says which
+    if end != len(text):
+        return json.loads(text)  # trailing whitespace, or extra data
+    return obj
 
 
 def _is_json_object(text: str) -> bool:
@@ -270,7 +293,7 @@ class StreamReader:
                     payload = data
                 raise parse_error(None, payload, error_style=state.error_style)
             try:
-                obj = json.loads(data)
+                obj = _loads(data)
             except (ValueError, RecursionError):
                 raise E.StreamInterruptedError(
                     f"GLM sent a stream frame that is not JSON: {data[:200]!r}",
