@@ -14,7 +14,7 @@ from typing import Any
 from glm_transport._client import AsyncGLMClient, GLMClient
 from glm_transport.config import GLMSettings, settings_of
 
-__all__ = ["SETTINGS_FIELDS", "Binding", "portable_state", "private"]
+__all__ = ["SETTINGS_FIELDS", "Binding", "binding_of", "portable_state", "private"]
 
 # The model fields the settings come from (ChatGLM and GLM share these names).
 SETTINGS_FIELDS = (
@@ -85,6 +85,12 @@ def private(model: Any, name: str) -> Any:
     if store is not None and name in store:
         return store[name]
     return getattr(model, name)
+
+
+def binding_of(model: Any) -> Binding:
+    """The :class:`Binding` a model keeps in its ``_binding`` private attribute."""
+    binding: Binding = private(model, "_binding")
+    return binding
 
 
 def portable_state(

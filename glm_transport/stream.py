@@ -190,7 +190,7 @@ class StreamState:
         chunk.tool_calls = calls or None
 
 
-_scan_once = json.JSONDecoder().scan_once
+_scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _loads(text: str) -> Any:
@@ -279,7 +279,7 @@ class StreamReader:
             )
         return err
 
-    def _chunks(self, events: Iterator[SSEEvent]) -> Iterator[StreamChunk]:
+    def _chunks(self, events: list[SSEEvent]) -> Iterator[StreamChunk]:
         state = self.state
         for event in events:
             data = event.data

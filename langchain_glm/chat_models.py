@@ -34,7 +34,7 @@ from glm_transport import (
     model_spec,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
-from glm_transport.binding import Binding, portable_state, private
+from glm_transport.binding import Binding, binding_of, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.reply import plan_tool_choice
 from glm_transport.tokens import estimate_message_tokens, estimate_tokens
@@ -258,7 +258,7 @@ class ChatGLM(BaseChatModel):
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        self.api_key = private(self, "_binding").settings(self).api_key  # validates every setting now
+        self.api_key = binding_of(self).settings(self).api_key  # validates every setting now
         self.thinking = normalize_thinking(self.thinking)
         return self
 
@@ -297,7 +297,7 @@ class ChatGLM(BaseChatModel):
     def _identifying_params(self) -> dict[str, Any]:
         return {
             "model_name": self.model_name,
-            "provider": private(self, "_binding").settings(self).provider.name,
+            "provider": binding_of(self).settings(self).provider.name,
             **self._default_params,
         }
 
@@ -363,11 +363,11 @@ class ChatGLM(BaseChatModel):
 
     @property
     def client(self) -> GLMClient:
-        return private(self, "_binding").sync(self, self.http_client)
+        return binding_of(self).sync(self, self.http_client)
 
     @property
     def async_client(self) -> AsyncGLMClient:
-        return private(self, "_binding").async_(self, self.http_async_client)
+        return binding_of(self).async_(self, self.http_async_client)
 
     # -- request building (pure) -------------------------------------------------------------
 
@@ -384,7 +384,7 @@ class ChatGLM(BaseChatModel):
             params,
             to_wire_messages(messages),
             model=self.model_name,
-            provider=private(self, "_binding").settings(self).provider,
+            provider=binding_of(self).settings(self).provider,
             stream=stream,
         )
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from typing_extensions import Self
 
 from glm_transport._constants import DEFAULT_MAX_RETRIES
-from glm_transport.binding import Binding, portable_state, private
+from glm_transport.binding import Binding, binding_of, portable_state
 from glm_transport.embeddings import DEFAULT_EMBEDDING_MODEL
 from langchain_glm.errors import glm_errors
 
@@ -69,7 +69,7 @@ class GLMEmbeddings(BaseModel, Embeddings):
 
     @model_validator(mode="after")
     def _resolve(self) -> Self:
-        self.api_key = private(self, "_binding").settings(self).api_key  # validates every setting now
+        self.api_key = binding_of(self).settings(self).api_key  # validates every setting now
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -80,7 +80,7 @@ class GLMEmbeddings(BaseModel, Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Vectors for ``texts``, in order."""
         with glm_errors():
-            client = private(self, "_binding").sync(self, self.http_client)
+            client = binding_of(self).sync(self, self.http_client)
             return client.embed(texts, self.model, self.dimensions, self.batch_size).vectors
 
     def embed_query(self, text: str) -> list[float]:
@@ -90,7 +90,7 @@ class GLMEmbeddings(BaseModel, Embeddings):
     async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
         """Vectors for ``texts``, in order; batches go concurrently."""
         with glm_errors():
-            client = private(self, "_binding").async_(self, self.http_async_client)
+            client = binding_of(self).async_(self, self.http_async_client)
             result = await client.embed(texts, self.model, self.dimensions, self.batch_size)
         return result.vectors
 

@@ -39,7 +39,7 @@ from glm_transport import (
     model_spec,
 )
 from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
-from glm_transport.binding import Binding, portable_state, private
+from glm_transport.binding import Binding, binding_of, portable_state, private
 from glm_transport.plan import normalize_thinking, plan_chat
 from llama_index_glm._convert import (
     StreamAssembler,
@@ -184,7 +184,7 @@ class GLM(FunctionCallingLLM):
 
     @model_validator(mode="after")
     def _resolve(self) -> GLM:
-        self.api_key = private(self, "_binding").settings(self).api_key  # validates every setting now
+        self.api_key = binding_of(self).settings(self).api_key  # validates every setting now
         self.thinking = normalize_thinking(self.thinking)
         return self
 
@@ -222,11 +222,11 @@ class GLM(FunctionCallingLLM):
 
     @property
     def client(self) -> GLMClient:
-        return private(self, "_binding").sync(self, private(self, "_http_client"))
+        return binding_of(self).sync(self, private(self, "_http_client"))
 
     @property
     def async_client(self) -> AsyncGLMClient:
-        return private(self, "_binding").async_(self, private(self, "_async_http_client"))
+        return binding_of(self).async_(self, private(self, "_async_http_client"))
 
     # -- request building (pure) -----------------------------------------------------------
 
@@ -252,7 +252,7 @@ class GLM(FunctionCallingLLM):
             params,
             to_wire_messages(messages),
             model=self.model,
-            provider=private(self, "_binding").settings(self).provider,
+            provider=binding_of(self).settings(self).provider,
             stream=stream,
         )
 

@@ -9,7 +9,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.bridge.pydantic import Field, PrivateAttr, SecretStr, model_validator
 
 from glm_transport._constants import DEFAULT_MAX_RETRIES
-from glm_transport.binding import Binding, portable_state, private
+from glm_transport.binding import Binding, binding_of, portable_state, private
 from glm_transport.embeddings import DEFAULT_EMBEDDING_MODEL, embedding_spec
 
 # Private attributes holding the user's HTTP clients: never pickled.
@@ -71,7 +71,7 @@ class GLMEmbedding(BaseEmbedding):
 
     @model_validator(mode="after")
     def _resolve(self) -> GLMEmbedding:
-        self.api_key = private(self, "_binding").settings(self).api_key  # validates every setting now
+        self.api_key = binding_of(self).settings(self).api_key  # validates every setting now
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
@@ -84,11 +84,11 @@ class GLMEmbedding(BaseEmbedding):
         return "GLMEmbedding"
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        client = private(self, "_binding").sync(self, private(self, "_http_client"))
+        client = binding_of(self).sync(self, private(self, "_http_client"))
         return client.embed(texts, self.model_name, self.dimensions, self.embed_batch_size).vectors
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        client = private(self, "_binding").async_(self, private(self, "_async_http_client"))
+        client = binding_of(self).async_(self, private(self, "_async_http_client"))
         result = await client.embed(texts, self.model_name, self.dimensions, self.embed_batch_size)
         return result.vectors
 
