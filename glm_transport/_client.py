@@ -14,7 +14,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -25,6 +25,7 @@ from glm_transport._wire import (
     Body as _Body,
 )
 from glm_transport._wire import (
+    Head,
     add_embeddings,
     chat_body,
     completion,
@@ -45,7 +46,19 @@ from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk, Usage
 __all__ = ["AsyncGLMClient", "GLMClient"]
 
 T = TypeVar("T")
-_Parse = Callable[[httpx.Response, bytes], T]
+_Parse = Callable[[Head, bytes], T]
+
+
+class _AsyncReply(Head, Protocol):
+    """What the async loops use of a response (httpx's, or aiohttp's via ``_aio.AioReply``)."""
+
+    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+
+    async def aread(self) -> bytes: ...
+
+    async def aclose(self) -> None: ...
+
+
 # Embedding batches in flight at once per call (async).
 EMBED_CONCURRENCY = 8
 
@@ -131,6 +144,19 @@ class _Attempts:
                 self.expired(None)
             yield raw
 
+    def awatch(self, reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """:meth:`watch` for async reads."""
+        deadline = self.deadline
+        if deadline is None:
+            return reads
+        return self._awatched(reads, deadline)
+
+    async def _awatched(self, reads: AsyncIterator[bytes], deadline: float) -> AsyncIterator[bytes]:
+        async for raw in reads:
+            if time.monotonic() > deadline:
+                self.expired(None)
+            yield raw
+
     def delay(self, err: E.GLMError) -> float:
         """Seconds to wait before the next attempt, or raise ``err`` (with the count)."""
         err.attempts = self.count
@@ -154,14 +180,6 @@ class _Attempts:
 
 def _cut(value: float | None, left: float) -> float:
     return left if value is None else min(value, left)
-
-
-async def _awatch(reads: AsyncIterator[bytes], attempts: _Attempts) -> AsyncIterator[bytes]:
-    deadline = attempts.deadline
-    async for raw in reads:
-        if deadline is not None and time.monotonic() > deadline:
-            attempts.expired(None)
-        yield raw
 
 
 async def _adrain(reads: AsyncIterator[bytes]) -> None:
@@ -290,8 +308,17 @@ class AsyncGLMClient:
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    def _http(self) -> httpx.AsyncClient:
-        return self._given if self._given is not None else async_pool()
+    async def _send(self, url: httpx.URL | str, body: _Body, attempts: _Attempts) -> _AsyncReply:
+        """Start one attempt: through the client the user gave, else straight on aiohttp."""
+        given = self._given
+        if given is not None:
+            response: httpx.Response = await given.send(
+                _build(given, url, body, attempts), stream=True
+            )
+            return response
+        from glm_transport._aio import send
+
+        return await send(async_pool(), url, body, attempts.start())
 
     async def _whole(self, url: httpx.URL | str, body: _Body, parse: _Parse[T]) -> T:
         """POST ``body`` and ``parse`` the whole reply, retried on transient failures."""
@@ -299,13 +326,16 @@ class AsyncGLMClient:
         while True:
             try:
                 with _translated(self.settings):
-                    http = self._http()
-                    response = await http.send(_build(http, url, body, attempts), stream=True)
+                    response = await self._send(url, body, attempts)
                     try:
-                        parts = [raw async for raw in _awatch(response.aiter_bytes(), attempts)]
+                        if attempts.deadline is None:
+                            received = await response.aread()
+                        else:  # read by reads, to check the budget between them
+                            reads = attempts.awatch(response.aiter_bytes())
+                            received = b"".join([raw async for raw in reads])
                     finally:
                         await response.aclose()
-                return parse(response, b"".join(parts))
+                return parse(response, received)
             except E.GLMError as err:
                 await asyncio.sleep(attempts.delay(err))
 
@@ -355,17 +385,14 @@ class AsyncGLMClient:
             reader = StreamReader(request, settings.provider.error_style)
             try:
                 with _translated(settings):
-                    http = self._http()
-                    response = await http.send(
-                        _build(http, settings.endpoint, body, attempts), stream=True
-                    )
+                    response = await self._send(settings.endpoint, body, attempts)
                     try:
                         if response.status_code >= 400:
                             raise error_from_response(
                                 settings, response, await response.aread(), request
                             )
                         reads = response.aiter_bytes()
-                        async for raw in _awatch(reads, attempts):
+                        async for raw in attempts.awatch(reads):
                             for chunk in reader.feed(raw):
                                 yield chunk
                             if reader.done:

@@ -23,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -35,6 +35,9 @@ from glm_transport._constants import (
 
 __all__ = ["aclose_shared_clients", "async_pool", "discard_if_desynced", "drain", "sync_pool"]
 
+if TYPE_CHECKING:
+    import aiohttp
+
 LIMITS = httpx.Limits(
     max_connections=MAX_CONNECTIONS,
     max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
@@ -43,7 +46,7 @@ LIMITS = httpx.Limits(
 
 _lock = threading.Lock()
 _sync: httpx.Client | None = None
-_async: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+_async: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
 
 
 def sync_pool() -> httpx.Client:
@@ -62,22 +65,16 @@ def _new_sync() -> httpx.Client:
         return _sync
 
 
-def async_pool() -> httpx.AsyncClient:
-    """The running loop's shared async client."""
+def async_pool() -> aiohttp.ClientSession:
+    """The running loop's shared aiohttp session (see :mod:`._aio`)."""
     loop = asyncio.get_running_loop()
-    client = _async.get(loop)
-    if client is None:
-        client = _async[loop] = _new_async()
+    session = _async.get(loop)
+    if session is None:
+        from glm_transport._aio import new_session  # aiohttp loads with the first async call
+
+        session = _async[loop] = new_session()
         _close_with(loop)
-    return client
-
-
-def _new_async() -> httpx.AsyncClient:
-    try:
-        from httpx_aiohttp import AiohttpTransport
-    except ImportError:  # pragma: no cover - it is a dependency; keep working without it
-        return httpx.AsyncClient(limits=LIMITS)
-    return httpx.AsyncClient(transport=AiohttpTransport(limits=LIMITS))
+    return session
 
 
 def _close_with(loop: asyncio.AbstractEventLoop) -> None:
@@ -90,7 +87,7 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
         client = _async.pop(loop, None)
         if client is not None and not loop.is_running() and not loop.is_closed():
             with contextlib.suppress(Exception):  # closing is best effort
-                loop.run_until_complete(client.aclose())
+                loop.run_until_complete(client.close())
         original()
 
     # asyncio.run() and LlamaIndex's asyncio_run() both end with loop.close(): wrapping the
@@ -102,9 +99,9 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
 
 async def aclose_shared_clients() -> None:
     """Close the pooled async connections of the running event loop now."""
-    client = _async.pop(asyncio.get_running_loop(), None)
-    if client is not None:
-        await client.aclose()
+    session = _async.pop(asyncio.get_running_loop(), None)
+    if session is not None:
+        await session.close()
 
 
 def drain(response: httpx.Response, reads: Iterator[bytes], limit: int, seconds: float) -> None:

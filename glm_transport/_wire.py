@@ -4,9 +4,8 @@ a whole reply (chat or embeddings) read into a result or a typed error. No I/O."
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import httpx
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from glm_transport import __version__
 from glm_transport import errors as E
@@ -21,6 +20,7 @@ from glm_transport.types import ChatCompletion, ChatRequest, Usage
 
 __all__ = [
     "Body",
+    "Head",
     "add_embeddings",
     "chat_body",
     "completion",
@@ -29,6 +29,18 @@ __all__ = [
     "error_from_response",
     "headers",
 ]
+
+
+class Head(Protocol):
+    """What reading a reply needs of a response: an ``httpx.Response``, or an aiohttp one
+    through :class:`glm_transport._aio.AioReply`."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
 
 Body = tuple[bytes, dict[str, str]]
 """An encoded JSON body and its headers."""
@@ -59,7 +71,7 @@ def chat_body(
 
 
 def error_from_response(
-    settings: GLMSettings, response: httpx.Response, content: bytes, request: ChatRequest | None
+    settings: GLMSettings, response: Head, content: bytes, request: ChatRequest | None
 ) -> E.APIError:
     body: Any = None
     if "html" in response.headers.get("content-type", ""):
@@ -81,7 +93,7 @@ def error_from_response(
 
 def reply_json(
     settings: GLMSettings,
-    response: httpx.Response,
+    response: Head,
     content: bytes,
     request: ChatRequest | None = None,
 ) -> Any:
@@ -99,7 +111,7 @@ def reply_json(
 
 
 def completion(
-    settings: GLMSettings, request: ChatRequest, response: httpx.Response, content: bytes
+    settings: GLMSettings, request: ChatRequest, response: Head, content: bytes
 ) -> ChatCompletion:
     body = reply_json(settings, response, content, request)
     return apply_reply_policy(parse_completion(body), request)
@@ -113,7 +125,7 @@ def embedding_request(
 
 
 def embedded(
-    settings: GLMSettings, response: httpx.Response, received: bytes, count: int
+    settings: GLMSettings, response: Head, received: bytes, count: int
 ) -> tuple[list[list[float]], Usage]:
     return parse_embeddings(reply_json(settings, response, received), count)
 

@@ -70,10 +70,10 @@ def test_tls_verification_is_on_by_default() -> None:
     pool = client._http()._transport._pool  # type: ignore[attr-defined]
     assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
     assert pool._ssl_context.check_hostname is True
-    from glm_transport._pools import _new_async
+    from glm_transport._aio import _ssl_context
 
-    transport = _new_async()._transport  # type: ignore[attr-defined]
-    assert transport.ssl_context.verify_mode == ssl.CERT_REQUIRED
+    assert _ssl_context().verify_mode == ssl.CERT_REQUIRED  # the async pool's
+    assert _ssl_context().check_hostname is True
 
 
 def test_readme_and_ci_run_the_same_test_command() -> None:
