@@ -1,9 +1,10 @@
 """The one place where transport exceptions become GLM errors (as httpx's own
 ``map_httpcore_exceptions`` is for httpcore's), used around every request and read.
 
-Pure: it classifies an exception by what really happened (httpx-aiohttp maps every aiohttp
+Pure: it classifies an exception by what really happened: aiohttp's own (the shared async pool),
+httpx's, or httpx's wrapping aiohttp's (a user's client on httpx-aiohttp maps every aiohttp
 connection error to ``httpx.ConnectTimeout``; the aiohttp exception underneath tells a refused
-or reset connection from a timeout, and a certificate failure from both), and scrubs the request
+or reset connection from a timeout, and a certificate failure from both). It scrubs the request
 headers, key included, that aiohttp keeps on its exceptions.
 """
 
@@ -20,8 +21,8 @@ from glm_transport.config import GLMSettings
 
 __all__ = ["connection_error", "translated"]
 
-# Libraries whose exceptions mean "the transport failed": aiohttp's escape httpx-aiohttp
-# unmapped, and httpx2's (a fork with its own exception classes) are not httpx's.
+# Libraries whose exceptions mean "the transport failed": aiohttp's (the shared async pool, or
+# escaping a user's httpx-aiohttp unmapped), and httpx2's (a fork with its own classes).
 _TRANSPORT_MODULES = ("aiohttp", "httpcore", "h11", "httpx2", "httpcore2")
 
 
@@ -54,8 +55,8 @@ def translated(settings: GLMSettings) -> Iterator[None]:
     except (httpx.HTTPError, OSError) as exc:
         raise connection_error(settings, exc) from None
     except Exception as exc:
-        # aiohttp's own errors (a malformed status line, header or length) escape httpx-aiohttp
-        # unmapped; their repr carries the request headers, so only the class name is kept.
+        # aiohttp's own errors (a malformed status line, header or length; their repr carries
+        # the request headers, scrubbed below).
         if not type(exc).__module__.startswith(_TRANSPORT_MODULES):
             raise
         raise connection_error(settings, exc) from None
