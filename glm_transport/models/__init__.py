@@ -142,6 +142,7 @@ _PREFIXED = re.compile(r"^.*/")
 _TAG = re.compile(r"(\[[^\]]*\]|[:@].*)$")
 
 
+@functools.lru_cache(maxsize=512)  # a process uses a handful of names, once per call each
 def canonical_name(model: str) -> str:
     """``model`` as the catalogue spells it (lower case, no gateway prefix or tag)."""
     return _TAG.sub("", _PREFIXED.sub("", model.strip().lower()))
@@ -151,11 +152,11 @@ def model_spec(model: str) -> ModelSpec:
     """The facts of ``model``. Dated or suffixed variants (``glm-4.6-0925``) take the longest
     known prefix; a name that matches nothing gets the newest generation's facts, with a
     one-time warning (pass ``profile=`` / ``context_window=`` or :func:`register_model` to fix)."""
-    specs = catalogue()
     name = canonical_name(model)
-    found = specs.get(name)
+    found = _registered.get(name) or _loaded().get(name)  # the per-call case: no merged copy
     if found is not None:
         return found
+    specs = catalogue()
     best = max((k for k in specs if name.startswith(k + "-")), key=len, default=None)
     if best is not None:
         return specs[best]
