@@ -49,9 +49,8 @@ class SSEDecoder:
         """Decode one network read: the events it completes, in order (a list, not a generator:
         one read holds at most a few hundred events, and the per-chunk path stays one frame deep).
         """
-        events: list[SSEEvent] = []
         if not chunk:
-            return events
+            return []
         self._size += len(chunk)
         if self._size > MAX_EVENT_BYTES:
             raise StreamInterruptedError(
@@ -59,7 +58,7 @@ class SSEDecoder:
             )
         if b"\n" not in chunk and b"\r" not in chunk:
             self._pending.append(chunk)
-            return events
+            return []
         if self._pending:
             self._pending.append(chunk)
             buf = b"".join(self._pending)
@@ -80,6 +79,23 @@ class SSEDecoder:
             rest = lines.pop()
             if rest:
                 self._pending.append(rest)
+        return self._lines(lines)
+
+    def flush(self) -> list[SSEEvent]:
+        """End of stream: a final unterminated line still counts; an unfinished event is dispatched."""
+        tail = b"".join(self._pending)
+        self._pending = []
+        # A final unterminated line, then the blank line that ends the stream's last event.
+        return self._lines([tail.rstrip(b"\r\n"), b""] if tail else [b""])
+
+    @property
+    def pending(self) -> bool:
+        """True while part of an event has been read but not dispatched."""
+        return bool(self._pending or self._data)
+
+    def _lines(self, lines: list[bytes]) -> list[SSEEvent]:
+        """Complete lines (without their ends), in order: the events they dispatch."""
+        events: list[SSEEvent] = []
         data = self._data
         for line in lines:
             if line.startswith(b"data: "):  # nearly every line GLM sends
@@ -91,37 +107,6 @@ class SSEDecoder:
             else:
                 self._event = ""
         return events
-
-    def flush(self) -> list[SSEEvent]:
-        """End of stream: a final unterminated line still counts; an unfinished event is dispatched."""
-        events: list[SSEEvent] = []
-        if self._pending:
-            tail = b"".join(self._pending)
-            self._pending = []
-            event = self._line(tail.rstrip(b"\r\n"))
-            if event is not None:
-                events.append(event)
-        event = self._line(b"")
-        if event is not None:
-            events.append(event)
-        return events
-
-    @property
-    def pending(self) -> bool:
-        """True while part of an event has been read but not dispatched."""
-        return bool(self._pending or self._data)
-
-    def _line(self, line: bytes) -> SSEEvent | None:
-        if line:
-            if line.startswith(b"data: "):
-                self._data.append(line[6:].decode("utf-8", errors="replace"))
-            else:
-                self._field(line)
-            return None
-        if self._data:
-            return self._dispatch()
-        self._event = ""
-        return None
 
     def _dispatch(self) -> SSEEvent:
         data = self._data
