@@ -128,7 +128,7 @@ class StreamState:
     def process(self, data: Any) -> StreamChunk | None:
         """One event's JSON to a chunk; ``None`` when it carries nothing new.
 
-        The per-chunk hot path: one call per frame, no helper calls for a plain text delta.
+        The per-chunk hot path: a plain text delta costs this call and :meth:`_delta`.
         """
         if type(data) is not dict:
             raise E.StreamInterruptedError(
@@ -149,21 +149,7 @@ class StreamState:
                 choice = choices[0]
                 delta = choice.get("delta")
                 if delta:
-                    content = delta.get("content")
-                    reasoning = delta.get("reasoning_content")
-                    if content is not None and type(content) is not str:
-                        raise TypeError(f"content is {type(content).__name__}, not a string")
-                    if reasoning is not None and type(reasoning) is not str:
-                        raise TypeError(f"reasoning is {type(reasoning).__name__}, not a string")
-                    if content:
-                        content, tagged = self.tags.feed(content)
-                        if tagged:  # GLM-4.5V's <think> inside content
-                            reasoning = (reasoning or "") + tagged
-                    chunk.content = content
-                    chunk.reasoning_content = reasoning
-                    raw_calls = delta.get("tool_calls")
-                    if raw_calls:
-                        self._tool_calls(raw_calls, chunk)
+                    self._delta(delta, chunk)
                 reason = choice.get("finish_reason")
                 if reason and self.finish_reason is None:
                     self.finish_reason = chunk.finish_reason = _text(reason)
@@ -183,11 +169,21 @@ class StreamState:
                 request_id=self.request_id,
             ) from None
 
-    def _tool_calls(self, raw_calls: Any, chunk: StreamChunk) -> None:
-        calls = [self.tools.add(tc) for tc in raw_calls]
-        if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
-            calls = [d for d in calls if d.index < self.max_tool_calls]
-        chunk.tool_calls = calls or None
+    def _delta(self, delta: dict[str, Any], chunk: StreamChunk) -> None:
+        content = _text(delta.get("content"))
+        reasoning = _text(delta.get("reasoning_content"))
+        if content:
+            content, tagged = self.tags.feed(content)
+            if tagged:  # GLM-4.5V's <think> inside content
+                reasoning = (reasoning or "") + tagged
+        chunk.content = content
+        chunk.reasoning_content = reasoning
+        raw_calls = delta.get("tool_calls")
+        if raw_calls:
+            calls = [self.tools.add(tc) for tc in raw_calls]
+            if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
+                calls = [d for d in calls if d.index < self.max_tool_calls]
+            chunk.tool_calls = calls or None
 
 
 _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
