@@ -3,6 +3,7 @@ verification is on by default."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import ssl
@@ -70,10 +71,17 @@ def test_tls_verification_is_on_by_default() -> None:
     pool = client._http()._transport._pool  # type: ignore[attr-defined]
     assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
     assert pool._ssl_context.check_hostname is True
-    from glm_transport._aio import _ssl_context
 
-    assert _ssl_context().verify_mode == ssl.CERT_REQUIRED  # the async pool's
-    assert _ssl_context().check_hostname is True
+    async def async_pool_tls() -> ssl.SSLContext:
+        from glm_transport._pools import aclose_shared_clients, async_pool
+
+        context: ssl.SSLContext = async_pool().connector._ssl  # type: ignore[union-attr]
+        await aclose_shared_clients()
+        return context
+
+    context = asyncio.run(async_pool_tls())
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
 
 
 def test_readme_and_ci_run_the_same_test_command() -> None:
