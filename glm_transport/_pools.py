@@ -4,7 +4,8 @@
   forked child starts with no pool, so parent and child never read each other's replies from a
   shared keep-alive socket (gunicorn ``--preload``, Celery prefork, ``multiprocessing``). Closed
   at interpreter exit.
-* Async: one client per event loop (an aiohttp session cannot move between loops). It is closed
+* Async: one aiohttp session per event loop (:mod:`._aio`; a session cannot move between
+  loops). It is closed
   when its loop closes, including loops closed without ``shutdown_asyncgens`` (LlamaIndex's
   ``asyncio_run``), so a process that runs thousands of short loops keeps no loops, sockets or
   sessions of the dead ones.
@@ -38,7 +39,7 @@ __all__ = ["aclose_shared_clients", "async_pool", "discard_if_desynced", "drain"
 if TYPE_CHECKING:
     import aiohttp
 
-LIMITS = httpx.Limits(
+LIMITS = httpx.Limits(  # the sync pool's; the async session takes the same numbers in _aio
     max_connections=MAX_CONNECTIONS,
     max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
     keepalive_expiry=KEEPALIVE_EXPIRY,
