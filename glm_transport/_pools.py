@@ -6,8 +6,8 @@
   at interpreter exit.
 * Async: one aiohttp session per event loop (:mod:`._aio`; a session cannot move between
   loops). It is closed when its loop closes, including loops closed without
-  ``shutdown_asyncgens`` (LlamaIndex's ``asyncio_run``), so a process that runs thousands of short loops keeps no loops, sockets or
-  sessions of the dead ones.
+  ``shutdown_asyncgens`` (LlamaIndex's ``asyncio_run``), so a process that runs thousands of
+  short loops keeps no loops, sockets or sessions of the dead ones.
 * After ``[DONE]`` a sync stream reads the few closing bytes so the connection returns to the
   pool; a watchdog thread shuts the socket down if a server holds the response open, so
   ``stream()`` ends within a second whatever the server does.
