@@ -34,14 +34,22 @@ def glm_models(dump: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def facts_of(model: dict[str, Any]) -> dict[str, Any]:
-    """models.dev's entry in the catalogue's terms."""
+    """models.dev's entry in the catalogue's terms.
+
+    Args:
+        model: One model of a models.dev dump.
+
+    Returns:
+        Its facts keyed as a catalogue entry is (ModelSpec's field names); ``None`` where
+        models.dev does not say.
+    """
     limit = model.get("limit") or {}
     inputs = (model.get("modalities") or {}).get("input") or ["text"]
     return {
-        "context": limit.get("context"),
-        "output": limit.get("output"),
-        "input": sorted(inputs),
-        "tools": model.get("tool_call"),
+        "context_window": limit.get("context"),
+        "max_output_tokens": limit.get("output"),
+        "inputs": sorted(inputs),
+        "tool_calling": model.get("tool_call"),
     }
 
 
@@ -54,7 +62,7 @@ def differences(catalogue: dict[str, Any], dump: dict[str, Any]) -> list[str]:
     for name in sorted(set(ours) - set(theirs)):
         lines.append(f"- {name}: in the catalogue, not on models.dev")
     for name in sorted(set(ours) & set(theirs)):
-        mine = {**ours[name], "input": sorted(ours[name].get("input", ["text"]))}
+        mine = {**ours[name], "inputs": sorted(ours[name].get("inputs", ["text"]))}
         for key, value in facts_of(theirs[name]).items():
             if value is not None and mine.get(key) != value:
                 lines.append(f"~ {name}.{key}: catalogue {mine.get(key)!r}, models.dev {value!r}")

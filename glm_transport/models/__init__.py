@@ -1,9 +1,10 @@
 """What each GLM model can do: the catalogue in ``data/models.json``, read once, lazily.
 
-Nothing else in the package states a model fact. A maintainer refreshes the catalogue by editing
-the JSON (``scripts/refresh_models.py`` prints what models.dev says differently); a user adds a
-model at run time with :func:`register_model`. A name that matches nothing is never refused: it
-gets the newest generation's limits and a one-time warning naming the assumption.
+Nothing else in the package states a model fact. An entry's keys are :class:`ModelSpec`'s field
+names. A maintainer refreshes the catalogue by editing the JSON (``scripts/refresh_models.py``
+prints what models.dev says differently); a user adds a model at run time with
+:func:`register_model`, which takes the same keys. A name that matches nothing is never refused:
+it gets the newest generation's limits and a one-time warning naming the assumption.
 
 ``python -m glm_transport.models`` prints the catalogue as a table.
 """
@@ -14,7 +15,8 @@ import functools
 import json
 import re
 import warnings
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields, replace
 from importlib import resources
 from typing import Any, Literal
 
@@ -36,7 +38,12 @@ Disabled = Literal["ok", "rejected", "disputed"]
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One model's facts. ``known`` is False for an assumed entry (a name not in the catalogue)."""
+    """One model's facts.
+
+    Every field but ``name`` and ``known`` is a key of a ``data/models.json`` entry and a keyword
+    of :func:`register_model`, under the same name. ``known`` is False for an assumed entry (a
+    name not in the catalogue).
+    """
 
     name: str
     context_window: int
@@ -76,23 +83,87 @@ class ModelSpec:
         return self.disabled_on.get(provider, self.disabled)
 
 
+# The keys of a data/models.json entry and of register_model: ModelSpec's fields but ``name``
+# (the entry's key) and ``known`` (False only for an assumed entry, never stated).
+_FACTS = tuple(f.name for f in fields(ModelSpec) if f.name not in ("name", "known"))
+_REQUIRED = tuple(
+    f.name
+    for f in fields(ModelSpec)
+    if f.name in _FACTS and f.default is MISSING and f.default_factory is MISSING
+)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _efforts(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value)
+
+
+# How a JSON value becomes the field's type; a field not named here is taken as it is.
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "context_window": int,
+    "max_output_tokens": int,
+    "inputs": frozenset,
+    "tool_calling": bool,
+    "tool_stream": bool,
+    "json_mode": bool,
+    "disabled_on": dict,
+    "efforts": _efforts,
+    "source": str,
+}
+
+# register_model's keywords before the catalogue spoke ModelSpec's field names.
+_ALIASES = {
+    "context": "context_window",
+    "output": "max_output_tokens",
+    "input": "inputs",
+    "tools": "tool_calling",
+}
+
+
+def _facts(name: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw``'s values converted to ModelSpec's field types.
+
+    Args:
+        name: The model the facts are about, for the error message.
+        raw: Facts keyed by ModelSpec field name, as in ``data/models.json``.
+
+    Returns:
+        The same keys, each value converted (``inputs`` to a frozenset, ``efforts`` to a tuple
+        ...).
+
+    Raises:
+        GLMValidationError: A key is not a ModelSpec field (or is ``name`` or ``known``).
+    """
+    for key in raw:
+        if key not in _FACTS:
+            raise GLMValidationError(
+                f"{name}.{key}", raw[key], f"a key among the ModelSpec fields {', '.join(_FACTS)}"
+            )
+    return {key: _CONVERT.get(key, _same)(value) for key, value in raw.items()}
+
+
 def _spec(name: str, raw: dict[str, Any]) -> ModelSpec:
-    efforts = raw.get("efforts")
-    return ModelSpec(
-        name=name,
-        context_window=int(raw["context"]),
-        max_output_tokens=int(raw["output"]),
-        inputs=frozenset(raw.get("input", ["text"])),
-        tool_calling=bool(raw.get("tools", True)),
-        tool_stream=bool(raw.get("tool_stream", False)),
-        json_mode=bool(raw.get("json_mode", True)),
-        thinking=raw.get("thinking", "toggle"),
-        disabled=raw.get("disabled", "ok"),
-        disabled_on=dict(raw.get("disabled_on", {})),
-        efforts=None if efforts is None else tuple(efforts),
-        effort_default=raw.get("effort_default"),
-        source=str(raw.get("source", "")),
-    )
+    """One catalogue entry as a ModelSpec.
+
+    Args:
+        name: The model's name (the entry's key in ``data/models.json``).
+        raw: The entry, keyed by ModelSpec field name.
+
+    Returns:
+        The model's facts, the dataclass defaults for what ``raw`` leaves out.
+
+    Raises:
+        GLMValidationError: A key is not a ModelSpec field, or a required one is missing.
+    """
+    facts = _facts(name, raw)
+    for key in _REQUIRED:
+        if key not in facts:
+            required = " and ".join(_REQUIRED)
+            raise GLMValidationError(f"{name}.{key}", None, f"a value ({required} are required)")
+    return ModelSpec(name=name, **facts)
 
 
 @functools.cache
@@ -106,32 +177,51 @@ _warned: set[str] = set()
 
 
 def catalogue() -> dict[str, ModelSpec]:
-    """Every known model, the packaged catalogue plus what :func:`register_model` added."""
+    """Every known model, the packaged catalogue plus what :func:`register_model` added.
+
+    Returns:
+        ModelSpec by model name.
+    """
     return {**_loaded(), **_registered}
 
 
 def register_model(name: str, *, like: str | None = None, **facts: Any) -> ModelSpec:
-    """Add or override a model at run time: ``facts`` as in ``data/models.json`` (``context``,
-    ``output``, ``input``, ``thinking`` ...), starting from the entry ``like`` when given."""
-    base = model_spec(like) if like else None
-    if base is not None:
-        raw = {
-            "context": base.context_window,
-            "output": base.max_output_tokens,
-            "input": sorted(base.inputs),
-            "tools": base.tool_calling,
-            "tool_stream": base.tool_stream,
-            "json_mode": base.json_mode,
-            "thinking": base.thinking,
-            "disabled": base.disabled,
-            "disabled_on": base.disabled_on,
-            "efforts": base.efforts,
-            "effort_default": base.effort_default,
-            **facts,
-        }
+    """Add or override a model at run time.
+
+    ``register_model("glm-6", like="glm-5.3", context_window=2_000_000)``
+
+    Args:
+        name: The model's name (looked up lower case, like the catalogue's).
+        like: A model whose facts the new one starts from (all but ``source``); without it,
+            ``context_window`` and ``max_output_tokens`` are required.
+        **facts: Facts keyed by ModelSpec field name, the keys of ``data/models.json``
+            (``context_window``, ``max_output_tokens``, ``inputs``, ``thinking`` ...). The old
+            names ``context``, ``output``, ``input`` and ``tools`` still work, with a
+            DeprecationWarning.
+
+    Returns:
+        The registered ModelSpec, which :func:`model_spec` returns for ``name`` from now on.
+
+    Raises:
+        GLMValidationError: A key is not a ModelSpec field, a field is given twice (old and new
+            name), or a required field is missing.
+    """
+    for old, new in _ALIASES.items():
+        if old not in facts:
+            continue
+        if new in facts:
+            raise GLMValidationError(old, facts[old], f"{new}= alone, not both {old}= and {new}=")
+        warnings.warn(
+            f"register_model({old}=...) is deprecated; use {new}=",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        facts[new] = facts.pop(old)
+    raw = {"source": "registered at run time", **facts}
+    if like:
+        spec = replace(model_spec(like), name=name.lower(), known=True, **_facts(name, raw))
     else:
-        raw = facts
-    spec = _spec(name.lower(), {"source": "registered at run time", **raw})
+        spec = _spec(name.lower(), raw)
     _registered[spec.name] = spec
     return spec
 
@@ -144,14 +234,30 @@ _TAG = re.compile(r"(\[[^\]]*\]|[:@].*)$")
 
 @functools.lru_cache(maxsize=512)  # a process uses a handful of names, once per call each
 def canonical_name(model: str) -> str:
-    """``model`` as the catalogue spells it (lower case, no gateway prefix or tag)."""
+    """``model`` as the catalogue spells it.
+
+    Args:
+        model: A model name as a user or gateway spells it (``z-ai/GLM-5.3:batch``).
+
+    Returns:
+        The name lower case, without gateway prefix or tag (``glm-5.3``).
+    """
     return _TAG.sub("", _PREFIXED.sub("", model.strip().lower()))
 
 
 def model_spec(model: str) -> ModelSpec:
-    """The facts of ``model``. Dated or suffixed variants (``glm-4.6-0925``) take the longest
-    known prefix; a name that matches nothing gets the newest generation's facts, with a
-    one-time warning (pass ``profile=`` / ``context_window=`` or :func:`register_model` to fix)."""
+    """The facts of ``model``.
+
+    Dated or suffixed variants (``glm-4.6-0925``) take the longest known prefix; a name that
+    matches nothing gets the newest generation's facts, with a one-time warning (pass
+    ``profile=`` / ``context_window=`` or :func:`register_model` to fix).
+
+    Args:
+        model: The model's name, in any spelling :func:`canonical_name` reads.
+
+    Returns:
+        The catalogued or registered ModelSpec, or an assumed one (``known`` False).
+    """
     name = canonical_name(model)
     found = _registered.get(name) or _loaded().get(name)  # the per-call case: no merged copy
     if found is not None:
@@ -197,7 +303,18 @@ def _newest(specs: dict[str, ModelSpec]) -> ModelSpec:
 def check_reasoning(
     spec: ModelSpec, provider: str, thinking: dict[str, Any] | None, effort: Any
 ) -> None:
-    """Refuse, before sending, what the model is documented to reject."""
+    """Refuse, before sending, what the model is documented to reject.
+
+    Args:
+        spec: The model's facts.
+        provider: The provider the request goes to (``disabled_on`` is per provider).
+        thinking: The request's ``thinking`` parameter, if any.
+        effort: The request's ``reasoning_effort``, if any.
+
+    Raises:
+        GLMValidationError: ``effort`` is not a string or not one of the model's levels, or
+            ``thinking`` is disabled where the model rejects that.
+    """
     if effort is not None:
         if not isinstance(effort, str):
             raise GLMValidationError("reasoning_effort", effort, "a string such as 'high'")
@@ -217,8 +334,16 @@ def check_reasoning(
 
 
 def explain_rejection(err: Any, model: str, thinking: dict[str, Any] | None) -> None:
-    """GLM answers ``thinking: disabled`` on an always-thinking model with a bare 400/1210; where
-    we sent it (sources disagree for the model), say what happened."""
+    """Say what happened when GLM refuses ``thinking: disabled``.
+
+    GLM answers ``thinking: disabled`` on an always-thinking model with a bare 400/1210; where we
+    sent it (sources disagree for the model), the error's message is rewritten in place.
+
+    Args:
+        err: The API error (with ``code`` and ``message``).
+        model: The model the request named.
+        thinking: The request's ``thinking`` parameter, if any.
+    """
     if err.code != "1210" or not thinking or thinking.get("type") != "disabled":
         return
     spec = model_spec(model)
@@ -231,7 +356,11 @@ def explain_rejection(err: Any, model: str, thinking: dict[str, Any] | None) -> 
 
 
 def markdown_table() -> str:
-    """The packaged catalogue as a Markdown table (the README's model table, verbatim)."""
+    """The packaged catalogue as a Markdown table.
+
+    Returns:
+        The README's model table, verbatim.
+    """
     rows = [
         "| model | context | output | input | tools | thinking | reasoning_effort |",
         "|---|---|---|---|---|---|---|",
