@@ -30,3 +30,8 @@ def test_a_lone_angle_bracket_is_not_held_forever() -> None:
     out = splitter.feed("1 < 2 and <")
     rest = splitter.flush()
     assert out[0] + rest[0] == "1 < 2 and <"
+
+
+def test_ordinary_content_with_angle_brackets_is_untouched() -> None:
+    for text in ["a < b and <b>bold</b>", "\n\nHello", "<thinking is fun>", "x <|begin_of"]:
+        assert split_tags(text) == (text, "")
