@@ -30,7 +30,14 @@ from llama_index.core.base.llms.types import (
     VideoBlock,
 )
 
-from glm_transport import ChatCompletion, GLMValidationError, StreamChunk, Usage
+from glm_transport import (
+    ChatCompletion,
+    GLMValidationError,
+    StreamChunk,
+    ToolCallAccumulator,
+    ToolCallDelta,
+    Usage,
+)
 from glm_transport.request import assistant_message, data_url, wire_tool_call
 
 __all__ = [
@@ -326,34 +333,48 @@ class StreamAssembler:
     Each response carries the message so far (agents keep the last one), the new text in
     ``delta``, the new reasoning in ``additional_kwargs["thinking_delta"]``, and once known the
     finish reason, model, request id and usage. Work per chunk is proportional to the chunk.
+
+    Tool-call pieces are folded by the transport's own :class:`glm_transport.ToolCallAccumulator`
+    (the one that already split GLM's pieces into calls and gave each a stable position), so both
+    frameworks follow one set of rules for which piece belongs to which call.
+
+    Attributes:
+        text: The reply's text so far.
+        reasoning: The reply's reasoning so far.
+        tools: The tool calls so far, one record per stable position, arguments as text.
+        info: Finish reason, model, request id and usage, once known.
+        usage_raw: GLM's usage object, once sent (copied into later chunks' ``raw``).
+        final: The reply finished normally: calls are complete and their arguments are parsed.
     """
 
-    __slots__ = ("calls", "final", "info", "reasoning", "text", "usage_raw")
+    __slots__ = ("_at", "final", "info", "reasoning", "text", "tools", "usage_raw")
 
     def __init__(self) -> None:
         # Running strings, not lists joined per chunk: appending costs a copy of the text so far
         # at worst, where a join would walk every piece again.
         self.text = ""
         self.reasoning = ""
-        self.calls: dict[int, list[str]] = {}  # index -> [id, name, arguments so far]
+        self.tools = ToolCallAccumulator()
+        self._at: dict[int, ToolCallDelta] = {}  # piece index -> the call it last went to
         self.info: dict[str, Any] = {}
         self.usage_raw: dict[str, Any] | None = None
         self.final = False
 
     def add(self, chunk: StreamChunk) -> ChatResponse:
+        """Fold one chunk in.
+
+        Args:
+            chunk: The next chunk of the stream, as the transport decoded it.
+
+        Returns:
+            The response so far: the whole message, and this chunk's increments.
+        """
         if chunk.content:
             self.text += chunk.content
         if chunk.reasoning_content:
             self.reasoning += chunk.reasoning_content
         if chunk.tool_calls:
-            for d in chunk.tool_calls:
-                slot = self.calls.get(d.index)
-                if slot is None:
-                    slot = self.calls[d.index] = [d.id or f"call_{d.index}", d.name or "", ""]
-                elif d.name and not slot[1]:
-                    slot[1] = d.name
-                if d.arguments:
-                    slot[2] += d.arguments
+            self._fold(chunk.tool_calls)
         if chunk.model is not None:
             self.info.update(model=chunk.model, request_id=chunk.request_id, id=chunk.id)
         if chunk.finish_reason is not None:
@@ -373,6 +394,49 @@ class StreamAssembler:
             message=self.message(), delta=chunk.content or "", raw=raw, additional_kwargs=extra
         )
 
+    def _fold(self, pieces: list[ToolCallDelta]) -> None:
+        """Fold tool-call pieces into :attr:`tools` with the transport's accumulator.
+
+        The transport's pieces carry their call's stable position as ``index`` (a piece with a
+        new id never reuses one), so folding them again keeps every call where the transport put
+        it. :class:`~glm_transport.ToolCallAccumulator` decides every piece that opens a call or
+        carries an id or a name. A piece with neither, at an index already folded, is by its
+        rules a continuation of the call that index last went to (kept in ``_at``, from what
+        :meth:`~glm_transport.ToolCallAccumulator.add` returned): its argument text is appended
+        there directly. Nearly every piece of a streamed call is one, and skipping the
+        wire-shaped round trip keeps the per-chunk cost what it was.
+
+        Args:
+            pieces: One chunk's tool-call pieces, as the transport re-indexed them.
+        """
+        at = self._at
+        calls = self.tools.calls
+        for d in pieces:
+            call = at.get(d.index)
+            if call is not None and not d.id and not d.name:
+                if d.arguments:
+                    call.arguments = (call.arguments or "") + d.arguments
+                continue
+            pos = self.tools.add(
+                {
+                    "index": d.index,
+                    "id": d.id,
+                    "type": d.type,
+                    "function": {"name": d.name, "arguments": d.arguments},
+                }
+            ).index
+            at[d.index] = calls[pos]
+
     def message(self) -> ChatMessage:
-        calls = [tuple(self.calls[i]) for i in sorted(self.calls)] if self.calls else []
-        return reply_message(self.text, self.reasoning, calls, self.final)  # type: ignore[arg-type]
+        """The assistant message so far.
+
+        Returns:
+            The message built from the text, reasoning and tool calls received so far.
+        """
+        folded = self.tools.calls
+        calls = (
+            [(c.id or f"call_{c.index}", c.name or "", c.arguments or "") for c in folded]
+            if folded
+            else []
+        )
+        return reply_message(self.text, self.reasoning, calls, self.final)

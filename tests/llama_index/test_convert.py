@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 import pytest
 from llama_index.core.base.llms.types import (
@@ -18,7 +19,14 @@ from llama_index.core.base.llms.types import (
     ToolCallBlock,
 )
 
-from glm_transport import GLMValidationError, StreamChunk, ToolCallDelta, Usage
+from glm_transport import (
+    GLMValidationError,
+    StreamChunk,
+    StreamReader,
+    ToolCallAccumulator,
+    ToolCallDelta,
+    Usage,
+)
 from llama_index_glm._convert import (
     StreamAssembler,
     parse_tool_kwargs,
@@ -174,3 +182,153 @@ def test_stream_assembler_is_cumulative_and_keeps_calls_apart() -> None:
     }
     after = a.add(StreamChunk(finish_reason=None, raw={"choices": []}))
     assert after.raw["usage"] == {"prompt_tokens": 3}
+
+
+def _piece(
+    index: int, args: str, call_id: str | None = None, name: str | None = None
+) -> dict[str, Any]:
+    """One tool-call piece as GLM streams it (``tool_stream``): id and name on the first only."""
+    fn: dict[str, Any] = {"arguments": args}
+    piece: dict[str, Any] = {"index": index, "type": "function", "function": fn}
+    if call_id is not None:
+        piece["id"] = call_id
+    if name is not None:
+        fn["name"] = name
+    return piece
+
+
+def _sse(pieces: list[dict[str, Any]]) -> bytes:
+    """The pieces as a whole GLM stream, one piece a frame, then the finish and ``[DONE]``."""
+    head = {"id": "r1", "model": "glm-4.5-flash"}
+    events = [{**head, "choices": [{"index": 0, "delta": {"tool_calls": [p]}}]} for p in pieces]
+    events.append({**head, "choices": [{"index": 0, "finish_reason": "tool_calls", "delta": {}}]})
+    body = b"".join(b"data: " + json.dumps(e).encode() + b"\n\n" for e in events)
+    return body + b"data: [DONE]\n\n"
+
+
+def _streamed(pieces: list[dict[str, Any]]) -> list[Any]:
+    """The cumulative responses LlamaIndex sees for these pieces, through the transport."""
+    assembler = StreamAssembler()
+    return [assembler.add(chunk) for chunk in StreamReader().feed(_sse(pieces))]
+
+
+def _calls(response: Any) -> list[tuple[str | None, str, Any]]:
+    return [
+        (b.tool_call_id, b.tool_name, b.tool_kwargs)
+        for b in response.message.blocks
+        if isinstance(b, ToolCallBlock)
+    ]
+
+
+# GLM's streams of two calls that share a wire index (glm-4.5-flash says 0 for every call;
+# -1 is allowed by the wire reference): only the id tells the calls apart, and a piece without
+# one continues the latest call.
+SHARED_INDEX = [
+    [
+        _piece(wire, "", "call_a", "get_weather"),
+        _piece(wire, '{"city": '),
+        _piece(wire, '"Rome"}'),
+        _piece(wire, '{"city"', "call_b", "get_population"),
+        _piece(wire, ': "Oslo"}'),
+    ]
+    for wire in (-1, 0)
+]
+
+
+@pytest.mark.parametrize("pieces", SHARED_INDEX, ids=["index-1", "index0"])
+def test_calls_sharing_a_wire_index_stay_apart_and_keep_their_arguments(
+    pieces: list[dict[str, Any]],
+) -> None:
+    responses = _streamed(pieces)
+    last = responses[-1]
+    assert _calls(last) == [
+        ("call_a", "get_weather", {"city": "Rome"}),
+        ("call_b", "get_population", {"city": "Oslo"}),
+    ]
+    assert last.message.additional_kwargs["tool_calls"] == [
+        {
+            "id": "call_a",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+        },
+        {
+            "id": "call_b",
+            "type": "function",
+            "function": {"name": "get_population", "arguments": '{"city": "Oslo"}'},
+        },
+    ]
+    # Each response is the message so far (arguments as the text received until the finish),
+    # and a later chunk never changes an earlier response.
+    assert [_calls(r) for r in responses[:5]] == [
+        [("call_a", "get_weather", "")],
+        [("call_a", "get_weather", '{"city": ')],
+        [("call_a", "get_weather", '{"city": "Rome"}')],
+        [("call_a", "get_weather", '{"city": "Rome"}'), ("call_b", "get_population", '{"city"')],
+        [
+            ("call_a", "get_weather", '{"city": "Rome"}'),
+            ("call_b", "get_population", '{"city": "Oslo"}'),
+        ],
+    ]
+
+
+def test_pieces_land_on_their_own_call_when_interleaved() -> None:
+    a = StreamAssembler()
+    a.add(
+        StreamChunk(
+            tool_calls=[ToolCallDelta(0, "c0", "f", '{"x": '), ToolCallDelta(1, "c1", "g", "")]
+        )
+    )
+    a.add(
+        StreamChunk(
+            tool_calls=[ToolCallDelta(1, None, None, '{"y": 2'), ToolCallDelta(0, arguments="1")]
+        )
+    )
+    a.add(StreamChunk(tool_calls=[ToolCallDelta(1, None, "", "}")]))  # an empty name: a piece
+    last = a.add(StreamChunk(tool_calls=[ToolCallDelta(0, arguments="}")], finish_reason="stop"))
+    assert _calls(last) == [("c0", "f", {"x": 1}), ("c1", "g", {"y": 2})]
+
+
+@pytest.mark.parametrize("name_later", [False, True], ids=["name-first", "name-later"])
+def test_pieces_not_reindexed_by_the_transport_still_split_on_a_new_id(name_later: bool) -> None:
+    # The assembler folds by the transport's rules, so even chunks that did not come through its
+    # reader (a test double, another source) keep two ids at one index apart.
+    a = StreamAssembler()
+    a.add(StreamChunk(tool_calls=[ToolCallDelta(-1, "a", "f", '{"x": 1}')]))
+    a.add(StreamChunk(tool_calls=[ToolCallDelta(-1, "b", None if name_later else "g", '{"y": ')]))
+    last = a.add(
+        StreamChunk(
+            tool_calls=[ToolCallDelta(-1, None, "g" if name_later else None, "2}")],
+            finish_reason="stop",
+        )
+    )
+    assert _calls(last) == [("a", "f", {"x": 1}), ("b", "g", {"y": 2})]
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        *SHARED_INDEX,
+        # parallel calls with their own indices, pieces interleaved
+        [
+            _piece(0, '{"a": ', "c0", "f"),
+            _piece(1, '{"b": ', "c1", "g"),
+            _piece(0, "1}"),
+            _piece(1, "2}"),
+        ],
+        # an id that arrives after the first piece, and a call without any id
+        [_piece(0, "", name="f"), _piece(0, "{}", "late"), _piece(1, "{}", name="g")],
+    ],
+    ids=["index-1", "index0", "interleaved", "late-id"],
+)
+def test_the_final_calls_are_the_transports(pieces: list[dict[str, Any]]) -> None:
+    # One accumulator: what LlamaIndex shows is what the transport's ToolCallAccumulator says.
+    transport = ToolCallAccumulator()
+    for piece in pieces:
+        transport.add(piece)
+    expected = [(c.id, c.name, json.loads(c.arguments)) for c in transport.complete()]
+    last = _streamed(pieces)[-1]
+    assert _calls(last) == expected
+    wire = last.message.additional_kwargs["tool_calls"]
+    assert [(w["id"], w["function"]["name"], w["function"]["arguments"]) for w in wire] == [
+        (c.id, c.name, c.arguments) for c in transport.complete()
+    ]
