@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from glm_transport._lazy import exporter
+from glm_transport.lazy import exporter
 
 if TYPE_CHECKING:
     from glm_transport.emulator.faults import Fault

@@ -7,7 +7,9 @@ import argparse
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Local GLM chat-completions emulator")
+    parser = argparse.ArgumentParser(
+        description="Local GLM API emulator (chat, embeddings, rerank)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--api-key", default=None, help="require this Bearer key")

@@ -1,4 +1,6 @@
-"""The emulator's HTTP face: a Starlette app serving ``POST .../chat/completions``.
+"""The emulator's HTTP face: a Starlette app serving ``POST .../chat/completions``,
+``.../embeddings`` and ``.../rerank`` (one route pair per entry of :data:`.engine.ROUTES`, under
+any prefix or none).
 
 Faults come per request from the ``x-glm-emulator-fault`` header (JSON, see :class:`Fault`) or
 from a queue filled through ``POST /_emulator/faults`` (each request takes the next one). Control
@@ -17,7 +19,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from glm_transport.emulator.engine import FAULT_HEADER, JSON, EmulatorState, respond
+from glm_transport.emulator.engine import FAULT_HEADER, JSON, ROUTES, EmulatorState, respond
 from glm_transport.emulator.faults import Fault
 from glm_transport.emulator.script import Script
 
@@ -56,7 +58,7 @@ def create_app(api_key: str | None = None, script: Script | None = None) -> Star
             raw_body = await request.body()
         except ClientDisconnect:
             return Response(status_code=499)
-        outcome = respond(state, request.url.path, request.headers, raw_body)
+        outcome = respond(state, request.url.path, request.headers, raw_body, request.method)
         fault = outcome.fault
         if fault.delay:
             await asyncio.sleep(fault.delay)
@@ -127,15 +129,17 @@ def create_app(api_key: str | None = None, script: Script | None = None) -> Star
         state.reset()
         return JSONResponse({"ok": True})
 
+    endpoints = [
+        Route(path, answer, methods=["POST"])
+        for suffix in ROUTES
+        for path in ("/{prefix:path}" + suffix, suffix)
+    ]
     app = Starlette(
         routes=[
             Route("/_emulator/stats", stats, methods=["GET"]),
             Route("/_emulator/faults", push_faults, methods=["POST"]),
             Route("/_emulator/reset", reset, methods=["POST"]),
-            Route("/{prefix:path}/chat/completions", answer, methods=["POST"]),
-            Route("/{prefix:path}/embeddings", answer, methods=["POST"]),
-            Route("/embeddings", answer, methods=["POST"]),
-            Route("/chat/completions", answer, methods=["POST"]),
+            *endpoints,
         ]
     )
     app.state.emulator = state

@@ -2,6 +2,9 @@
 headers, body or SSE frames, and the fault that shapes its timing). Pure but for the state it
 counts in. The HTTP server (:mod:`.app`) and the in-process transport (:mod:`.transport`) both
 answer through :func:`respond`, so they send the same bytes.
+
+:data:`ROUTES` maps each endpoint's path suffix to its handler; the server builds its routes from
+it and :func:`respond` dispatches through it, so a new endpoint is one entry there.
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +20,23 @@ from glm_transport.emulator.answers import plan_reply
 from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.render import render_body, render_frames
+from glm_transport.emulator.rerank import rerank_ids, rerank_reply
 from glm_transport.emulator.script import Script
 
-__all__ = ["FAULT_HEADER", "EmulatorState", "Outcome", "RecordedRequest", "respond"]
+__all__ = [
+    "FAULT_HEADER",
+    "ROUTES",
+    "EmulatorState",
+    "Handler",
+    "Outcome",
+    "RecordedRequest",
+    "handler_for",
+    "respond",
+]
 
 FAULT_HEADER = "x-glm-emulator-fault"
 JSON = "application/json"
+PLAIN = "text/plain; charset=utf-8"
 
 
 def json_bytes(value: Any) -> bytes:
@@ -142,9 +156,30 @@ def _error(status: int, payload: dict[str, Any], fault: Fault) -> Outcome:
 
 
 def respond(
-    state: EmulatorState, path: str, headers: Mapping[str, str], raw_body: bytes
+    state: EmulatorState,
+    path: str,
+    headers: Mapping[str, str],
+    raw_body: bytes,
+    method: str = "POST",
 ) -> Outcome:
-    """The emulator's answer to one POST (chat completions or embeddings)."""
+    """The emulator's answer to one request, from the handler :data:`ROUTES` gives its path.
+
+    Args:
+        state: The emulator's counters, fault queue, script and recorded requests.
+        path: The URL path; its suffix picks the endpoint (any prefix, e.g. ``/api/paas/v4``).
+        headers: The request headers (the fault header, ``authorization``).
+        raw_body: The request body as sent.
+        method: The HTTP method; endpoints take ``POST`` only.
+
+    Returns:
+        The outcome; for a path no endpoint serves, or a method other than POST, the plain-text
+        404 or 405 the server's router gives (and nothing is counted or recorded).
+    """
+    handler = handler_for(path)
+    if handler is None:
+        return Outcome(404, PLAIN, b"Not Found")
+    if method != "POST":
+        return Outcome(405, PLAIN, b"Method Not Allowed", headers={"allow": "POST"})
     state.requests += 1
     fault = state.fault_for(headers, raw_body)
     try:
@@ -161,13 +196,12 @@ def respond(
             return _error(*error_body("1001", None, ""), fault)
         if auth != f"Bearer {state.api_key}":
             return _error(*error_body("1002", None, ""), fault)
-    if path.endswith("/embeddings"):
-        if fault.is_error:
-            status, payload = error_body(fault.code or "500", fault.message, "emb")
-            return _error(fault.status or status, payload, fault)
-        status, payload = embed_reply(body)
-        return Outcome(status, body=json_bytes(payload), fault=fault)
-    return _chat(state, path, body, fault)
+    return handler(state, path, body, fault)
+
+
+def _fault_error(fault: Fault, request_id: str) -> Outcome:
+    status, payload = error_body(fault.code or "500", fault.message, request_id)
+    return _error(fault.status or status, payload, fault)
 
 
 def _chat(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
@@ -192,3 +226,47 @@ def _chat(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -
         return Outcome(200, body=json_bytes(render_body(reply, fault)), fault=fault)
     frames = render_frames(reply, fault, bool(body.get("tool_stream")))
     return Outcome(200, "text/event-stream; charset=utf-8", frames=frames, fault=fault)
+
+
+def _embeddings(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
+    if fault.is_error:
+        return _fault_error(fault, "emb")
+    status, payload = embed_reply(body)
+    return Outcome(status, body=json_bytes(payload), fault=fault)
+
+
+def _rerank(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
+    # In the order chat decides: a fault's error, the API's own checks, then the script's error.
+    scripted = None if fault.is_error else state.script.answer_rerank(body)
+    if scripted is not None and scripted.fault:
+        fault = Fault.from_json({**fault.__dict__, **scripted.fault})
+    request_id = rerank_ids(body)[1]
+    if fault.is_error:
+        return _fault_error(fault, request_id)
+    status, payload = rerank_reply(body)
+    if status == 200 and scripted is not None and scripted.error is not None:
+        code = str(scripted.error.get("code", "500"))
+        status, payload = error_body(code, scripted.error.get("message"), request_id)
+        status = int(scripted.error.get("status", status))
+    if status != 200:
+        return _error(status, payload, fault)
+    return Outcome(status, body=json_bytes(payload), fault=fault)
+
+
+Handler = Callable[[EmulatorState, str, dict[str, Any], Fault], Outcome]
+"""An endpoint: (state, path, decoded body, fault) to the outcome, after the shared checks."""
+
+ROUTES: dict[str, Handler] = {
+    "/chat/completions": _chat,
+    "/embeddings": _embeddings,
+    "/rerank": _rerank,
+}
+"""Path suffix to handler, for the server's router and :func:`respond` alike."""
+
+
+def handler_for(path: str) -> Handler | None:
+    """The handler serving ``path`` (``/rerank`` or ``<prefix>/rerank``), or ``None``."""
+    for suffix, handler in ROUTES.items():
+        if path.endswith(suffix):
+            return handler
+    return None

@@ -12,12 +12,19 @@ error saying it was not scripted (a test can insist on "only what I scripted"). 
 text, reasoning, tool calls, JSON, an error (status and GLM business code) or a fault; the
 emulator renders it in GLM's real wire shape, streamed or not, as the request asks.
 
+Rerank requests (``/rerank``) take none of the above but **rerank rules**, rules with a ``query``
+condition matched against the request's ``query`` (``query=""`` matches every one); their reply
+is an error or a fault, and otherwise the emulator scores the documents itself. Rerank rules never
+answer chat requests, strict mode does not apply to rerank, and the queue and the callback are for
+chat only.
+
 A script file (``python -m glm_transport.emulator --script FILE``)::
 
     {"strict": false,
      "queue": [{"tool_calls": [{"name": "get_weather", "arguments": {"city": "Paris"}}]},
                {"text": "Sunny in Paris."}],
-     "rules": [{"when": {"user": "refund"}, "reply": {"error": {"status": 429, "code": "1302"}}}]}
+     "rules": [{"when": {"user": "refund"}, "reply": {"error": {"status": 429, "code": "1302"}}},
+               {"when": {"query": "outage"}, "reply": {"error": [429, "1305"]}}]}
 """
 
 from __future__ import annotations
@@ -84,7 +91,8 @@ def _call(call: Any) -> dict[str, Any]:
 
 @dataclass
 class Rule:
-    """Answer ``reply`` when every given condition holds; ``times`` limits how often."""
+    """Answer ``reply`` when every given condition holds; ``times`` limits how often. A rule with
+    a ``query`` condition answers rerank requests only; the others, chat requests only."""
 
     reply: ScriptedReply
     user: str | None = None
@@ -92,10 +100,17 @@ class Rule:
     tools: list[str] | None = None
     times: int | None = None
     used: int = 0
+    query: str | None = None
+
+    @property
+    def for_rerank(self) -> bool:
+        return self.query is not None
 
     def matches(self, body: Mapping[str, Any]) -> bool:
         if self.times is not None and self.used >= self.times:
             return False
+        if self.query is not None:
+            return _found(self.query, str(body.get("query") or ""))
         messages = body.get("messages") or []
         if self.user is not None and not _found(self.user, _last(messages, "user")):
             return False
@@ -150,12 +165,37 @@ class Script:
         user: str | None = None,
         system: str | None = None,
         tools: list[str] | None = None,
+        query: str | None = None,
         reply: ScriptedReply | Mapping[str, Any] | str,
         times: int | None = None,
     ) -> Script:
-        """Answer ``reply`` whenever the conditions hold (the first matching rule wins)."""
+        """Answer ``reply`` whenever the conditions hold (the first matching rule wins).
+
+        Args:
+            user: Matches the last user message (substring, or regex, see ``_found``).
+            system: Matches the last system message.
+            tools: Every one of these function tools is offered.
+            query: Matches a rerank request's ``query``: the rule answers rerank requests only,
+                and its reply must be an ``error`` or a ``fault``.
+            reply: What to answer (see :meth:`ScriptedReply.of`).
+            times: Answer at most this many times.
+
+        Raises:
+            ValueError: A ``query`` rule with chat conditions or a chat reply.
+        """
+        said = ScriptedReply.of(reply)
+        if query is not None:
+            if user is not None or system is not None or tools is not None:
+                raise ValueError("a rerank rule (query=) takes no user, system or tools condition")
+            if (
+                said.text is not None
+                or said.reasoning is not None
+                or said.tool_calls
+                or (said.json is not None)
+            ):
+                raise ValueError("a rerank rule (query=) answers with an error or a fault only")
         with self._lock:
-            self._rules.append(Rule(ScriptedReply.of(reply), user, system, tools, times))
+            self._rules.append(Rule(said, user, system, tools, times, query=query))
         return self
 
     def use(self, callback: Callable[[dict[str, Any]], Any]) -> Script:
@@ -179,14 +219,25 @@ class Script:
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
-            for rule in self._rules:
-                if rule.matches(body):
-                    rule.used += 1
-                    return rule.reply
-        if self._callback is not None:
-            found = self._callback(body)
+            found = self._take_rule(body, rerank=False)
             if found is not None:
-                return ScriptedReply.of(found)
+                return found
+        if self._callback is not None:
+            called = self._callback(body)
+            if called is not None:
+                return ScriptedReply.of(called)
+        return None
+
+    def answer_rerank(self, body: dict[str, Any]) -> ScriptedReply | None:
+        """The reply of the first rerank rule matching ``body``, or ``None``."""
+        with self._lock:
+            return self._take_rule(body, rerank=True)
+
+    def _take_rule(self, body: dict[str, Any], rerank: bool) -> ScriptedReply | None:
+        for rule in self._rules:
+            if rule.for_rerank == rerank and rule.matches(body):
+                rule.used += 1
+                return rule.reply
         return None
 
     @classmethod

@@ -27,7 +27,8 @@ EMULATOR_URL = "http://glm-emulator.invalid/api/paas/v4"
 
 
 class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Answers chat completions and embeddings like the emulator server, in process."""
+    """Answers chat completions, embeddings and rerank like the emulator server, in process
+    (paths it does not serve get the server's plain 404)."""
 
     def __init__(self, script: Script | None = None, api_key: str | None = None) -> None:
         self.state = EmulatorState(api_key, script=script)
@@ -41,11 +42,14 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self.state.request(n)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        outcome = respond(self.state, request.url.path, request.headers, request.read())
+        outcome = respond(
+            self.state, request.url.path, request.headers, request.read(), request.method
+        )
         return _response(outcome, _SyncFrames(outcome))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        outcome = respond(self.state, request.url.path, request.headers, await request.aread())
+        body = await request.aread()
+        outcome = respond(self.state, request.url.path, request.headers, body, request.method)
         return _response(outcome, _AsyncFrames(outcome))
 
 
