@@ -1,23 +1,28 @@
-"""glm_transport: the shared, framework-free transport for Zhipu GLM chat models.
+"""glm_transport: the shared, framework-free transport for Zhipu GLM.
 
-Settings and provider presets (:mod:`~glm_transport.config`), pure request building
-(:mod:`~glm_transport.request`), pure parsing (:mod:`~glm_transport.parse`,
-:mod:`~glm_transport.sse`), the retry policy (:mod:`~glm_transport.retry`), typed errors
-(:mod:`~glm_transport.errors`) and the sync/async clients that do the I/O.
+Settings and provider presets (:mod:`~glm_transport.config`), the sync/async clients with their
+two retried primitives (``post`` a call and parse the whole reply, ``stream`` one), and one module
+per GLM endpoint pairing its pure parts with a thin sync/async pair over those primitives:
+:mod:`~glm_transport.chat`, :mod:`~glm_transport.embeddings`, :mod:`~glm_transport.rerank`. What
+every endpoint shares is in :mod:`~glm_transport.endpoint`; typed errors in
+:mod:`~glm_transport.errors`.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from glm_transport._lazy import exporter
-
-__version__ = "0.1.0"
+from glm_transport._version import __version__
+from glm_transport.lazy import exporter
 
 if TYPE_CHECKING:
     from glm_transport._client import (
         AsyncGLMClient,
         GLMClient,
+    )
+    from glm_transport._constants import (
+        DEFAULT_MAX_RETRIES,
+        DEFAULT_MODEL,
     )
     from glm_transport._pools import (
         aclose_shared_clients,
@@ -32,6 +37,10 @@ if TYPE_CHECKING:
     )
     from glm_transport.embeddings import (
         Embeddings,
+    )
+    from glm_transport.endpoint import (
+        Call,
+        Endpoint,
     )
     from glm_transport.errors import (
         APIConnectionError,
@@ -64,6 +73,10 @@ if TYPE_CHECKING:
         check_reply,
         plan_tool_choice,
     )
+    from glm_transport.rerank import (
+        Reranked,
+        RerankResult,
+    )
     from glm_transport.stream import (
         StreamReader,
         ToolCallAccumulator,
@@ -83,6 +96,12 @@ _HOME: dict[str, str] = {
     "AsyncGLMClient": "_client",
     "GLMClient": "_client",
     "aclose_shared_clients": "_pools",
+    "DEFAULT_MAX_RETRIES": "_constants",
+    "DEFAULT_MODEL": "_constants",
+    "Call": "endpoint",
+    "Endpoint": "endpoint",
+    "Reranked": "rerank",
+    "RerankResult": "rerank",
     "PROVIDERS": "config",
     "GLMSettings": "config",
     "Limits": "config",
@@ -126,17 +145,21 @@ _HOME: dict[str, str] = {
 }
 
 __all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MODEL",
     "PROVIDERS",
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
     "AsyncGLMClient",
     "AuthenticationError",
+    "Call",
     "ChatCompletion",
     "ChatRequest",
     "ContentFilterError",
     "ContextOverflowError",
     "Embeddings",
+    "Endpoint",
     "GLMClient",
     "GLMError",
     "GLMSettings",
@@ -150,6 +173,8 @@ __all__ = [
     "Provider",
     "QuotaExhaustedError",
     "RateLimitError",
+    "RerankResult",
+    "Reranked",
     "ServerError",
     "StreamChunk",
     "StreamInterruptedError",

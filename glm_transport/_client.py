@@ -1,19 +1,21 @@
 """The only module that does network I/O: send, retry, read. Sync and async side by side.
 
-Every decision is made elsewhere, by pure code: the body (:mod:`.request`), the error class and
-retryability (:mod:`.errors`), the delay (:mod:`.retry`), the end of a stream and the reply policy
-(:mod:`.stream`, :mod:`.reply`). The loops here only move bytes and sleep. Pools live in
-:mod:`._pools`.
+Each client has two generic primitives, and every endpoint module is built on them: :meth:`post`
+sends a :class:`~glm_transport.endpoint.Call` and parses the whole reply's JSON; :meth:`stream`
+opens a streamed reply and feeds its reads to a reader. Both retry transient failures within the
+call's budget. Every decision is made elsewhere, by pure code: the request and the reading of an
+error (:mod:`.endpoint`), the error class and retryability (:mod:`.errors`), the delay
+(:mod:`.retry`), the end of a stream (the reader, e.g. :class:`~glm_transport.stream.StreamReader`).
+Pools live in :mod:`._pools`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -21,32 +23,42 @@ import httpx
 from glm_transport import errors as E
 from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
 from glm_transport._translate import translated as _translated
-from glm_transport._wire import (
-    Body as _Body,
-)
-from glm_transport._wire import (
-    Head,
-    add_embeddings,
-    chat_body,
-    completion,
-    embedded,
-    embedding_request,
-    error_from_response,
-)
 from glm_transport.config import GLMSettings
-from glm_transport.embeddings import (
-    DEFAULT_EMBEDDING_MODEL,
-    Embeddings,
-    plan_batches,
-)
+from glm_transport.endpoint import Call, Head, error_of, json_of
 from glm_transport.retry import retry_delay, should_retry
-from glm_transport.stream import StreamReader
-from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk, Usage
 
-__all__ = ["AsyncGLMClient", "GLMClient"]
+__all__ = ["AsyncGLMClient", "GLMClient", "Reader"]
 
 T = TypeVar("T")
-_Parse = Callable[[Head, bytes], T]
+T_co = TypeVar("T_co", covariant=True)
+
+logger = logging.getLogger("glm_transport")
+
+# After the end marker only the end of the chunked body is left; reading it returns the
+# connection to the pool. Bounded in bytes and time, in case a server keeps the response open.
+_DRAIN_BYTES = 65536
+_DRAIN_SECONDS = 1.0
+
+
+class Reader(Protocol[T_co]):
+    """What :meth:`GLMClient.stream` needs of a streamed reply's reader (one per attempt)."""
+
+    done: bool
+    """The end marker was read: the rest of the body is drained, not parsed."""
+    started: bool
+    """Items were handed out: from here on the call cannot be retried."""
+
+    def feed(self, raw: bytes) -> Iterable[T_co]:
+        """Items completed by one network read."""
+
+    def finish(self) -> Iterable[T_co]:
+        """What was held back at the end of the body; raises unless the reply is complete."""
+
+    def only_end_lost(self, err: E.GLMError) -> bool:
+        """Whether a failure while reading lost only the end marker (the reply is complete)."""
+
+    def failure(self, err: E.GLMError) -> E.GLMError:
+        """The error a failure while reading amounts to."""
 
 
 class _AsyncReply(Head, Protocol):
@@ -59,39 +71,21 @@ class _AsyncReply(Head, Protocol):
     async def aclose(self) -> None: ...
 
 
-# Embedding batches in flight at once per call (async).
-EMBED_CONCURRENCY = 8
-
-logger = logging.getLogger("glm_transport")
-
-# After [DONE] only the end of the chunked body is left; reading it returns the connection to the
-# pool. Bounded in bytes and (async) in time, in case a server keeps the response open.
-_DRAIN_BYTES = 65536
-_DRAIN_SECONDS = 1.0
-
-
-# ---- pure helpers shared by both loops -------------------------------------------------------
-
-
-def _build(
-    http: httpx.Client | httpx.AsyncClient,
-    url: httpx.URL | str,
-    body: _Body,
-    attempts: _Attempts,
-) -> httpx.Request:
+def _build(http: Any, call: Call, attempts: _Attempts) -> httpx.Request:
     """The request of one attempt (starting it: its timeouts are cut to the budget left).
 
-    httpx clients get the URL parsed once and an ``httpx.Timeout``; clients of another
+    httpx clients get the parsed URL and an ``httpx.Timeout``; clients of another
     httpx-compatible library (``httpx2``, which langsmith and the openai SDK use) get plain
     values, which they parse into their own types.
     """
-    content, headers = body
     timeout = attempts.start()
     if isinstance(http, (httpx.Client, httpx.AsyncClient)):
-        return http.build_request("POST", url, content=content, headers=headers, timeout=timeout)
+        return http.build_request(
+            "POST", call.url, content=call.content, headers=call.headers, timeout=timeout
+        )
     plain = (timeout.connect, timeout.read, timeout.write, timeout.pool)
     request: httpx.Request = http.build_request(
-        "POST", str(url), content=content, headers=headers, timeout=plain
+        "POST", str(call.url), content=call.content, headers=call.headers, timeout=plain
     )
     return request
 
@@ -115,7 +109,7 @@ class _Attempts:
             return timeout
         left = self.deadline - time.monotonic()
         if left <= 0:
-            self.expired(None)
+            self._expired()
         return httpx.Timeout(
             connect=_cut(timeout.connect, left),
             read=_cut(timeout.read, left),
@@ -123,38 +117,31 @@ class _Attempts:
             pool=_cut(timeout.pool, left),
         )
 
-    def expired(self, request_id: str | None) -> None:
+    def _expired(self) -> None:
         raise E.APITimeoutError(
             f"GLM call exceeded its total_timeout of {self.settings.total_timeout}s",
-            request_id=request_id,
             retryable=False,
             attempts=self.count,
         )
 
     def watch(self, reads: Iterator[bytes]) -> Iterator[bytes]:
         """``reads``, checked against the budget between reads (a server that drips bytes)."""
-        deadline = self.deadline
-        if deadline is None:
-            return reads
-        return self._watched(reads, deadline)
+        return reads if self.deadline is None else self._watched(reads, self.deadline)
 
     def _watched(self, reads: Iterator[bytes], deadline: float) -> Iterator[bytes]:
         for raw in reads:
             if time.monotonic() > deadline:
-                self.expired(None)
+                self._expired()
             yield raw
 
     def awatch(self, reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
         """:meth:`watch` for async reads."""
-        deadline = self.deadline
-        if deadline is None:
-            return reads
-        return self._awatched(reads, deadline)
+        return reads if self.deadline is None else self._awatched(reads, self.deadline)
 
     async def _awatched(self, reads: AsyncIterator[bytes], deadline: float) -> AsyncIterator[bytes]:
         async for raw in reads:
             if time.monotonic() > deadline:
-                self.expired(None)
+                self._expired()
             yield raw
 
     def delay(self, err: E.GLMError) -> float:
@@ -177,6 +164,17 @@ class _Attempts:
         )
         return delay
 
+    def after(self, reader: Reader[Any], err: E.GLMError) -> float | None:
+        """A stream attempt failed with ``err``: ``None`` when the reply is complete all the
+        same, else the delay before the next attempt; raises what cannot be retried."""
+        if reader.only_end_lost(err):
+            return None
+        failure = reader.failure(err)
+        if reader.started:  # items went out: another attempt would repeat them
+            failure.attempts = self.count
+            raise failure from None
+        return self.delay(failure)
+
 
 def _cut(value: float | None, left: float) -> float:
     return left if value is None else min(value, left)
@@ -196,12 +194,12 @@ async def _adrain(reads: AsyncIterator[bytes]) -> None:
         await asyncio.wait_for(drain(), _DRAIN_SECONDS)
 
 
-# ---- sync ------------------------------------------------------------------------------------
-
-
 class GLMClient:
-    """Blocking client. Thread-safe and fork-safe; shares the process's connection pool unless
-    given its own ``httpx.Client`` (or ``httpx2.Client``)."""
+    """Blocking client: the retried primitives every endpoint module is built on.
+
+    Thread-safe and fork-safe; shares the process's connection pool unless given its own
+    ``httpx.Client`` (or ``httpx2.Client``).
+    """
 
     def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
@@ -213,93 +211,69 @@ class GLMClient:
     def _http(self) -> httpx.Client:
         return self._given if self._given is not None else sync_pool()
 
-    def _whole(self, url: httpx.URL | str, body: _Body, parse: _Parse[T]) -> T:
-        """POST ``body`` and ``parse`` the whole reply, retried on transient failures."""
+    def post(self, call: Call, parse: Callable[[Any], T]) -> T:
+        """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
         attempts = _Attempts(self.settings)
         while True:
             try:
                 with _translated(self.settings):
                     http = self._http()
-                    response = http.send(_build(http, url, body, attempts), stream=True)
+                    response = http.send(_build(http, call, attempts), stream=True)
                     try:
                         received = b"".join(attempts.watch(response.iter_bytes()))
                     finally:
                         response.close()
                     discard_if_desynced(http, response)
-                return parse(response, received)
+                return parse(json_of(self.settings, response, received, call.explain))
             except E.GLMError as err:
                 time.sleep(attempts.delay(err))
 
-    def chat(self, request: ChatRequest) -> ChatCompletion:
-        """One whole reply, retried on transient failures; raises typed errors."""
-        settings = self.settings
-        return self._whole(
-            settings.endpoint,
-            chat_body(settings, request, stream=False),
-            lambda response, received: completion(settings, request, response, received),
-        )
-
-    def embed(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_EMBEDDING_MODEL,
-        dimensions: int | None = None,
-        batch_size: int | None = None,
-    ) -> Embeddings:
-        """Vectors for ``texts``, in order, in as few requests as the model's limits allow."""
-        out = Embeddings([], Usage())
-        for batch in plan_batches(texts, model, batch_size):
-            part = [texts[i] for i in batch]
-            body = embedding_request(self.settings, part, model, dimensions)
-            parse = functools.partial(embedded, self.settings, count=len(part))
-            vectors, usage = self._whole(self.settings.embeddings_url, body, parse)
-            add_embeddings(out, vectors, usage)
-        return out
-
-    def stream(self, request: ChatRequest) -> Iterator[StreamChunk]:
-        """Yield chunks; retried only until the first chunk has been yielded."""
-        settings = self.settings
-        body = chat_body(settings, request, stream=True)
-        attempts = _Attempts(settings)
-        while True:
-            reader = StreamReader(request, settings.provider.error_style)
+    @contextlib.contextmanager
+    def _opened(self, call: Call, attempts: _Attempts) -> Iterator[Iterator[bytes]]:
+        """One attempt's streamed reply: its reads, once the status says it is no error. Left
+        without an error before the body's end, the rest is drained (bounded) and a connection
+        with bytes past the reply's end is discarded; left with one, the connection is closed."""
+        with _translated(self.settings):
+            http = self._http()
+            response = http.send(_build(http, call, attempts), stream=True)
             try:
-                with _translated(settings):
-                    http = self._http()
-                    response = http.send(
-                        _build(http, settings.endpoint, body, attempts), stream=True
-                    )
-                    try:
-                        if response.status_code >= 400:
-                            raise error_from_response(settings, response, response.read(), request)
-                        reads = response.iter_bytes()
-                        for raw in attempts.watch(reads):
-                            yield from reader.feed(raw)
-                            if reader.done:
-                                drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
-                                discard_if_desynced(http, response)
-                                break
-                    finally:
-                        response.close()
-                yield from reader.close()
+                if response.status_code >= 400:
+                    raise error_of(self.settings, response, response.read(), call.explain)
+                reads = response.iter_bytes()
+                yield attempts.watch(reads)
+                drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
+                discard_if_desynced(http, response)
+            finally:
+                response.close()
+
+    def stream(self, call: Call, reader_for: Callable[[], Reader[T]]) -> Iterator[T]:
+        """Send ``call`` and yield what a fresh reader makes of each attempt's reads; retried
+        only until the first item has been yielded."""
+        attempts = _Attempts(self.settings)
+        while True:
+            reader = reader_for()
+            try:
+                with self._opened(call, attempts) as reads:
+                    for raw in reads:
+                        yield from reader.feed(raw)
+                        if reader.done:
+                            break
+                yield from reader.finish()
                 return
             except E.GLMError as err:
-                failure = reader.interrupted(err)
-                if failure is None:  # only [DONE] was lost: the answer is complete
-                    yield from reader.close()
+                delay = attempts.after(reader, err)
+                if delay is None:  # only the end marker was lost: the reply is complete
+                    yield from reader.finish()
                     return
-                if reader.started:
-                    failure.attempts = attempts.count
-                    raise failure from None
-                time.sleep(attempts.delay(failure))
-
-
-# ---- async -----------------------------------------------------------------------------------
+                time.sleep(delay)
 
 
 class AsyncGLMClient:
-    """Non-blocking client. Pools connections per event loop (an aiohttp session cannot move);
-    a loop's pool is closed with the loop."""
+    """Non-blocking client: the retried primitives every endpoint module is built on.
+
+    Pools connections per event loop (an aiohttp session cannot move); a loop's pool is closed
+    with the loop.
+    """
 
     def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
@@ -308,25 +282,23 @@ class AsyncGLMClient:
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    async def _send(self, url: httpx.URL | str, body: _Body, attempts: _Attempts) -> _AsyncReply:
+    async def _send(self, call: Call, attempts: _Attempts) -> _AsyncReply:
         """Start one attempt: through the client the user gave, else straight on aiohttp."""
         given = self._given
         if given is not None:
-            response: httpx.Response = await given.send(
-                _build(given, url, body, attempts), stream=True
-            )
+            response: httpx.Response = await given.send(_build(given, call, attempts), stream=True)
             return response
         from glm_transport._aio import send
 
-        return await send(async_pool(), url, body, attempts.start())
+        return await send(async_pool(), call.url, (call.content, call.headers), attempts.start())
 
-    async def _whole(self, url: httpx.URL | str, body: _Body, parse: _Parse[T]) -> T:
-        """POST ``body`` and ``parse`` the whole reply, retried on transient failures."""
+    async def post(self, call: Call, parse: Callable[[Any], T]) -> T:
+        """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
         attempts = _Attempts(self.settings)
         while True:
             try:
                 with _translated(self.settings):
-                    response = await self._send(url, body, attempts)
+                    response = await self._send(call, attempts)
                     try:
                         if attempts.deadline is None:
                             received = await response.aread()
@@ -335,81 +307,44 @@ class AsyncGLMClient:
                             received = b"".join([raw async for raw in reads])
                     finally:
                         await response.aclose()
-                return parse(response, received)
+                return parse(json_of(self.settings, response, received, call.explain))
             except E.GLMError as err:
                 await asyncio.sleep(attempts.delay(err))
 
-    async def chat(self, request: ChatRequest) -> ChatCompletion:
-        """One whole reply, retried on transient failures; raises typed errors."""
-        settings = self.settings
-        return await self._whole(
-            settings.endpoint,
-            chat_body(settings, request, stream=False),
-            lambda response, received: completion(settings, request, response, received),
-        )
-
-    async def embed(
-        self,
-        texts: Sequence[str],
-        model: str = DEFAULT_EMBEDDING_MODEL,
-        dimensions: int | None = None,
-        batch_size: int | None = None,
-        concurrency: int = EMBED_CONCURRENCY,
-    ) -> Embeddings:
-        """Vectors for ``texts``, in order; batches sent concurrently, ``concurrency`` at once."""
-        settings = self.settings
-        batches = plan_batches(texts, model, batch_size)
-        bodies = [
-            embedding_request(settings, [texts[i] for i in b], model, dimensions) for b in batches
-        ]
-        gate = asyncio.Semaphore(max(1, concurrency))
-
-        async def one(body: _Body, n: int) -> tuple[list[list[float]], Usage]:
-            async with gate:
-                parse = functools.partial(embedded, settings, count=n)
-                return await self._whole(settings.embeddings_url, body, parse)
-
-        out = Embeddings([], Usage())
-        for vectors, usage in await asyncio.gather(
-            *(one(body, len(b)) for body, b in zip(bodies, batches, strict=True))
-        ):
-            add_embeddings(out, vectors, usage)
-        return out
-
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamChunk]:
-        """Yield chunks; retried only until the first chunk has been yielded."""
-        settings = self.settings
-        body = chat_body(settings, request, stream=True)
-        attempts = _Attempts(settings)
-        while True:
-            reader = StreamReader(request, settings.provider.error_style)
+    @contextlib.asynccontextmanager
+    async def _opened(self, call: Call, attempts: _Attempts) -> AsyncIterator[AsyncIterator[bytes]]:
+        """:meth:`GLMClient._opened`; aiohttp itself closes a connection with bytes past the end
+        of a reply."""
+        with _translated(self.settings):
+            response = await self._send(call, attempts)
             try:
-                with _translated(settings):
-                    response = await self._send(settings.endpoint, body, attempts)
-                    try:
-                        if response.status_code >= 400:
-                            raise error_from_response(
-                                settings, response, await response.aread(), request
-                            )
-                        reads = response.aiter_bytes()
-                        async for raw in attempts.awatch(reads):
-                            for chunk in reader.feed(raw):
-                                yield chunk
-                            if reader.done:
-                                await _adrain(reads)
-                                break
-                    finally:
-                        await response.aclose()
-                for chunk in reader.close():
-                    yield chunk
+                if response.status_code >= 400:
+                    raise error_of(self.settings, response, await response.aread(), call.explain)
+                reads = response.aiter_bytes()
+                yield attempts.awatch(reads)
+                await _adrain(reads)
+            finally:
+                await response.aclose()
+
+    async def stream(self, call: Call, reader_for: Callable[[], Reader[T]]) -> AsyncIterator[T]:
+        """:meth:`GLMClient.stream`, without blocking."""
+        attempts = _Attempts(self.settings)
+        while True:
+            reader = reader_for()
+            try:
+                async with self._opened(call, attempts) as reads:
+                    async for raw in reads:
+                        for item in reader.feed(raw):
+                            yield item
+                        if reader.done:
+                            break
+                for item in reader.finish():
+                    yield item
                 return
             except E.GLMError as err:
-                failure = reader.interrupted(err)
-                if failure is None:  # only [DONE] was lost: the answer is complete
-                    for chunk in reader.close():
-                        yield chunk
+                delay = attempts.after(reader, err)
+                if delay is None:  # only the end marker was lost: the reply is complete
+                    for item in reader.finish():
+                        yield item
                     return
-                if reader.started:
-                    failure.attempts = attempts.count
-                    raise failure from None
-                await asyncio.sleep(attempts.delay(failure))
+                await asyncio.sleep(delay)

@@ -31,7 +31,21 @@ from glm_transport._constants import (
 )
 from glm_transport.errors import GLMValidationError
 
-__all__ = ["PROVIDERS", "GLMSettings", "Limits", "Provider", "resolve_settings", "settings_of"]
+__all__ = [
+    "ALL_ENDPOINTS",
+    "PROVIDERS",
+    "GLMSettings",
+    "Limits",
+    "Provider",
+    "check_serves",
+    "resolve_settings",
+    "settings_of",
+]
+
+
+ALL_ENDPOINTS = frozenset({"chat", "embeddings", "rerank"})
+# The Coding Plan endpoints and the gateways' API pages document chat only.
+CHAT_ONLY = frozenset({"chat"})
 
 
 @dataclass(frozen=True)
@@ -67,8 +81,9 @@ class Provider:
     guide says so of the Coding Plan endpoints."""
     label: str = ""
     """How messages name this endpoint; a custom gateway is named by its host."""
-    embeddings: bool = True
-    """Serves ``/embeddings``. The gateways' API pages and the Coding Plan document chat only."""
+    serves: frozenset[str] = ALL_ENDPOINTS
+    """The GLM endpoints (by name: ``chat``, ``embeddings``, ``rerank``) this way of reaching GLM
+    serves. A request to another is refused before sending (:func:`check_serves`)."""
 
     def __str__(self) -> str:
         return self.label or f"provider '{self.name}'"
@@ -85,7 +100,7 @@ PROVIDERS: dict[str, Provider] = {
             ("ZAI_API_KEY",),
             _OFFICIAL,
             preserves_thinking=True,
-            embeddings=False,
+            serves=CHAT_ONLY,
         ),
         Provider(
             "bigmodel",
@@ -99,7 +114,7 @@ PROVIDERS: dict[str, Provider] = {
             ("ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"),
             _OFFICIAL,
             preserves_thinking=True,
-            embeddings=False,
+            serves=CHAT_ONLY,
         ),
         # maxtoken's page: up to 4 stop sequences, top_p 0.0-1.0, files as OpenAI `file` parts,
         # 403 for lack of balance and 400 for content policy, no GLM business code promised.
@@ -110,7 +125,7 @@ PROVIDERS: dict[str, Provider] = {
             Limits(max_stop=4, top_p=(0.0, 1.0)),
             file_part="file",
             error_style="openai",
-            embeddings=False,
+            serves=CHAT_ONLY,
         ),
         # powertokens' page: one stop sequence, top_p [0.01, 1], "only the function tool shape".
         Provider(
@@ -118,7 +133,7 @@ PROVIDERS: dict[str, Provider] = {
             "https://api.powertokens.ai/v1",
             ("POWERTOKENS_API_KEY",),
             Limits(tool_types=frozenset({"function"})),
-            embeddings=False,
+            serves=CHAT_ONLY,
         ),
         Provider("custom", "", (), _OFFICIAL, requires_key=False),
     )
@@ -140,16 +155,20 @@ class GLMSettings:
 
     @property
     def url(self) -> str:
-        return self.base_url.rstrip("/") + "/chat/completions"
+        """The chat completions URL."""
+        return str(self.url_for("/chat/completions"))
+
+    def url_for(self, path: str) -> httpx.URL:
+        """The URL of the endpoint at ``path`` under the base URL, parsed once per path (httpx
+        would otherwise re-parse the string on every request)."""
+        found = self._urls.get(path)
+        if found is None:
+            found = self._urls[path] = httpx.URL(self.base_url.rstrip("/") + path)
+        return found
 
     @functools.cached_property
-    def endpoint(self) -> httpx.URL:
-        """``url`` parsed once: httpx would otherwise re-parse the string on every request."""
-        return httpx.URL(self.url)
-
-    @property
-    def embeddings_url(self) -> str:
-        return self.base_url.rstrip("/") + "/embeddings"
+    def _urls(self) -> dict[str, httpx.URL]:
+        return {}
 
     def __repr__(self) -> str:
         key = "SecretStr('**********')" if self.api_key else "None"
@@ -289,4 +308,20 @@ def settings_of(model: Any) -> GLMSettings:
         max_retries=model.max_retries,
         default_headers=model.default_headers,
         total_timeout=model.total_timeout,
+    )
+
+
+def check_serves(provider: Provider, endpoint: str) -> None:
+    """Refuse, before sending, a request to an endpoint ``provider`` does not serve.
+
+    Raises:
+        GLMValidationError: naming ``provider`` and the presets that serve ``endpoint``.
+    """
+    if endpoint in provider.serves:
+        return
+    serving = [repr(p.name) for p in PROVIDERS.values() if endpoint in p.serves and p.base_url]
+    raise GLMValidationError(
+        "provider",
+        provider.name,
+        f"{', '.join(serving)} or a custom base_url: {provider} documents no {endpoint} endpoint",
     )

@@ -10,6 +10,7 @@ margin below the documented token limits.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 from collections.abc import Sequence
@@ -18,19 +19,29 @@ from importlib import resources
 from typing import Any
 
 from glm_transport import errors as E
-from glm_transport.config import Provider
+from glm_transport._client import AsyncGLMClient, GLMClient
+from glm_transport.config import GLMSettings
+from glm_transport.endpoint import Call, Endpoint, prepare
 from glm_transport.errors import GLMValidationError
 from glm_transport.tokens import estimate_tokens
 from glm_transport.types import Usage
 
 __all__ = [
+    "DEFAULT_EMBEDDING_MODEL",
+    "EMBEDDINGS",
     "EmbeddingSpec",
     "Embeddings",
+    "aembed",
+    "embed",
     "embedding_body",
     "embedding_spec",
     "parse_embeddings",
     "plan_batches",
 ]
+
+EMBEDDINGS = Endpoint("embeddings", "/embeddings")
+# Embedding batches in flight at once per call (async).
+EMBED_CONCURRENCY = 8
 
 DEFAULT_EMBEDDING_MODEL = "embedding-3"
 # Estimates can undercount: keep batches this far below a documented token limit.
@@ -54,6 +65,12 @@ class Embeddings:
 
     vectors: list[list[float]]
     usage: Usage
+
+    def add(self, vectors: list[list[float]], usage: Usage) -> None:
+        """Append one batch's vectors and count its tokens."""
+        self.vectors.extend(vectors)
+        self.usage.prompt_tokens += usage.prompt_tokens
+        self.usage.total_tokens += usage.total_tokens
 
 
 @functools.cache
@@ -118,16 +135,8 @@ def plan_batches(texts: Sequence[str], model: str, batch_size: int | None = None
     return batches
 
 
-def embedding_body(
-    texts: Sequence[str], model: str, dimensions: int | None, provider: Provider
-) -> dict[str, Any]:
+def embedding_body(texts: Sequence[str], model: str, dimensions: int | None) -> dict[str, Any]:
     """The JSON body for one batch (inputs already checked by :func:`plan_batches`)."""
-    if not provider.embeddings:
-        raise GLMValidationError(
-            "provider",
-            provider.name,
-            f"'zai', 'bigmodel' or a custom base_url: {provider} documents no /embeddings endpoint",
-        )
     spec = embedding_spec(model)
     body: dict[str, Any] = {"model": model, "input": list(texts)}
     if dimensions is not None:
@@ -154,3 +163,54 @@ def parse_embeddings(body: Any, count: int) -> tuple[list[list[float]], Usage]:
     if len(vectors) != count:
         raise E.APIError(f"GLM returned {len(vectors)} embeddings for {count} inputs", body=body)
     return vectors, Usage(prompt_tokens=prompt, total_tokens=total, raw=dict(usage))
+
+
+def _calls(
+    settings: GLMSettings,
+    texts: Sequence[str],
+    model: str,
+    dimensions: int | None,
+    batch_size: int | None,
+) -> list[tuple[Call, int]]:
+    """One call per batch, and the number of texts it carries; all checked before any is sent."""
+    out = []
+    for batch in plan_batches(texts, model, batch_size):
+        body = embedding_body([texts[i] for i in batch], model, dimensions)
+        out.append((prepare(settings, EMBEDDINGS, body), len(batch)))
+    return out
+
+
+def embed(
+    client: GLMClient,
+    texts: Sequence[str],
+    model: str = DEFAULT_EMBEDDING_MODEL,
+    dimensions: int | None = None,
+    batch_size: int | None = None,
+) -> Embeddings:
+    """Vectors for ``texts``, in order, in as few requests as the model's limits allow."""
+    out = Embeddings([], Usage())
+    for call, count in _calls(client.settings, texts, model, dimensions, batch_size):
+        out.add(*client.post(call, functools.partial(parse_embeddings, count=count)))
+    return out
+
+
+async def aembed(
+    client: AsyncGLMClient,
+    texts: Sequence[str],
+    model: str = DEFAULT_EMBEDDING_MODEL,
+    dimensions: int | None = None,
+    batch_size: int | None = None,
+    concurrency: int = EMBED_CONCURRENCY,
+) -> Embeddings:
+    """Vectors for ``texts``, in order; batches sent concurrently, ``concurrency`` at once."""
+    calls = _calls(client.settings, texts, model, dimensions, batch_size)
+    gate = asyncio.Semaphore(max(1, concurrency))
+
+    async def one(call: Call, count: int) -> tuple[list[list[float]], Usage]:
+        async with gate:
+            return await client.post(call, functools.partial(parse_embeddings, count=count))
+
+    out = Embeddings([], Usage())
+    for vectors, usage in await asyncio.gather(*(one(call, n) for call, n in calls)):
+        out.add(vectors, usage)
+    return out

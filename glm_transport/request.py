@@ -20,7 +20,6 @@ __all__ = [
     "assistant_message",
     "build_chat_body",
     "data_url",
-    "encode_body",
     "validate_messages",
     "wire_tool_call",
 ]
@@ -312,8 +311,3 @@ def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -
     _ids(body, request)
     _extra(body, request)
     return body
-
-
-def encode_body(body: dict[str, Any]) -> bytes:
-    """Compact UTF-8 JSON; deterministic for a given body (cassettes match on it)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -209,11 +209,11 @@ def _is_json_object(text: str) -> bool:
 
 
 class StreamReader:
-    """One streamed reply: feed it the body's reads, then :meth:`close` it at the end of the body.
+    """One streamed reply: feed it the body's reads, then :meth:`finish` it at the end of the body.
 
     It owns every end-of-stream rule, so the I/O loops only move bytes: ``[DONE]`` ends the
     stream; a body that ends without ``[DONE]`` or a finish reason is cut; a connection lost after
-    the finish reason only lost ``[DONE]`` (:meth:`interrupted`); an abnormal finish reason raises
+    the finish reason only lost ``[DONE]`` (:meth:`only_end_lost`); an abnormal finish reason raises
     its typed error; the reply policy (``required_tool``, ``max_tool_calls``) holds.
     """
 
@@ -236,7 +236,7 @@ class StreamReader:
         """Chunks completed by one network read; sets :attr:`done` at ``[DONE]``."""
         return self._chunks(self._decoder.feed(raw))
 
-    def close(self) -> Iterator[StreamChunk]:
+    def finish(self) -> Iterator[StreamChunk]:
         """End of the body: what was held back, then raise unless the reply is complete."""
         if not self.done:
             yield from self._chunks(self._decoder.flush())
@@ -261,15 +261,19 @@ class StreamReader:
             None,
         )
 
-    def interrupted(self, err: E.GLMError) -> E.GLMError | None:
-        """What a failure while reading means: ``None`` when GLM had already sent its finish
-        reason (only ``[DONE]`` was lost: the answer is complete), a
-        :class:`~glm_transport.errors.StreamInterruptedError` once chunks went out, else ``err``."""
-        if not isinstance(err, E.APIConnectionError) or not err.retryable:
-            return err  # GLM's own error, or a spent time budget: as it is
-        if self.state.finish_reason is not None:
-            return None
-        if self.started:
+    def only_end_lost(self, err: E.GLMError) -> bool:
+        """Whether ``err``, a failure while reading, cost nothing: GLM had already sent its
+        finish reason, so only ``[DONE]`` was lost and the answer is complete."""
+        return (
+            isinstance(err, E.APIConnectionError)
+            and err.retryable
+            and self.state.finish_reason is not None
+        )
+
+    def failure(self, err: E.GLMError) -> E.GLMError:
+        """What a failure while reading means: a lost connection once chunks went out is a
+        :class:`~glm_transport.errors.StreamInterruptedError`; anything else is ``err``."""
+        if self.started and isinstance(err, E.APIConnectionError) and err.retryable:
             return E.StreamInterruptedError(
                 f"GLM's stream broke off: {err.message}", request_id=self.state.request_id
             )

@@ -1,4 +1,4 @@
-"""LangChain integration for Zhipu GLM: ``from langchain_glm import ChatGLM, GLMEmbeddings``.
+"""LangChain integration for Zhipu GLM: ``from langchain_glm import ChatGLM, GLMEmbeddings, GLMRerank``.
 
 Attributes load on first use, so ``import langchain_glm`` stays cheap until a model is built.
 """
@@ -8,16 +8,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from glm_transport import __version__
-from glm_transport._lazy import exporter
+from glm_transport.lazy import exporter
 
 if TYPE_CHECKING:
     from langchain_glm.chat_models import ChatGLM
     from langchain_glm.embeddings import GLMEmbeddings
+    from langchain_glm.rerank import GLMRerank
 
-__all__ = ["ChatGLM", "GLMEmbeddings", "__version__"]
+__all__ = ["ChatGLM", "GLMEmbeddings", "GLMRerank", "__version__"]
 
 
 __getattr__ = exporter(
     "langchain_glm",
-    {"ChatGLM": "langchain_glm.chat_models", "GLMEmbeddings": "langchain_glm.embeddings"},
+    {
+        "ChatGLM": "langchain_glm.chat_models",
+        "GLMEmbeddings": "langchain_glm.embeddings",
+        "GLMRerank": "langchain_glm.rerank",
+    },
 )

@@ -25,15 +25,17 @@ from langchain_core.utils.pydantic import is_basemodel_subclass
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from typing_extensions import Self
 
+import glm_transport.chat as glm_chat
 import langchain_glm._blocks  # noqa: F401  (registers the content-block translator)
 from glm_transport import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
     AsyncGLMClient,
     ChatRequest,
     GLMClient,
     GLMValidationError,
     model_spec,
 )
-from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from glm_transport.binding import Binding, binding_of, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.reply import plan_tool_choice
@@ -403,7 +405,7 @@ class ChatGLM(BaseChatModel):
             return generate_from_stream(self._stream(messages, stop, run_manager, **kwargs))
         request = self._request(messages, stop, False, **kwargs)
         with glm_errors():
-            result = self.client.chat(request)
+            result = glm_chat.complete(self.client, request)
         return _chat_result(from_wire_result(result))
 
     async def _agenerate(
@@ -419,7 +421,7 @@ class ChatGLM(BaseChatModel):
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         request = self._request(messages, stop, False, **kwargs)
         with glm_errors():
-            result = await self.async_client.chat(request)
+            result = await glm_chat.acomplete(self.async_client, request)
         return _chat_result(from_wire_result(result))
 
     def _stream(
@@ -433,7 +435,7 @@ class ChatGLM(BaseChatModel):
         usage = self.stream_usage
         invalid: list[str] | None = None
         with glm_errors():
-            for raw in self.client.stream(request):
+            for raw in glm_chat.stream(self.client, request):
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     run_manager.on_llm_new_token(raw.content or "", chunk=chunk)
@@ -453,7 +455,7 @@ class ChatGLM(BaseChatModel):
         usage = self.stream_usage
         invalid: list[str] | None = None
         with glm_errors():
-            async for raw in self.async_client.stream(request):
+            async for raw in glm_chat.astream(self.async_client, request):
                 chunk = ChatGenerationChunk(message=from_wire_chunk(raw, usage))
                 if run_manager:
                     await run_manager.on_llm_new_token(raw.content or "", chunk=chunk)

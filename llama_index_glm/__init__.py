@@ -1,4 +1,4 @@
-"""LlamaIndex integration for Zhipu GLM: ``from llama_index_glm import GLM, GLMEmbedding``.
+"""LlamaIndex integration for Zhipu GLM: ``from llama_index_glm import GLM, GLMEmbedding, GLMRerank``.
 
 Attributes load on first use, so ``import llama_index_glm`` stays cheap until a model is built.
 """
@@ -8,15 +8,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from glm_transport import __version__
-from glm_transport._lazy import exporter
+from glm_transport.lazy import exporter
 
 if TYPE_CHECKING:
     from llama_index_glm.base import GLM
     from llama_index_glm.embedding import GLMEmbedding
+    from llama_index_glm.rerank import GLMRerank
 
-__all__ = ["GLM", "GLMEmbedding", "__version__"]
+__all__ = ["GLM", "GLMEmbedding", "GLMRerank", "__version__"]
 
 
 __getattr__ = exporter(
-    "llama_index_glm", {"GLM": "llama_index_glm.base", "GLMEmbedding": "llama_index_glm.embedding"}
+    "llama_index_glm",
+    {
+        "GLM": "llama_index_glm.base",
+        "GLMEmbedding": "llama_index_glm.embedding",
+        "GLMRerank": "llama_index_glm.rerank",
+    },
 )

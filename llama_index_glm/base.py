@@ -31,14 +31,16 @@ from llama_index.core.llms.function_calling import FunctionCallingLLM
 from llama_index.core.llms.llm import ToolSelection
 from llama_index.core.types import BaseOutputParser, PydanticProgramMode
 
+import glm_transport.chat as glm_chat
 from glm_transport import (
+    DEFAULT_MAX_RETRIES,
+    DEFAULT_MODEL,
     AsyncGLMClient,
     ChatRequest,
     GLMClient,
     aclose_shared_clients,
     model_spec,
 )
-from glm_transport._constants import DEFAULT_MAX_RETRIES, DEFAULT_MODEL
 from glm_transport.binding import Binding, binding_of, portable_state, private
 from glm_transport.plan import normalize_thinking, plan_chat
 from llama_index_glm._convert import (
@@ -260,18 +262,20 @@ class GLM(FunctionCallingLLM):
     # its framework callbacks once: chat callbacks for chat, completion callbacks for complete)
 
     def _chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        return from_wire_result(self.client.chat(self._request(messages, False, **kwargs)))
+        return from_wire_result(
+            glm_chat.complete(self.client, self._request(messages, False, **kwargs))
+        )
 
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         request = self._request(messages, False, **kwargs)
-        return from_wire_result(await self.async_client.chat(request))
+        return from_wire_result(await glm_chat.acomplete(self.async_client, request))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, True, **kwargs)
 
         def gen() -> Generator[ChatResponse, None, None]:
             assembler = StreamAssembler()
-            for chunk in self.client.stream(request):
+            for chunk in glm_chat.stream(self.client, request):
                 yield assembler.add(chunk)
 
         return gen()
@@ -283,7 +287,7 @@ class GLM(FunctionCallingLLM):
 
         async def gen() -> AsyncGenerator[ChatResponse, None]:
             assembler = StreamAssembler()
-            async for chunk in self.async_client.stream(request):
+            async for chunk in glm_chat.astream(self.async_client, request):
                 yield assembler.add(chunk)
 
         return gen()

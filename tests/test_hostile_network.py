@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, resolve_settings
+from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, chat, resolve_settings
 from glm_transport import errors as E
 from glm_transport._translate import connection_error as _connection_error
 from glm_transport.emulator import EmulatorServer
@@ -35,20 +35,20 @@ def _settings(url: str, fault: dict[str, Any] | None = None, **kw: Any) -> Any:
 def _run(mode: str, settings: Any) -> Any:
     """One call in ``mode``: sync / async whole replies, or stream / astream to the end."""
     if mode == "sync":
-        return GLMClient(settings).chat(REQ)
+        return chat.complete(GLMClient(settings), REQ)
     if mode == "async":
-        return asyncio.run(AsyncGLMClient(settings).chat(REQ))
+        return asyncio.run(chat.acomplete(AsyncGLMClient(settings), REQ))
     if mode == "stream":
         return _stream_all(GLMClient(settings))
     return asyncio.run(_astream_all(AsyncGLMClient(settings)))
 
 
 def _stream_all(client: GLMClient) -> list[Any]:
-    return list(client.stream(REQ))
+    return list(chat.stream(client, REQ))
 
 
 async def _astream_all(client: AsyncGLMClient) -> list[Any]:
-    return [c async for c in client.stream(REQ)]
+    return [c async for c in chat.astream(client, REQ)]
 
 
 # ---- time bounds -------------------------------------------------------------------------------
@@ -81,14 +81,14 @@ def test_stream_ends_at_done_when_the_server_holds_the_response(
 def test_a_huge_retry_after_is_raised_with_the_wait(glm_emulator: EmulatorServer) -> None:
     fault = {"code": "1302", "retry_after": 3600}
     with pytest.raises(E.RateLimitError) as info:
-        GLMClient(_settings(glm_emulator.base_url, fault)).chat(REQ)
+        chat.complete(GLMClient(_settings(glm_emulator.base_url, fault)), REQ)
     assert info.value.retry_after == 3600 and info.value.attempts == 1
     assert glm_emulator.state.requests == 1
 
 
 def test_a_negative_retry_after_gets_our_backoff(glm_emulator: EmulatorServer) -> None:
     fault = {"code": "1302", "retry_after": -5, "times": 1, "key": "negative"}
-    assert GLMClient(_settings(glm_emulator.base_url, fault)).chat(REQ).content
+    assert chat.complete(GLMClient(_settings(glm_emulator.base_url, fault)), REQ).content
     assert glm_emulator.state.requests == 2
 
 
@@ -201,7 +201,7 @@ def test_malformed_http_is_a_typed_error_without_the_key(raw_server: RawServer, 
 )
 def test_malformed_replies_are_typed(raw_server: RawServer, cls: type[E.GLMError]) -> None:
     with pytest.raises(cls) as info:
-        GLMClient(_settings(raw_server.url, max_retries=0)).chat(REQ)
+        chat.complete(GLMClient(_settings(raw_server.url, max_retries=0)), REQ)
     assert "<html>" not in str(info.value)
 
 
@@ -213,12 +213,12 @@ def test_a_choice_without_a_message_is_malformed() -> None:
 
 
 def test_deeply_nested_json_is_a_typed_error() -> None:
-    from glm_transport._wire import completion as _completion
+    from glm_transport.endpoint import json_of
 
     deep = b"[" * 100_000 + b"]" * 100_000
     response = httpx.Response(200, content=deep)
     with pytest.raises(E.ServerError, match="not JSON"):
-        _completion(_settings("http://127.0.0.1:1/v4"), REQ, response, deep)
+        json_of(_settings("http://127.0.0.1:1/v4"), response, deep)
 
 
 # ---- a proxy that sends more than its Content-Length -----------------------------------------------
@@ -329,15 +329,19 @@ def test_bytes_past_content_length_never_become_the_next_reply(mode: str) -> Non
                 )
                 settings = _settings(proxy.url, max_retries=0)
                 if mode == "sync":
-                    answer = GLMClient(settings).chat(request).content
+                    answer = chat.complete(GLMClient(settings), request).content
                 elif mode == "async":
-                    answer = asyncio.run(AsyncGLMClient(settings).chat(request)).content
+                    answer = asyncio.run(chat.acomplete(AsyncGLMClient(settings), request)).content
                 elif mode == "stream":
-                    answer = "".join(c.content or "" for c in GLMClient(settings).stream(request))
+                    answer = "".join(
+                        c.content or "" for c in chat.stream(GLMClient(settings), request)
+                    )
                 else:
 
                     async def collect(s: Any = settings, r: ChatRequest = request) -> str:
-                        return "".join([c.content or "" async for c in AsyncGLMClient(s).stream(r)])
+                        return "".join(
+                            [c.content or "" async for c in chat.astream(AsyncGLMClient(s), r)]
+                        )
 
                     answer = asyncio.run(collect())
             assert answer == f"answer to {question}"

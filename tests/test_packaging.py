@@ -32,8 +32,9 @@ def test_importing_the_transport_loads_nothing_else() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('glm_transport')))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # glm_transport._lazy is the lazy-export mechanism itself (standard library only).
-    assert out.stdout.strip() == "['glm_transport', 'glm_transport._lazy']"
+    # glm_transport.lazy is the lazy-export mechanism itself (standard library only), and
+    # glm_transport._version holds one string.
+    assert out.stdout.strip() == "['glm_transport', 'glm_transport._version', 'glm_transport.lazy']"
 
 
 def test_loading_the_pytest_plugin_imports_nothing_of_the_package() -> None:
@@ -47,6 +48,7 @@ def test_loading_the_pytest_plugin_imports_nothing_of_the_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == (
-        "['glm_transport', 'glm_transport._lazy', 'glm_transport.emulator', "
+        "['glm_transport', 'glm_transport._version', 'glm_transport.lazy', "
+        "'glm_transport.emulator', "
         "'glm_transport.emulator.pytest_plugin']"
     )

@@ -12,7 +12,7 @@ import pytest
 import glm_transport
 from benchmarks._servers import EmulatorProcess
 from benchmarks.soak import run_soak
-from glm_transport import AsyncGLMClient, ChatRequest, resolve_settings
+from glm_transport import AsyncGLMClient, ChatRequest, chat, resolve_settings
 from glm_transport._pools import _async
 from glm_transport.emulator import EmulatorServer
 from glm_transport.emulator.app import FAULT_HEADER
@@ -60,14 +60,14 @@ async def test_a_thousand_cancelled_streams_leak_nothing(glm_emulator: EmulatorS
 
     async def read_some(n: int) -> int:
         seen = 0
-        async for _ in client.stream(request):
+        async for _ in chat.astream(client, request):
             seen += 1
             if seen == n:
                 await asyncio.sleep(10)  # parked mid-stream until cancelled
         return seen
 
     async def abandon(n: int) -> None:
-        gen = client.stream(request)
+        gen = chat.astream(client, request)
         async for _ in gen:
             n -= 1
             if n == 0:
@@ -94,9 +94,9 @@ async def test_a_thousand_cancelled_streams_leak_nothing(glm_emulator: EmulatorS
     # The pool still works afterwards.
     assert [
         c
-        async for c in AsyncGLMClient(
-            resolve_settings(base_url=glm_emulator.base_url, api_key="k")
-        ).stream(request)
+        async for c in chat.astream(
+            AsyncGLMClient(resolve_settings(base_url=glm_emulator.base_url, api_key="k")), request
+        )
     ][-1].finish_reason == "stop"
     await glm_transport.aclose_shared_clients()
 

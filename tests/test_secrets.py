@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import glm_transport
-from glm_transport import ChatRequest, GLMClient, resolve_settings
+from glm_transport import ChatRequest, GLMClient, chat, resolve_settings
 from glm_transport.emulator import EmulatorServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,9 @@ def test_key_absent_from_logs_errors_and_causes_at_every_level(
         )
     )
     with pytest.raises(glm_transport.RateLimitError) as info:
-        client.chat(ChatRequest(model="glm-5", messages=[{"role": "user", "content": "x"}]))
+        chat.complete(
+            client, ChatRequest(model="glm-5", messages=[{"role": "user", "content": "x"}])
+        )
     chain = []
     err: BaseException | None = info.value
     while err is not None:
@@ -61,7 +63,9 @@ def test_unreachable_host_error_has_no_key() -> None:
         resolve_settings(base_url="http://127.0.0.1:9/v4", api_key=KEY, max_retries=0)
     )
     with pytest.raises(glm_transport.APIConnectionError) as info:
-        client.chat(ChatRequest(model="glm-5", messages=[{"role": "user", "content": "x"}]))
+        chat.complete(
+            client, ChatRequest(model="glm-5", messages=[{"role": "user", "content": "x"}])
+        )
     text = f"{info.value!s}{info.value!r}{info.value.__cause__!r}"
     assert KEY not in text
 

@@ -80,7 +80,7 @@ def test_bad_input_is_refused_before_sending(glm_emulator: EmulatorServer) -> No
 
 
 def test_providers_without_embeddings_say_so() -> None:
-    with pytest.raises(GLMValidationError, match="documents no /embeddings endpoint"):
+    with pytest.raises(GLMValidationError, match="documents no embeddings endpoint"):
         GLMEmbeddings(provider="maxtoken", api_key="k").embed_query("x")
 
 

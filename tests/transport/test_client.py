@@ -15,6 +15,7 @@ from glm_transport import (
     GLMClient,
     GLMSettings,
     aclose_shared_clients,
+    chat,
     resolve_settings,
 )
 from glm_transport import errors as E
@@ -50,7 +51,7 @@ def req(**kw: Any) -> ChatRequest:
 
 def collect(client: GLMClient, request: ChatRequest) -> dict[str, Any]:
     out: dict[str, Any] = {"content": "", "reasoning": "", "finish": [], "usage": [], "calls": {}}
-    for c in client.stream(request):
+    for c in chat.stream(client, request):
         out["content"] += c.content or ""
         out["reasoning"] += c.reasoning_content or ""
         if c.finish_reason:
@@ -66,7 +67,7 @@ def collect(client: GLMClient, request: ChatRequest) -> dict[str, Any]:
 
 async def acollect(client: AsyncGLMClient, request: ChatRequest) -> dict[str, Any]:
     out: dict[str, Any] = {"content": "", "reasoning": "", "finish": [], "usage": []}
-    async for c in client.stream(request):
+    async for c in chat.astream(client, request):
         out["content"] += c.content or ""
         out["reasoning"] += c.reasoning_content or ""
         if c.finish_reason:
@@ -78,7 +79,7 @@ async def acollect(client: AsyncGLMClient, request: ChatRequest) -> dict[str, An
 
 def test_chat_and_stream_agree(glm_emulator_url: str) -> None:
     client = GLMClient(settings(glm_emulator_url))
-    whole = client.chat(req())
+    whole = chat.complete(client, req())
     streamed = collect(client, req())
     assert whole.content == streamed["content"] == "GLM emulator reply to: " + USER[0]["content"]
     assert whole.reasoning_content == streamed["reasoning"] and whole.reasoning_content
@@ -88,7 +89,7 @@ def test_chat_and_stream_agree(glm_emulator_url: str) -> None:
 
 async def test_async_chat_and_stream_agree(glm_emulator_url: str) -> None:
     client = AsyncGLMClient(settings(glm_emulator_url))
-    whole = await client.chat(req())
+    whole = await chat.acomplete(client, req())
     streamed = await acollect(client, req())
     assert whole.content == streamed["content"]
     assert streamed["finish"] == ["stop"]
@@ -132,7 +133,7 @@ def test_retries_transient_429_then_succeeds(
     fault = {"status": 429, "code": "1302", "times": 2, "key": "retry-1", "retry_after_ms": 10}
     client = GLMClient(settings(glm_emulator.base_url, fault))
     with caplog.at_level("INFO", logger="glm_transport"):
-        assert client.chat(req()).content
+        assert chat.complete(client, req()).content
     assert glm_emulator.state.requests == 3
     # retry-after-ms 10 was the wait, not our 0.5 s backoff.
     waits = [
@@ -150,7 +151,7 @@ def test_retries_exhausted_name_the_attempts(glm_emulator: EmulatorServer) -> No
         )
     )
     with pytest.raises(E.ServerError) as info:
-        client.chat(req())
+        chat.complete(client, req())
     assert info.value.attempts == 3 and "after 3 attempts" in str(info.value)
     assert glm_emulator.state.requests == 3
 
@@ -170,7 +171,7 @@ def test_permanent_errors_are_not_retried(
 ) -> None:
     client = GLMClient(settings(glm_emulator.base_url, {"code": code}))
     with pytest.raises(cls) as info:
-        client.chat(req())
+        chat.complete(client, req())
     assert glm_emulator.state.requests == 1
     err = info.value
     assert err.code == code and err.status in (400, 401, 429) and err.request_id
@@ -180,7 +181,7 @@ def test_permanent_errors_are_not_retried(
 def test_max_retries_zero_disables_retries(glm_emulator: EmulatorServer) -> None:
     client = GLMClient(settings(glm_emulator.base_url, {"code": "1302"}, max_retries=0))
     with pytest.raises(E.RateLimitError):
-        client.chat(req())
+        chat.complete(client, req())
     assert glm_emulator.state.requests == 1
 
 
@@ -239,14 +240,14 @@ def test_abnormal_finish_in_whole_reply_keeps_the_partial(
 ) -> None:
     client = GLMClient(settings(glm_emulator_url, {"finish_reason": finish}, max_retries=0))
     with pytest.raises(E.APIError) as info:
-        client.chat(req())
+        chat.complete(client, req())
     assert info.value.partial.content.startswith("GLM emulator reply")  # type: ignore[attr-defined]
 
 
 def test_read_timeout_is_typed_and_retried(glm_emulator: EmulatorServer) -> None:
     client = GLMClient(settings(glm_emulator.base_url, {"delay": 1.0}, timeout=0.2, max_retries=1))
     with pytest.raises(E.APITimeoutError) as info:
-        client.chat(req())
+        chat.complete(client, req())
     assert info.value.attempts == 2
 
 
@@ -255,7 +256,7 @@ async def test_async_read_timeout(glm_emulator: EmulatorServer) -> None:
         settings(glm_emulator.base_url, {"delay": 1.0}, timeout=0.2, max_retries=0)
     )
     with pytest.raises(E.APITimeoutError):
-        await client.chat(req())
+        await chat.acomplete(client, req())
 
 
 def test_total_timeout_caps_retries(glm_emulator: EmulatorServer) -> None:
@@ -268,7 +269,7 @@ def test_total_timeout_caps_retries(glm_emulator: EmulatorServer) -> None:
         )
     )
     with pytest.raises(E.RateLimitError) as info:
-        client.chat(req())
+        chat.complete(client, req())
     # 0.3 s waits in a 0.5 s budget: one retry fits, the next would not, so it is not made.
     assert info.value.attempts <= 2 and glm_emulator.state.requests == info.value.attempts
 
@@ -282,20 +283,20 @@ def _closed_port() -> int:
 def test_connection_refused_is_typed_and_retried() -> None:
     client = GLMClient(settings(f"http://127.0.0.1:{_closed_port()}/v4", max_retries=1))
     with pytest.raises(E.APIConnectionError) as info:
-        client.chat(req())
+        chat.complete(client, req())
     assert info.value.attempts == 2
 
 
 async def test_async_connection_refused() -> None:
     client = AsyncGLMClient(settings(f"http://127.0.0.1:{_closed_port()}/v4", max_retries=0))
     with pytest.raises(E.APIConnectionError):
-        await client.chat(req())
+        await chat.acomplete(client, req())
 
 
 def test_connections_are_reused(glm_emulator: EmulatorServer) -> None:
     client = GLMClient(settings(glm_emulator.base_url))
     for _ in range(5):
-        client.chat(req())
+        chat.complete(client, req())
         collect(client, req())
     assert glm_emulator.state.requests == 10
     assert len(glm_emulator.state.connections) == 1
@@ -304,7 +305,7 @@ def test_connections_are_reused(glm_emulator: EmulatorServer) -> None:
 async def test_async_connections_are_reused(glm_emulator: EmulatorServer) -> None:
     client = AsyncGLMClient(settings(glm_emulator.base_url))
     for _ in range(5):
-        await client.chat(req())
+        await chat.acomplete(client, req())
         await acollect(client, req())
     assert len(glm_emulator.state.connections) == 1
     await aclose_shared_clients()
@@ -313,9 +314,9 @@ async def test_async_connections_are_reused(glm_emulator: EmulatorServer) -> Non
 def test_validation_happens_before_any_request(glm_emulator: EmulatorServer) -> None:
     client = GLMClient(settings(glm_emulator.base_url))
     with pytest.raises(E.GLMValidationError):
-        client.chat(req(temperature=2.0))
+        chat.complete(client, req(temperature=2.0))
     with pytest.raises(E.GLMValidationError):
-        list(client.stream(req(stop=["a", "b"])))
+        list(chat.stream(client, req(stop=["a", "b"])))
     assert glm_emulator.state.requests == 0
 
 
@@ -324,16 +325,16 @@ def test_missing_key_is_an_error_before_sending(monkeypatch: pytest.MonkeyPatch)
         monkeypatch.delenv(var, raising=False)
     client = GLMClient(resolve_settings(provider="zai"))
     with pytest.raises(E.AuthenticationError, match="GLM_API_KEY"):
-        client.chat(req())
+        chat.complete(client, req())
 
 
 def test_bearer_key_is_sent_and_checked() -> None:
     with EmulatorServer(api_key="right-key") as emu:
         ok = GLMClient(resolve_settings(base_url=emu.base_url, api_key="right-key"))
-        assert ok.chat(req()).content
+        assert chat.complete(ok, req()).content
         bad = GLMClient(resolve_settings(base_url=emu.base_url, api_key="wrong-key"))
         with pytest.raises(E.AuthenticationError) as info:
-            bad.chat(req())
+            chat.complete(bad, req())
         assert info.value.code == "1002" and "wrong-key" not in str(info.value)
 
 
@@ -341,7 +342,7 @@ def test_user_supplied_http_client_is_used(glm_emulator: EmulatorServer) -> None
     seen: list[str] = []
     http = httpx.Client(event_hooks={"request": [lambda r: seen.append(str(r.url))]})
     client = GLMClient(settings(glm_emulator.base_url), http_client=http)
-    client.chat(req())
+    chat.complete(client, req())
     assert seen == [glm_emulator.base_url + "/chat/completions"]
 
 
@@ -352,7 +353,7 @@ def test_every_validation_rule_sends_nothing(glm_emulator: EmulatorServer, strea
     client = GLMClient(settings(glm_emulator.base_url))
 
     def send(request: ChatRequest) -> object:
-        return list(client.stream(request)) if stream else client.chat(request)
+        return list(chat.stream(client, request)) if stream else chat.complete(client, request)
 
     for kwargs, field, allowed in INVALID:
         request = req(**kwargs)
@@ -399,10 +400,10 @@ def test_emulator_fault_queue_and_stats(glm_emulator: EmulatorServer) -> None:
     assert queued.json() == {"queued": 2}
     client = GLMClient(settings(glm_emulator.base_url, max_retries=0))
     with pytest.raises(E.PermissionDeniedError):
-        client.chat(req())
+        chat.complete(client, req())
     with pytest.raises(E.ContextOverflowError):
-        client.chat(req())
-    assert client.chat(req()).content  # the queue is empty again
+        chat.complete(client, req())
+    assert chat.complete(client, req()).content  # the queue is empty again
     stats = httpx.get(f"{base}/_emulator/stats").json()
     assert stats["requests"] == 3 and stats["bodies"][-1]["model"] == "glm-5-turbo"
     httpx.post(f"{base}/_emulator/reset")

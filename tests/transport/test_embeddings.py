@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
-from glm_transport import PROVIDERS, GLMValidationError
+from glm_transport import PROVIDERS, GLMClient, GLMValidationError, resolve_settings
 from glm_transport import errors as E
-from glm_transport.embeddings import embedding_body, parse_embeddings, plan_batches
+from glm_transport.embeddings import embed, embedding_body, parse_embeddings, plan_batches
 
 
 def test_batches_follow_count_and_token_limits() -> None:
@@ -34,12 +35,24 @@ def test_bad_inputs_name_their_index(texts: object, field: str) -> None:
     assert info.value.field == field
 
 
-def test_body_checks_dimensions_and_provider() -> None:
-    assert embedding_body(["a"], "embedding-3", 512, PROVIDERS["zai"])["dimensions"] == 512
+def test_body_checks_dimensions() -> None:
+    assert embedding_body(["a"], "embedding-3", 512)["dimensions"] == 512
     with pytest.raises(GLMValidationError, match="1024 on embedding-2"):
-        embedding_body(["a"], "embedding-2", 512, PROVIDERS["zai"])
-    with pytest.raises(GLMValidationError, match="provider 'zai-coding'"):
-        embedding_body(["a"], "embedding-3", None, PROVIDERS["zai-coding"])
+        embedding_body(["a"], "embedding-2", 512)
+
+
+@pytest.mark.parametrize(
+    "name", [p.name for p in PROVIDERS.values() if "embeddings" not in p.serves]
+)
+def test_providers_without_embeddings_refuse_before_sending(name: str) -> None:
+    settings = resolve_settings(provider=name, api_key="k")
+    sent = []
+    client = GLMClient(settings, httpx.Client(transport=httpx.MockTransport(sent.append)))
+    with pytest.raises(
+        GLMValidationError, match=f"provider '{name}' documents no embeddings"
+    ) as info:
+        embed(client, ["a"])
+    assert info.value.field == "provider" and "'bigmodel'" in str(info.value) and not sent
 
 
 def test_replies_are_put_back_in_input_order() -> None:

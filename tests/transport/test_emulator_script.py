@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, resolve_settings
+from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, chat, embeddings, resolve_settings
 from glm_transport import errors as E
 from glm_transport.emulator import EMULATOR_URL, EmulatorServer, EmulatorTransport, Script
 
@@ -27,7 +27,7 @@ TOOLS = [
 def ask(client: GLMClient, text: str, system: str | None = None, **kw: Any) -> Any:
     messages = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": text})
-    return client.chat(ChatRequest(model="glm-5.3", messages=messages, **kw))
+    return chat.complete(client, ChatRequest(model="glm-5.3", messages=messages, **kw))
 
 
 def in_process(script: Script | None = None) -> tuple[GLMClient, EmulatorTransport]:
@@ -72,13 +72,17 @@ def test_a_scripted_stream_and_a_scripted_fault() -> None:
     client, emu = in_process()
     emu.script.reply({"text": "one two three four five", "reasoning": "r"})
     chunks = list(
-        client.stream(ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "x"}]))
+        chat.stream(
+            client, ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "x"}])
+        )
     )
     assert "".join(c.content or "" for c in chunks) == "one two three four five"
     emu.script.reply({"text": "a b c d e f", "fault": {"disconnect_after": 3, "batch": 1}})
     with pytest.raises(E.StreamInterruptedError):
         list(
-            client.stream(ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "y"}]))
+            chat.stream(
+                client, ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "y"}])
+            )
         )
 
 
@@ -165,6 +169,38 @@ def test_in_process_and_server_send_the_same_bytes(stream: bool) -> None:
     assert [status for status, _ in in_proc] == [200, 200, 200, 400]
 
 
+def test_one_route_table_serves_the_server_and_the_transport() -> None:
+    from glm_transport.emulator.engine import ROUTES
+
+    bodies = {
+        "/chat/completions": {"model": "glm-5.3", "messages": [{"role": "user", "content": "a"}]},
+        "/embeddings": {"model": "embedding-3", "input": ["a", "b"]},
+        "/rerank": {"model": "rerank", "query": "a", "documents": ["a", "b"]},
+    }
+    assert set(ROUTES) == set(bodies)  # a new endpoint: one entry there, one body here
+    requests = [
+        ("POST", prefix + suffix, body)
+        for suffix, body in bodies.items()
+        for prefix in ("/api/paas/v4", "/api/coding/paas/v4", "")
+    ]
+    requests += [("POST", "/api/paas/v4/nowhere", {}), ("POST", "/api/paas/v4/reranks", {}),
+                 ("GET", "/api/paas/v4/rerank", None), ("GET", "/chat/completions", None)]  # fmt: skip
+
+    def send(http: httpx.Client, root: str) -> list[tuple[int, str, bytes]]:
+        replies = [http.request(m, root + path, json=body) for m, path, body in requests]
+        return [(r.status_code, r.headers["content-type"], r.content) for r in replies]
+
+    with EmulatorServer() as server, httpx.Client() as http:
+        over_http = send(http, f"http://{server.host}:{server.port}")
+        served_http = server.state.requests
+    transport = EmulatorTransport()
+    with httpx.Client(transport=transport) as local:
+        in_proc = send(local, "http://glm-emulator.invalid")
+    assert in_proc == over_http
+    assert [status for status, _, _ in in_proc] == [200] * 9 + [404, 404, 405, 405]
+    assert transport.state.requests == served_http == 9  # what no route serves is not counted
+
+
 async def test_the_transport_works_async() -> None:
     transport = EmulatorTransport()
     transport.script.reply("async scripted")
@@ -172,8 +208,8 @@ async def test_the_transport_works_async() -> None:
         resolve_settings(base_url=EMULATOR_URL, api_key="k"), httpx.AsyncClient(transport=transport)
     )
     request = ChatRequest(model="glm-5.3", messages=[{"role": "user", "content": "x"}])
-    assert (await client.chat(request)).content == "async scripted"
-    assert (await client.embed(["a", "b"])).vectors
+    assert (await chat.acomplete(client, request)).content == "async scripted"
+    assert (await embeddings.aembed(client, ["a", "b"])).vectors
 
 
 def test_fixtures_script_the_server(glm_emulator: EmulatorServer, glm_script: Script) -> None:

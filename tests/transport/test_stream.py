@@ -1,4 +1,5 @@
-"""stream.py: StreamReader owns [DONE], finish, cut streams and 'lost after finish'."""
+"""stream.py: StreamReader owns [DONE], finish, cut streams and 'lost after finish'; StreamState
+and ToolCallAccumulator turn frames into chunks, with the wire reference's quirks."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 import pytest
 
 from glm_transport import errors as E
-from glm_transport.stream import StreamReader
+from glm_transport.stream import StreamReader, StreamState
+from glm_transport.tags import split_tags
 from glm_transport.types import ChatRequest
 
 
@@ -31,8 +33,23 @@ def read(reader: StreamReader, *reads: bytes) -> list:
     out = []
     for raw in reads:
         out += list(reader.feed(raw))
-    out += list(reader.close())
+    out += list(reader.finish())
     return out
+
+
+def chunk(delta: dict | None = None, finish: str | None = None, **extra: object) -> dict:
+    choice: dict = {"index": 0}
+    if delta is not None:
+        choice["delta"] = delta
+    if finish:
+        choice["finish_reason"] = finish
+    return {
+        "id": "20251001154016c72e2da818044216",
+        "created": 1,
+        "model": "glm-4.5",
+        "choices": [choice],
+        **extra,
+    }
 
 
 def test_done_ends_the_stream() -> None:
@@ -54,13 +71,16 @@ def test_lost_after_finish_is_complete_and_before_is_interrupted() -> None:
     lost = E.APIConnectionError("reset")
     reader = StreamReader()
     list(reader.feed(delta({"content": "a"})))
-    assert isinstance(reader.interrupted(lost), E.StreamInterruptedError)  # chunks went out
+    assert not reader.only_end_lost(lost)
+    assert isinstance(reader.failure(lost), E.StreamInterruptedError)  # chunks went out
     list(reader.feed(delta({}, "stop")))
-    assert reader.interrupted(lost) is None  # only [DONE] was lost
+    assert reader.only_end_lost(lost)  # only [DONE] was lost
     fresh = StreamReader()
-    assert fresh.interrupted(lost) is lost  # nothing out yet: retryable as it is
+    assert not fresh.only_end_lost(lost)
+    assert fresh.failure(lost) is lost  # nothing out yet: retryable as it is
     spent = E.APITimeoutError("budget", retryable=False)
-    assert reader.interrupted(spent) is spent
+    assert not reader.only_end_lost(spent)
+    assert reader.failure(spent) is spent
 
 
 def test_max_tool_calls_drops_later_calls_in_the_stream() -> None:
@@ -92,3 +112,123 @@ def test_error_frame_and_deep_json() -> None:
         read(StreamReader(), b'event: error\ndata: {"error": {"code": "1234"}}\n\n')
     with pytest.raises(E.StreamInterruptedError, match="not JSON"):
         read(StreamReader(), b"data: " + b"[" * 100_000 + b"\n\n")
+
+
+def test_stream_without_object_field_and_role_in_every_delta() -> None:
+    st = StreamState()
+    a = st.process(chunk({"role": "assistant", "content": "", "reasoning_content": "\n"}))
+    b = st.process(chunk({"role": "assistant", "content": "Hi"}))
+    assert a is not None and b is not None
+    assert (a.reasoning_content, b.content) == ("\n", "Hi")
+    assert a.id == "20251001154016c72e2da818044216" and b.id is None  # ids once, on the first
+
+
+def test_duplicate_finish_chunks_give_one_finish_reason_and_one_usage() -> None:
+    st = StreamState()
+    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+    first = st.process(chunk({"role": "assistant", "content": ""}, "tool_calls", usage=usage))
+    second = st.process(chunk({"role": "assistant", "content": ""}, "tool_calls", usage=usage))
+    assert first is not None and second is not None
+    assert first.finish_reason == "tool_calls" and second.finish_reason is None
+    assert first.usage is not None and second.usage is None
+
+
+def test_usage_in_a_trailing_chunk_without_choices() -> None:
+    st = StreamState()
+    st.process(chunk({"role": "assistant", "content": ""}, "stop"))
+    tail = st.process(
+        {"id": "x", "choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}
+    )
+    assert tail is not None and tail.usage is not None and tail.usage.total_tokens == 5
+
+
+def test_tool_calls_at_index_minus_one_stay_apart() -> None:
+    st = StreamState()
+    for i in range(2):
+        st.process(
+            chunk(
+                {
+                    "role": "assistant",
+                    "tool_calls": [
+                        {
+                            "index": -1,
+                            "id": f"call_{i}",
+                            "type": "function",
+                            "function": {"name": f"f{i}", "arguments": json.dumps({"n": i})},
+                        }
+                    ],
+                }
+            )
+        )
+    calls = st.tools.complete()
+    assert [(c.index, c.id, c.name, json.loads(c.arguments)) for c in calls] == [
+        (0, "call_0", "f0", {"n": 0}),
+        (1, "call_1", "f1", {"n": 1}),
+    ]
+
+
+def test_incremental_tool_stream_arguments_accumulate() -> None:
+    st = StreamState()
+    st.process(
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": "c",
+                        "type": "function",
+                        "function": {"name": "add", "arguments": ""},
+                    }
+                ]
+            }
+        )
+    )
+    deltas = []
+    for piece in ['{"a": ', '1, "b"', ": 2}"]:
+        d = st.process(chunk({"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}))
+        assert d is not None and d.tool_calls is not None
+        deltas.append(d.tool_calls[0])
+    assert all(d.index == 0 and d.id is None for d in deltas)
+    assert json.loads(st.tools.complete()[0].arguments) == {"a": 1, "b": 2}
+
+
+def test_two_calls_in_one_delta() -> None:
+    st = StreamState()
+    st.process(
+        chunk(
+            {
+                "tool_calls": [
+                    {"index": 0, "id": "a", "function": {"name": "x", "arguments": "{}"}},
+                    {"index": 1, "id": "b", "function": {"name": "y", "arguments": "{}"}},
+                ]
+            }
+        )
+    )
+    assert [c.name for c in st.tools.complete()] == ["x", "y"]
+
+
+def test_error_frame_inside_a_stream_raises_typed() -> None:
+    with pytest.raises(E.ServerError) as info:
+        StreamState().process({"error": {"code": "1234", "message": "Network error"}})
+    assert info.value.code == "1234"
+
+
+def test_frame_that_is_not_an_object() -> None:
+    with pytest.raises(E.StreamInterruptedError):
+        StreamState().process([1, 2])
+
+
+def test_tags_are_separated_whatever_the_stream_split() -> None:
+    text = "\n<think>A cat on a mat.</think><|begin_of_box|>A cat<|end_of_box|>"
+    for size in (1, 2, 3, 5, 8, 13):
+        st = StreamState()
+        content = reasoning = ""
+        for i in range(0, len(text), size):
+            c = st.process(chunk({"role": "assistant", "content": text[i : i + size]}))
+            content += c.content or ""  # type: ignore[union-attr]
+            reasoning += c.reasoning_content or ""  # type: ignore[union-attr]
+        tail = st.finish()
+        if tail is not None:
+            content += tail.content or ""
+            reasoning += tail.reasoning_content or ""
+        assert (content, reasoning) == split_tags(text) == ("A cat", "A cat on a mat."), size
