@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -23,42 +22,18 @@ import httpx
 from glm_transport import errors as E
 from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
 from glm_transport._translate import translated as _translated
+from glm_transport.attempts import Attempts
 from glm_transport.config import GLMSettings
-from glm_transport.endpoint import Call, Head, error_of, json_of
-from glm_transport.retry import retry_delay, should_retry
+from glm_transport.endpoint import Call, Head, Reader, error_of, json_of
 
-__all__ = ["AsyncGLMClient", "GLMClient", "Reader"]
+__all__ = ["AsyncGLMClient", "GLMClient"]
 
 T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
-
-logger = logging.getLogger("glm_transport")
 
 # After the end marker only the end of the chunked body is left; reading it returns the
 # connection to the pool. Bounded in bytes and time, in case a server keeps the response open.
 _DRAIN_BYTES = 65536
 _DRAIN_SECONDS = 1.0
-
-
-class Reader(Protocol[T_co]):
-    """What :meth:`GLMClient.stream` needs of a streamed reply's reader (one per attempt)."""
-
-    done: bool
-    """The end marker was read: the rest of the body is drained, not parsed."""
-    started: bool
-    """Items were handed out: from here on the call cannot be retried."""
-
-    def feed(self, raw: bytes) -> Iterable[T_co]:
-        """Items completed by one network read."""
-
-    def finish(self) -> Iterable[T_co]:
-        """What was held back at the end of the body; raises unless the reply is complete."""
-
-    def only_end_lost(self, err: E.GLMError) -> bool:
-        """Whether a failure while reading lost only the end marker (the reply is complete)."""
-
-    def failure(self, err: E.GLMError) -> E.GLMError:
-        """The error a failure while reading amounts to."""
 
 
 class _AsyncReply(Head, Protocol):
@@ -71,7 +46,7 @@ class _AsyncReply(Head, Protocol):
     async def aclose(self) -> None: ...
 
 
-def _build(http: Any, call: Call, attempts: _Attempts) -> httpx.Request:
+def _build(http: Any, call: Call, attempts: Attempts) -> httpx.Request:
     """The request of one attempt (starting it: its timeouts are cut to the budget left).
 
     httpx clients get the parsed URL and an ``httpx.Timeout``; clients of another
@@ -88,96 +63,6 @@ def _build(http: Any, call: Call, attempts: _Attempts) -> httpx.Request:
         "POST", str(call.url), content=call.content, headers=call.headers, timeout=plain
     )
     return request
-
-
-class _Attempts:
-    """Attempt count, wall-clock budget and the delay before the next attempt, for one call."""
-
-    __slots__ = ("count", "deadline", "settings")
-
-    def __init__(self, settings: GLMSettings) -> None:
-        self.settings = settings
-        self.count = 0
-        total = settings.total_timeout
-        self.deadline = None if total is None else time.monotonic() + total
-
-    def start(self) -> httpx.Timeout:
-        """Begin an attempt; its timeouts, each cut to what is left of the budget."""
-        self.count += 1
-        timeout = self.settings.timeout
-        if self.deadline is None:
-            return timeout
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            self._expired()
-        return httpx.Timeout(
-            connect=_cut(timeout.connect, left),
-            read=_cut(timeout.read, left),
-            write=_cut(timeout.write, left),
-            pool=_cut(timeout.pool, left),
-        )
-
-    def _expired(self) -> None:
-        raise E.APITimeoutError(
-            f"GLM call exceeded its total_timeout of {self.settings.total_timeout}s",
-            retryable=False,
-            attempts=self.count,
-        )
-
-    def watch(self, reads: Iterator[bytes]) -> Iterator[bytes]:
-        """``reads``, checked against the budget between reads (a server that drips bytes)."""
-        return reads if self.deadline is None else self._watched(reads, self.deadline)
-
-    def _watched(self, reads: Iterator[bytes], deadline: float) -> Iterator[bytes]:
-        for raw in reads:
-            if time.monotonic() > deadline:
-                self._expired()
-            yield raw
-
-    def awatch(self, reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-        """:meth:`watch` for async reads."""
-        return reads if self.deadline is None else self._awatched(reads, self.deadline)
-
-    async def _awatched(self, reads: AsyncIterator[bytes], deadline: float) -> AsyncIterator[bytes]:
-        async for raw in reads:
-            if time.monotonic() > deadline:
-                self._expired()
-            yield raw
-
-    def delay(self, err: E.GLMError) -> float:
-        """Seconds to wait before the next attempt, or raise ``err`` (with the count)."""
-        err.attempts = self.count
-        if not should_retry(err, self.count, self.settings.max_retries):
-            raise err
-        delay = retry_delay(self.count, err.retry_after)
-        if delay is None:
-            raise err  # the server asked for a longer wait than we take: it is on the error
-        if self.deadline is not None and time.monotonic() + delay >= self.deadline:
-            raise err
-        logger.info(
-            "GLM call failed (%s, code %s); retry %d/%d in %.2fs",
-            type(err).__name__,
-            err.code,
-            self.count,
-            self.settings.max_retries,
-            delay,
-        )
-        return delay
-
-    def after(self, reader: Reader[Any], err: E.GLMError) -> float | None:
-        """A stream attempt failed with ``err``: ``None`` when the reply is complete all the
-        same, else the delay before the next attempt; raises what cannot be retried."""
-        if reader.only_end_lost(err):
-            return None
-        failure = reader.failure(err)
-        if reader.started:  # items went out: another attempt would repeat them
-            failure.attempts = self.count
-            raise failure from None
-        return self.delay(failure)
-
-
-def _cut(value: float | None, left: float) -> float:
-    return left if value is None else min(value, left)
 
 
 async def _adrain(reads: AsyncIterator[bytes]) -> None:
@@ -213,7 +98,7 @@ class GLMClient:
 
     def post(self, call: Call, parse: Callable[[Any], T]) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
-        attempts = _Attempts(self.settings)
+        attempts = Attempts(self.settings)
         while True:
             try:
                 with _translated(self.settings):
@@ -229,10 +114,11 @@ class GLMClient:
                 time.sleep(attempts.delay(err))
 
     @contextlib.contextmanager
-    def _opened(self, call: Call, attempts: _Attempts) -> Iterator[Iterator[bytes]]:
+    def _opened(self, call: Call, attempts: Attempts) -> Iterator[Iterator[bytes]]:
         """One attempt's streamed reply: its reads, once the status says it is no error. Left
         without an error before the body's end, the rest is drained (bounded) and a connection
-        with bytes past the reply's end is discarded; left with one, the connection is closed."""
+        with bytes past the reply's end is discarded; left with one, the connection is closed.
+        """
         with _translated(self.settings):
             http = self._http()
             response = http.send(_build(http, call, attempts), stream=True)
@@ -248,8 +134,9 @@ class GLMClient:
 
     def stream(self, call: Call, reader_for: Callable[[], Reader[T]]) -> Iterator[T]:
         """Send ``call`` and yield what a fresh reader makes of each attempt's reads; retried
-        only until the first item has been yielded."""
-        attempts = _Attempts(self.settings)
+        only until the first item has been yielded.
+        """
+        attempts = Attempts(self.settings)
         while True:
             reader = reader_for()
             try:
@@ -282,7 +169,7 @@ class AsyncGLMClient:
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    async def _send(self, call: Call, attempts: _Attempts) -> _AsyncReply:
+    async def _send(self, call: Call, attempts: Attempts) -> _AsyncReply:
         """Start one attempt: through the client the user gave, else straight on aiohttp."""
         given = self._given
         if given is not None:
@@ -294,7 +181,7 @@ class AsyncGLMClient:
 
     async def post(self, call: Call, parse: Callable[[Any], T]) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
-        attempts = _Attempts(self.settings)
+        attempts = Attempts(self.settings)
         while True:
             try:
                 with _translated(self.settings):
@@ -312,9 +199,10 @@ class AsyncGLMClient:
                 await asyncio.sleep(attempts.delay(err))
 
     @contextlib.asynccontextmanager
-    async def _opened(self, call: Call, attempts: _Attempts) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def _opened(self, call: Call, attempts: Attempts) -> AsyncIterator[AsyncIterator[bytes]]:
         """:meth:`GLMClient._opened`; aiohttp itself closes a connection with bytes past the end
-        of a reply."""
+        of a reply.
+        """
         with _translated(self.settings):
             response = await self._send(call, attempts)
             try:
@@ -328,7 +216,7 @@ class AsyncGLMClient:
 
     async def stream(self, call: Call, reader_for: Callable[[], Reader[T]]) -> AsyncIterator[T]:
         """:meth:`GLMClient.stream`, without blocking."""
-        attempts = _Attempts(self.settings)
+        attempts = Attempts(self.settings)
         while True:
             reader = reader_for()
             try:

@@ -11,9 +11,9 @@ body into a typed error.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -23,7 +23,18 @@ from glm_transport.config import GLMSettings, check_serves
 from glm_transport.parse import parse_error
 from glm_transport.retry import parse_retry_after
 
-__all__ = ["Call", "Endpoint", "Head", "encode_json", "error_of", "json_of", "prepare"]
+__all__ = [
+    "Call",
+    "Endpoint",
+    "Head",
+    "Reader",
+    "encode_json",
+    "error_of",
+    "json_of",
+    "prepare",
+]
+
+T_co = TypeVar("T_co", covariant=True)
 
 _USER_AGENT = f"glm-integrations/{__version__}"
 
@@ -38,13 +49,35 @@ class Endpoint:
 
 class Head(Protocol):
     """What reading a reply needs of a response: an ``httpx.Response``, or an aiohttp one seen
-    through ``glm_transport._aio.AioReply``."""
+    through ``glm_transport._aio.AioReply``.
+    """
 
     @property
     def status_code(self) -> int: ...
 
     @property
     def headers(self) -> Mapping[str, str]: ...
+
+
+class Reader(Protocol[T_co]):
+    """What :meth:`GLMClient.stream <glm_transport.GLMClient.stream>` needs of a streamed reply's reader (one per attempt)."""
+
+    done: bool
+    """The end marker was read: the rest of the body is drained, not parsed."""
+    started: bool
+    """Items were handed out: from here on the call cannot be retried."""
+
+    def feed(self, raw: bytes) -> Iterable[T_co]:
+        """Items completed by one network read."""
+
+    def finish(self) -> Iterable[T_co]:
+        """What was held back at the end of the body; raises unless the reply is complete."""
+
+    def only_end_lost(self, err: E.GLMError) -> bool:
+        """Whether a failure while reading lost only the end marker (the reply is complete)."""
+
+    def failure(self, err: E.GLMError) -> E.GLMError:
+        """The error a failure while reading amounts to."""
 
 
 Explain = Callable[[E.APIError], None]

@@ -1,0 +1,114 @@
+"""One call's attempts: their count, the call's wall-clock budget, and the wait before the next.
+
+Pure but for reading the clock: the client's primitives (:mod:`._client`) ask it what each attempt
+may take and whether and when to try again; the sleeping and the I/O stay there.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+
+from glm_transport import errors as E
+from glm_transport.config import GLMSettings
+from glm_transport.endpoint import Reader
+from glm_transport.retry import retry_delay, should_retry
+
+__all__ = ["Attempts"]
+
+logger = logging.getLogger("glm_transport")
+
+
+class Attempts:
+    """Attempt count, wall-clock budget and the delay before the next attempt, for one call."""
+
+    __slots__ = ("count", "deadline", "settings")
+
+    def __init__(self, settings: GLMSettings) -> None:
+        self.settings = settings
+        self.count = 0
+        total = settings.total_timeout
+        self.deadline = None if total is None else time.monotonic() + total
+
+    def start(self) -> httpx.Timeout:
+        """Begin an attempt; its timeouts, each cut to what is left of the budget."""
+        self.count += 1
+        timeout = self.settings.timeout
+        if self.deadline is None:
+            return timeout
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self._expired()
+        return httpx.Timeout(
+            connect=_cut(timeout.connect, left),
+            read=_cut(timeout.read, left),
+            write=_cut(timeout.write, left),
+            pool=_cut(timeout.pool, left),
+        )
+
+    def _expired(self) -> None:
+        raise E.APITimeoutError(
+            f"GLM call exceeded its total_timeout of {self.settings.total_timeout}s",
+            retryable=False,
+            attempts=self.count,
+        )
+
+    def watch(self, reads: Iterator[bytes]) -> Iterator[bytes]:
+        """``reads``, checked against the budget between reads (a server that drips bytes)."""
+        return reads if self.deadline is None else self._watched(reads, self.deadline)
+
+    def _watched(self, reads: Iterator[bytes], deadline: float) -> Iterator[bytes]:
+        for raw in reads:
+            if time.monotonic() > deadline:
+                self._expired()
+            yield raw
+
+    def awatch(self, reads: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        """:meth:`watch` for async reads."""
+        return reads if self.deadline is None else self._awatched(reads, self.deadline)
+
+    async def _awatched(self, reads: AsyncIterator[bytes], deadline: float) -> AsyncIterator[bytes]:
+        async for raw in reads:
+            if time.monotonic() > deadline:
+                self._expired()
+            yield raw
+
+    def delay(self, err: E.GLMError) -> float:
+        """Seconds to wait before the next attempt, or raise ``err`` (with the count)."""
+        err.attempts = self.count
+        if not should_retry(err, self.count, self.settings.max_retries):
+            raise err
+        delay = retry_delay(self.count, err.retry_after)
+        if delay is None:
+            raise err  # the server asked for a longer wait than we take: it is on the error
+        if self.deadline is not None and time.monotonic() + delay >= self.deadline:
+            raise err
+        logger.info(
+            "GLM call failed (%s, code %s); retry %d/%d in %.2fs",
+            type(err).__name__,
+            err.code,
+            self.count,
+            self.settings.max_retries,
+            delay,
+        )
+        return delay
+
+    def after(self, reader: Reader[Any], err: E.GLMError) -> float | None:
+        """A stream attempt failed with ``err``: ``None`` when the reply is complete all the
+        same, else the delay before the next attempt; raises what cannot be retried.
+        """
+        if reader.only_end_lost(err):
+            return None
+        failure = reader.failure(err)
+        if reader.started:  # items went out: another attempt would repeat them
+            failure.attempts = self.count
+            raise failure from None
+        return self.delay(failure)
+
+
+def _cut(value: float | None, left: float) -> float:
+    return left if value is None else min(value, left)
