@@ -115,9 +115,11 @@ class GLMClient:
 
     @contextlib.contextmanager
     def _opened(self, call: Call, attempts: Attempts) -> Iterator[Iterator[bytes]]:
-        """One attempt's streamed reply: its reads, once the status says it is no error. Left
-        without an error before the body's end, the rest is drained (bounded) and a connection
-        with bytes past the reply's end is discarded; left with one, the connection is closed.
+        """One attempt's streamed reply: its reads, once the status says it is no error.
+
+        Left without an error before the body's end, the rest is drained (bounded) and a
+        connection with bytes past the reply's end is discarded; left with one, the connection
+        is closed.
         """
         with _translated(self.settings):
             http = self._http()
@@ -133,8 +135,9 @@ class GLMClient:
                 response.close()
 
     def stream(self, call: Call, reader_for: Callable[[], Reader[T]]) -> Iterator[T]:
-        """Send ``call`` and yield what a fresh reader makes of each attempt's reads; retried
-        only until the first item has been yielded.
+        """Send ``call`` and yield what a fresh reader makes of each attempt's reads.
+
+        Retried only until the first item has been yielded.
         """
         attempts = Attempts(self.settings)
         while True:
@@ -200,8 +203,9 @@ class AsyncGLMClient:
 
     @contextlib.asynccontextmanager
     async def _opened(self, call: Call, attempts: Attempts) -> AsyncIterator[AsyncIterator[bytes]]:
-        """:meth:`GLMClient._opened`; aiohttp itself closes a connection with bytes past the end
-        of a reply.
+        """:meth:`GLMClient._opened`, without blocking.
+
+        aiohttp itself closes a connection with bytes past the end of a reply.
         """
         with _translated(self.settings):
             response = await self._send(call, attempts)

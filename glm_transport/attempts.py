@@ -29,6 +29,7 @@ class Attempts:
     __slots__ = ("count", "deadline", "settings")
 
     def __init__(self, settings: GLMSettings) -> None:
+        """Start the budget of one call now."""
         self.settings = settings
         self.count = 0
         total = settings.total_timeout
@@ -98,8 +99,12 @@ class Attempts:
         return delay
 
     def after(self, reader: Reader[Any], err: E.GLMError) -> float | None:
-        """A stream attempt failed with ``err``: ``None`` when the reply is complete all the
-        same, else the delay before the next attempt; raises what cannot be retried.
+        """What follows a stream attempt's failure ``err``: the delay before the next attempt.
+
+        Returns ``None`` when the reply is complete all the same (only the end marker was lost).
+
+        Raises:
+            GLMError: what cannot be retried (items already went out, or no attempt is left).
         """
         if reader.only_end_lost(err):
             return None

@@ -68,8 +68,17 @@ class GLMRerank(GLMConnection, BaseDocumentCompressor):
     truncate: bool = False
     """Cut a query or document over 4096 characters instead of refusing it."""
 
-    def _top(self, top_n: int | None) -> int | None:
-        return self.top_n if top_n is not None and top_n < 0 else top_n
+    def _ask(
+        self, documents: Sequence[str | Document], query: str, model: str | None, top_n: int | None
+    ) -> dict[str, Any]:
+        """One call's arguments: a negative ``top_n`` means the field's."""
+        return {
+            "query": query,
+            "documents": _texts(documents),
+            "model": self.model if model is None else model,
+            "top_n": self.top_n if top_n is not None and top_n < 0 else top_n,
+            "truncate": self.truncate,
+        }
 
     def rerank(
         self,
@@ -93,14 +102,7 @@ class GLMRerank(GLMConnection, BaseDocumentCompressor):
             rerankers return.
         """
         with glm_errors():
-            result = rerank(
-                self._sync_client(),
-                query,
-                _texts(documents),
-                model=self.model if model is None else model,
-                top_n=self._top(top_n),
-                truncate=self.truncate,
-            )
+            result = rerank(self._sync_client(), **self._ask(documents, query, model, top_n))
         return _as_dicts(result)
 
     async def arerank(
@@ -113,21 +115,17 @@ class GLMRerank(GLMConnection, BaseDocumentCompressor):
     ) -> list[dict[str, Any]]:
         """:meth:`rerank`, without blocking; requests over 128 documents go concurrently."""
         with glm_errors():
-            result = await arerank(
-                self._async_client(),
-                query,
-                _texts(documents),
-                model=self.model if model is None else model,
-                top_n=self._top(top_n),
-                truncate=self.truncate,
-            )
+            ask = self._ask(documents, query, model, top_n)
+            result = await arerank(self._async_client(), **ask)
         return _as_dicts(result)
 
     def compress_documents(
         self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
     ) -> Sequence[Document]:
-        """Copies of the best :attr:`top_n` documents, best first, each with
-        ``metadata["relevance_score"]``."""
+        """Copies of the best :attr:`top_n` documents, best first, scores in their metadata.
+
+        Each copy carries ``metadata["relevance_score"]``; the documents given are untouched.
+        """
         return _ranked(documents, self.rerank(documents, query))
 
     async def acompress_documents(

@@ -60,7 +60,8 @@ class GLMRerank(GLMConnection, BaseNodePostprocessor):
         """The name LlamaIndex serializes this class under."""
         return "GLMRerank"
 
-    def _start(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> list[str]:
+    def _ask(self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> dict[str, Any]:
+        """One call's arguments; announces the rerank to instrumentation."""
         if query_bundle is None:
             raise ValueError("GLMRerank needs a query: pass query_bundle or query_str")
         dispatcher.event(
@@ -68,63 +69,51 @@ class GLMRerank(GLMConnection, BaseNodePostprocessor):
                 query=query_bundle, nodes=nodes, top_n=self.top_n, model_name=self.model
             )
         )
-        return [n.node.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-
-    def _payload(self, nodes: list[NodeWithScore], query_bundle: QueryBundle) -> dict[str, Any]:
         return {
-            EventPayload.NODES: nodes,
-            EventPayload.MODEL_NAME: self.model,
-            EventPayload.QUERY_STR: query_bundle.query_str,
-            EventPayload.TOP_K: self.top_n,
+            "query": query_bundle.query_str,
+            "documents": [n.node.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes],
+            "model": self.model,
+            "top_n": self.top_n,
+            "truncate": self.truncate,
         }
 
-    def _end(self, nodes: list[NodeWithScore], result: Reranked) -> list[NodeWithScore]:
+    def _event(self, nodes: list[NodeWithScore], query: str) -> Any:
+        """The ``RERANKING`` callback event around the request."""
+        return self.callback_manager.event(
+            CBEventType.RERANKING,
+            payload={
+                EventPayload.NODES: nodes,
+                EventPayload.MODEL_NAME: self.model,
+                EventPayload.QUERY_STR: query,
+                EventPayload.TOP_K: self.top_n,
+            },
+        )
+
+    def _end(
+        self, nodes: list[NodeWithScore], result: Reranked, event: Any = None
+    ) -> list[NodeWithScore]:
         ranked = [
             NodeWithScore(node=nodes[r.index].node, score=r.relevance_score) for r in result.results
         ]
+        if event is not None:
+            event.on_end(payload={EventPayload.NODES: ranked})
         dispatcher.event(ReRankEndEvent(nodes=ranked))
         return ranked
 
     def _postprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
-        texts = self._start(nodes, query_bundle)
+        ask = self._ask(nodes, query_bundle)
         if not nodes:
             return self._end(nodes, Reranked([]))
-        assert query_bundle is not None  # checked by _start
-        with self.callback_manager.event(
-            CBEventType.RERANKING, payload=self._payload(nodes, query_bundle)
-        ) as event:
-            result = rerank(
-                self._sync_client(),
-                query_bundle.query_str,
-                texts,
-                model=self.model,
-                top_n=self.top_n,
-                truncate=self.truncate,
-            )
-            ranked = self._end(nodes, result)
-            event.on_end(payload={EventPayload.NODES: ranked})
-        return ranked
+        with self._event(nodes, ask["query"]) as event:
+            return self._end(nodes, rerank(self._sync_client(), **ask), event)
 
     async def _apostprocess_nodes(
         self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
     ) -> list[NodeWithScore]:
-        texts = self._start(nodes, query_bundle)
+        ask = self._ask(nodes, query_bundle)
         if not nodes:
             return self._end(nodes, Reranked([]))
-        assert query_bundle is not None  # checked by _start
-        with self.callback_manager.event(
-            CBEventType.RERANKING, payload=self._payload(nodes, query_bundle)
-        ) as event:
-            result = await arerank(
-                self._async_client(),
-                query_bundle.query_str,
-                texts,
-                model=self.model,
-                top_n=self.top_n,
-                truncate=self.truncate,
-            )
-            ranked = self._end(nodes, result)
-            event.on_end(payload={EventPayload.NODES: ranked})
-        return ranked
+        with self._event(nodes, ask["query"]) as event:
+            return self._end(nodes, await arerank(self._async_client(), **ask), event)
