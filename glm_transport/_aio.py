@@ -45,8 +45,7 @@ def new_session() -> aiohttp.ClientSession:
 
 
 class AioReply:
-    """An aiohttp response, seen through the members the async loops use of an
-    ``httpx.Response``."""
+    """An aiohttp response, seen through the ``httpx.Response`` members the async loops use."""
 
     __slots__ = ("_response", "headers", "status_code")
 
@@ -73,9 +72,12 @@ async def send(
     body: tuple[bytes, dict[str, str]],
     timeout: httpx.Timeout,
 ) -> AioReply:
-    """POST one attempt. The timeouts mean what httpx's do: ``connect`` to open a connection,
-    ``read`` between two reads, ``pool`` to wait for a free connection (aiohttp's ``connect``
-    covers the wait and the opening); aiohttp has no write timeout."""
+    """POST one attempt.
+
+    The timeouts mean what httpx's do: ``connect`` to open a connection, ``read`` between two reads,
+    ``pool`` to wait for a free connection (aiohttp's ``connect`` covers the wait and the opening);
+    aiohttp has no write timeout.
+    """
     content, headers = body
     response = await session.request(
         "POST",

@@ -105,8 +105,11 @@ async def aclose_shared_clients() -> None:
 
 
 def drain(response: httpx.Response, reads: Iterator[bytes], limit: int, seconds: float) -> None:
-    """Read the end of a finished stream so its connection goes back to the pool, within
-    ``limit`` bytes and ``seconds``: past that the socket is shut down, ending the read."""
+    """Read the end of a finished stream so its connection goes back to the pool.
+
+    The read stays within ``limit`` bytes and ``seconds``: past that the socket is shut down, ending
+    the read.
+    """
     sock = _socket_of(response)
     token = _WATCHDOG.arm(sock, seconds) if sock is not None else None
     seen = 0

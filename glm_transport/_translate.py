@@ -1,5 +1,6 @@
-"""The one place where transport exceptions become GLM errors (as httpx's own
-``map_httpcore_exceptions`` is for httpcore's), used around every request and read.
+"""The one place where transport exceptions become GLM errors, used around every request and read.
+
+It is to this package what httpx's own ``map_httpcore_exceptions`` is to httpcore's exceptions.
 
 Pure: one ordered table of exception classes, most specific first, says what each failure
 means (``timeout``, ``tls`` or ``connection``); an exception takes the kind of the first class

@@ -39,11 +39,13 @@ class Binding:
     __slots__ = ("_async", "_settings", "_sync")
 
     def __init__(self) -> None:
+        """Start with nothing cached: settings and clients are built on first use."""
         self._settings: tuple[tuple[Any, ...], GLMSettings] | None = None
         self._sync: tuple[GLMSettings, Any, GLMClient] | None = None
         self._async: tuple[GLMSettings, Any, AsyncGLMClient] | None = None
 
     def settings(self, model: Any) -> GLMSettings:
+        """The model's settings, rebuilt only when a field they come from changed."""
         key = _settings_key(model)
         cached = self._settings
         # Tuples compare element by element, identity first: unchanged fields cost nothing.
@@ -52,6 +54,7 @@ class Binding:
         return cached[1]
 
     def sync(self, model: Any, http_client: Any = None) -> GLMClient:
+        """The sync client of the model's settings and ``http_client``, rebuilt on change."""
         settings = self.settings(model)
         cached = self._sync
         if cached is None or cached[0] is not settings or cached[1] is not http_client:
@@ -59,6 +62,7 @@ class Binding:
         return cached[2]
 
     def async_(self, model: Any, http_client: Any = None) -> AsyncGLMClient:
+        """The async client of the model's settings and ``http_client``, rebuilt on change."""
         settings = self.settings(model)
         cached = self._async
         if cached is None or cached[0] is not settings or cached[1] is not http_client:
@@ -66,12 +70,15 @@ class Binding:
         return cached[2]
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Binding:
+        """A fresh, empty binding: a deep copy builds its own settings and clients."""
         return Binding()
 
     def __copy__(self) -> Binding:
+        """A fresh, empty binding, as for a deep copy."""
         return Binding()
 
     def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as a fresh, empty binding: cached clients never travel."""
         return (Binding, ())
 
 
@@ -100,9 +107,11 @@ def portable_state(
     live_private: tuple[str, ...] = (),
     keep_key: bool,
 ) -> dict[Any, Any]:
-    """A pydantic model's pickle state (``__getstate__``) fit to travel: no live clients (``live``
-    fields, ``live_private`` private attributes), and no API key unless the user asked for it
-    (the unpickled model reads it from the environment)."""
+    """A pydantic model's pickle state (``__getstate__``), fit to travel.
+
+    No live clients (``live`` fields, ``live_private`` private attributes), and no API key unless
+    the user asked for it (the unpickled model reads it from the environment).
+    """
     out = dict(state)
     fields = dict(out.get("__dict__") or {})
     for name in live:

@@ -86,6 +86,7 @@ class Provider:
     serves. A request to another is refused before sending (:func:`check_serves`)."""
 
     def __str__(self) -> str:
+        """The provider's label, else ``provider '<name>'``."""
         return self.label or f"provider '{self.name}'"
 
 
@@ -159,8 +160,10 @@ class GLMSettings:
         return str(self.url_for("/chat/completions"))
 
     def url_for(self, path: str) -> httpx.URL:
-        """The URL of the endpoint at ``path`` under the base URL, parsed once per path (httpx
-        would otherwise re-parse the string on every request)."""
+        """The URL of the endpoint at ``path`` under the base URL, parsed once per path.
+
+        httpx would otherwise re-parse the string on every request.
+        """
         found = self._urls.get(path)
         if found is None:
             found = self._urls[path] = httpx.URL(self.base_url.rstrip("/") + path)
@@ -171,6 +174,7 @@ class GLMSettings:
         return {}
 
     def __repr__(self) -> str:
+        """A short repr with the API key masked."""
         key = "SecretStr('**********')" if self.api_key else "None"
         return (
             f"GLMSettings(provider={self.provider.name!r}, base_url={self.base_url!r}, "
@@ -276,9 +280,12 @@ def resolve_settings(
 
 
 def _checked_key(key: SecretStr | None) -> SecretStr | None:
-    """A key that can go in an HTTP header. Surrounding whitespace (a key read from a file or a
-    mounted secret ends in a newline) is stripped with a warning; anything else that cannot be a
-    key is refused. The value is never shown."""
+    """A key that can go in an HTTP header.
+
+    Surrounding whitespace (a key read from a file or a mounted secret ends in a newline) is
+    stripped with a warning; anything else that cannot be a key is refused. The value is never
+    shown.
+    """
     if key is None:
         return None
     raw = key.get_secret_value()

@@ -50,6 +50,8 @@ _MARGIN = 0.8
 
 @dataclass(frozen=True)
 class EmbeddingSpec:
+    """One embedding model's facts: input and batch limits, and the dimensions it offers."""
+
     name: str
     max_input_tokens: int
     max_batch: int

@@ -48,15 +48,18 @@ class Endpoint:
 
 
 class Head(Protocol):
-    """What reading a reply needs of a response: an ``httpx.Response``, or an aiohttp one seen
-    through ``glm_transport._aio.AioReply``.
+    """What reading a reply needs of a response.
+
+    An ``httpx.Response``, or an aiohttp one seen through ``glm_transport._aio.AioReply``.
     """
 
     @property
-    def status_code(self) -> int: ...
+    def status_code(self) -> int:
+        """The HTTP status code."""
 
     @property
-    def headers(self) -> Mapping[str, str]: ...
+    def headers(self) -> Mapping[str, str]:
+        """The response headers."""
 
 
 class Reader(Protocol[T_co]):

@@ -81,6 +81,7 @@ class GLMError(Exception):
         partial: Any = None,
         reply: Any = None,
     ) -> None:
+        """Record the message and fields; ``None`` keeps a field's class default, if it has one."""
         super().__init__(message)
         self.message = message
         self.status = status
@@ -100,6 +101,7 @@ class GLMError(Exception):
             self.reply = reply
 
     def __str__(self) -> str:
+        """The message, then the HTTP status, code and request id when known."""
         parts = []
         if self.status is not None:
             parts.append(f"HTTP {self.status}")
@@ -112,7 +114,7 @@ class GLMError(Exception):
         return f"{self.message} ({', '.join(parts)})" if parts else self.message
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Keep the structured fields across pickling (multiprocessing, caches).
+        """Pickle with the structured fields kept (multiprocessing, caches)."""
         return (_rebuild, (type(self), self.message, self.__dict__))
 
     def as_class(self, cls: type[GLMError]) -> GLMError:
@@ -134,6 +136,7 @@ class GLMValidationError(GLMError, ValueError):
     """A request parameter violates the provider's documented limits; nothing was sent."""
 
     def __init__(self, field: str, value: Any, allowed: str) -> None:
+        """Name the ``field``, its ``value`` (shortened when long) and what is ``allowed``."""
         shown = repr(value)
         if len(shown) > 120:
             shown = shown[:117] + "..."
@@ -190,8 +193,10 @@ class ServerError(APIError):
 
 
 class ToolChoiceError(APIError):
-    """``tool_choice`` required a tool call and GLM, which only offers ``auto``, answered
-    without one. The reply is on ``.reply``."""
+    """``tool_choice`` required a tool call and GLM answered without one.
+
+    GLM only offers ``auto``. The reply is on ``.reply``.
+    """
 
 
 class InvalidToolCallError(APIError):
@@ -199,8 +204,10 @@ class InvalidToolCallError(APIError):
 
 
 class ToolCallTruncatedError(InvalidToolCallError):
-    """``max_tokens`` cut GLM's reply off inside a tool call (``finish_reason: "length"``): the
-    arguments are incomplete, so the call is not handed to a tool. The reply is on ``.partial``."""
+    """``max_tokens`` cut GLM's reply off inside a tool call (``finish_reason: "length"``).
+
+    The arguments are incomplete, so the call is not handed to a tool. The reply is on ``.partial``.
+    """
 
 
 class APIConnectionError(GLMError):
@@ -258,8 +265,10 @@ STATUS_RETRYABLE: dict[int, bool] = {408: True, 409: True, 501: False}
 def classify(
     status: int | None, code: str | None, error_style: str = "glm"
 ) -> tuple[type[APIError], bool | None]:
-    """The error class for an HTTP status and GLM business code, and a retryability override
-    (``None``: the class's own)."""
+    """The error class for an HTTP status and GLM business code, and a retryability override.
+
+    The override is ``None`` to keep the class's own.
+    """
     cls: type[APIError] | None = CODE_ERRORS.get(code) if code else None
     if cls is None and code and error_style == "openai":
         # OpenAI-style gateways use string codes such as "content_policy_violation".

@@ -1,5 +1,8 @@
-"""Lazy exports for the packages' ``__init__``: each public name is imported from its module on
-first use, so importing a package costs nothing until a class is touched."""
+"""Lazy exports for the packages' ``__init__``.
+
+Each public name is imported from its module on first use, so importing a package costs nothing
+until a class is touched.
+"""
 
 from __future__ import annotations
 

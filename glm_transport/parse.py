@@ -88,6 +88,7 @@ def _count(value: Any) -> int:
 
 
 def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
+    """A reply's ``usage`` as :class:`Usage` (``None`` when absent or empty)."""
     if not raw:
         return None
     prompt = _count(raw.get("prompt_tokens"))

@@ -61,8 +61,11 @@ def reasoning_echo(thinking: dict[str, Any] | None, provider: Provider) -> str:
 
 
 def echo_reasoning(messages: list[dict[str, Any]], echo: str) -> list[dict[str, Any]]:
-    """``messages`` with ``reasoning_content`` kept only where ``echo`` says (``"all"``,
-    ``"tool_turns"`` or ``"none"``); the list is copied only when a turn changes."""
+    """``messages`` with ``reasoning_content`` kept only where ``echo`` says.
+
+    ``echo`` is ``"all"``, ``"tool_turns"`` or ``"none"``; the list is copied only when a turn
+    changes.
+    """
     if echo == "all":
         return messages
     out = messages

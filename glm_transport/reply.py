@@ -68,8 +68,11 @@ def check_reply(
     request_id: str | None,
     reply: Any,
 ) -> None:
-    """Raise the typed error for a reply that is abnormal, cut off in a tool call, or missing the
-    required call. ``called``: the names of the calls kept."""
+    """Raise the typed error, if any, that a finished reply calls for.
+
+    A reply calls for one when it is abnormal, cut off in a tool call, or missing the required call.
+    ``called``: the names of the calls kept.
+    """
     if finish_reason:
         err = finish_error(finish_reason, request_id, reply)
         if err is not None:

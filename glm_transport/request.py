@@ -63,9 +63,11 @@ def wire_tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
 def assistant_message(
     text: str, calls: list[dict[str, Any]], reasoning: str | None
 ) -> dict[str, Any]:
-    """An earlier assistant turn for the history. GLM requires only ``role``; ``content`` is left
-    out when the turn only called tools. Reasoning is kept; :func:`glm_transport.plan.plan_chat`
-    decides which turns send it back."""
+    """An earlier assistant turn for the history.
+
+    GLM requires only ``role``; ``content`` is left out when the turn only called tools. Reasoning
+    is kept; :func:`glm_transport.plan.plan_chat` decides which turns send it back.
+    """
     wire: dict[str, Any] = {"role": "assistant"}
     if text or not calls:
         wire["content"] = text

@@ -23,8 +23,10 @@ def should_retry(error: GLMError, attempt: int, max_retries: int) -> bool:
 
 
 def parse_retry_after(headers: Mapping[str, str] | None, now: float | None = None) -> float | None:
-    """Seconds the server asked us to wait: ``retry-after-ms``, then ``Retry-After`` in seconds
-    or as an HTTP date. ``None`` when absent or unparseable."""
+    """Seconds the server asked us to wait, or ``None`` when absent or unparseable.
+
+    Read from ``retry-after-ms``, then ``Retry-After`` in seconds or as an HTTP date.
+    """
     if not headers:
         return None
     ms = headers.get("retry-after-ms")
@@ -60,9 +62,12 @@ def retry_delay(
     maximum: float = MAX_RETRY_DELAY,
     rand: float | None = None,
 ) -> float | None:
-    """Delay before attempt ``attempt + 1``: the server's Retry-After when it gave one, else
-    capped exponential backoff with up to 25% jitter taken off (so the cap is a cap). ``None``
-    when the server asked for more than ``MAX_RETRY_AFTER`` seconds: not worth waiting for."""
+    """Delay before attempt ``attempt + 1``, or ``None`` when not worth waiting for.
+
+    The server's Retry-After when it gave one, else capped exponential backoff with up to 25% jitter
+    taken off (so the cap is a cap). ``None`` when the server asked for more than
+    ``MAX_RETRY_AFTER`` seconds.
+    """
     if retry_after is not None:
         return retry_after if retry_after <= MAX_RETRY_AFTER else None
     base = min(initial * (2 ** (attempt - 1)), maximum)

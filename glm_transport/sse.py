@@ -1,8 +1,8 @@
-"""A pure Server-Sent Events decoder: bytes in, ``data`` payloads out. No I/O.
+r"""A pure Server-Sent Events decoder: bytes in, ``data`` payloads out. No I/O.
 
 Follows the WHATWG event-stream grammar (html.spec.whatwg.org, "Parsing an event stream"): lines end
 in CRLF, LF or CR; ``:`` starts a comment (keep-alives); an empty line dispatches the event; several
-``data:`` lines join with ``\\n``. GLM sends only ``data:`` lines, but gateways add comments,
+``data:`` lines join with ``\n``. GLM sends only ``data:`` lines, but gateways add comments,
 ``event:`` lines and CRLF, and network reads split events anywhere.
 """
 
@@ -23,10 +23,12 @@ class SSEEvent:
     __slots__ = ("data", "event")
 
     def __init__(self, data: str, event: str = "message") -> None:
+        """An event named ``event`` carrying ``data``."""
         self.data = data
         self.event = event
 
     def __repr__(self) -> str:
+        """The event's name and data."""
         return f"SSEEvent(event={self.event!r}, data={self.data!r})"
 
 
@@ -40,14 +42,17 @@ class SSEDecoder:
     __slots__ = ("_data", "_event", "_pending", "_size")
 
     def __init__(self) -> None:
+        """A decoder with nothing pending."""
         self._pending: list[bytes] = []  # pieces of the current unfinished line
         self._size = 0  # bytes of the current event so far
         self._data: list[str] = []
         self._event = ""
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """Decode one network read: the events it completes, in order (a list, not a generator:
-        one read holds at most a few hundred events, and the per-chunk path stays one frame deep).
+        """Decode one network read: the events it completes, in order.
+
+        A list, not a generator: one read holds at most a few hundred events, and the per-chunk path
+        stays one frame deep.
         """
         if not chunk:
             return []

@@ -37,6 +37,7 @@ class ToolCallAccumulator:
     __slots__ = ("_by_wire", "calls")
 
     def __init__(self) -> None:
+        """An accumulator with no calls yet."""
         self.calls: list[ToolCallDelta] = []
         self._by_wire: dict[int, int] = {}
 
@@ -69,6 +70,7 @@ class ToolCallAccumulator:
         return ToolCallDelta(pos, call_id, name, args, _opt_str(raw.get("type")))
 
     def complete(self) -> list[ToolCall]:
+        """The assembled calls, missing ids, names, arguments and types filled with defaults."""
         return [
             ToolCall(
                 id=c.id or f"call_{c.index}",
@@ -101,6 +103,7 @@ class StreamState:
     )
 
     def __init__(self, error_style: str = "glm", max_tool_calls: int | None = None) -> None:
+        """Fresh state for one stream; ``max_tool_calls`` caps the calls kept (``None``: no cap)."""
         self.max_tool_calls = max_tool_calls
         self.tools = ToolCallAccumulator()
         self.finish_reason: str | None = None
@@ -190,8 +193,11 @@ _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 def _loads(text: str) -> Any:
-    """``json.loads`` for one frame without its per-call wrapping: a GLM frame is one compact
-    object, so the scanner ends at the text's end; anything else takes the full, strict way."""
+    """``json.loads`` for one frame, without its per-call wrapping.
+
+    A GLM frame is one compact object, so the scanner ends at the text's end; anything else takes
+    the full, strict way.
+    """
     try:
         obj, end = _scan_once(text, 0)
     except StopIteration:
@@ -220,6 +226,7 @@ class StreamReader:
     __slots__ = ("_decoder", "done", "required_tool", "started", "state")
 
     def __init__(self, request: ChatRequest | None = None, error_style: str = "glm") -> None:
+        """A reader for one attempt at ``request``, whose reply policy it enforces."""
         self.state = StreamState(error_style, request.max_tool_calls if request else None)
         self.required_tool = request.required_tool if request else None
         self._decoder = SSEDecoder()
@@ -230,6 +237,7 @@ class StreamReader:
 
     @property
     def request_id(self) -> str | None:
+        """The request id GLM sent, once a chunk carried it."""
         return self.state.request_id
 
     def feed(self, raw: bytes) -> Iterator[StreamChunk]:
@@ -262,8 +270,11 @@ class StreamReader:
         )
 
     def only_end_lost(self, err: E.GLMError) -> bool:
-        """Whether ``err``, a failure while reading, cost nothing: GLM had already sent its
-        finish reason, so only ``[DONE]`` was lost and the answer is complete."""
+        """Whether ``err``, a failure while reading, cost nothing.
+
+        It did if GLM had already sent its finish reason: only ``[DONE]`` was lost and the answer is
+        complete.
+        """
         return (
             isinstance(err, E.APIConnectionError)
             and err.retryable
@@ -271,8 +282,11 @@ class StreamReader:
         )
 
     def failure(self, err: E.GLMError) -> E.GLMError:
-        """What a failure while reading means: a lost connection once chunks went out is a
-        :class:`~glm_transport.errors.StreamInterruptedError`; anything else is ``err``."""
+        """What a failure while reading means.
+
+        A lost connection once chunks went out is a
+        :class:`~glm_transport.errors.StreamInterruptedError`; anything else is ``err``.
+        """
         if self.started and isinstance(err, E.APIConnectionError) and err.retryable:
             return E.StreamInterruptedError(
                 f"GLM's stream broke off: {err.message}", request_id=self.state.request_id

@@ -32,10 +32,12 @@ class TagSplitter:
     __slots__ = ("held", "mode")
 
     def __init__(self) -> None:
+        """A splitter at the start of a reply."""
         self.mode = "start"  # start -> (think ->) answer
         self.held = ""
 
     def feed(self, piece: str) -> tuple[str, str]:
+        """Split one piece into (content, reasoning); a possibly incomplete tag is held back."""
         if self.mode == "answer" and not self.held and "<" not in piece:
             return piece, ""  # the common case: nothing to look at
         text = self.held + piece

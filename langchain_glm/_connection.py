@@ -1,5 +1,8 @@
-"""The connection fields every LangChain class here shares except ``ChatGLM`` (which documents
-each in its own reference): provider, URL, key, timeouts, retries, headers, HTTP clients."""
+"""The connection fields every LangChain class here shares except ``ChatGLM``.
+
+``ChatGLM`` documents each in its own reference. The fields: provider, URL, key, timeouts, retries,
+headers, HTTP clients.
+"""
 
 from __future__ import annotations
 

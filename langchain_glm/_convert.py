@@ -174,8 +174,10 @@ def _wire_tool_calls(message: AIMessage) -> list[dict[str, Any]]:
 
 
 def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
-    """LangChain messages to GLM wire messages, every assistant turn with its reasoning (which of
-    it GLM sees again is decided by :func:`glm_transport.plan.plan_chat`)."""
+    """LangChain messages to GLM wire messages, every assistant turn with its reasoning.
+
+    Which of it GLM sees again is decided by :func:`glm_transport.plan.plan_chat`.
+    """
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(messages):
         where = f"messages[{i}].content"

@@ -265,11 +265,13 @@ class ChatGLM(BaseChatModel):
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
+        """The pickle state: no live HTTP clients, and no API key unless ``pickle_api_key``."""
         return portable_state(
             super().__getstate__(), live=_LIVE_FIELDS, keep_key=self.pickle_api_key
         )
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy that shares your HTTP clients rather than cloning them."""
         memo = {} if memo is None else memo
         for name in _LIVE_FIELDS:  # a copy shares your HTTP clients; it never clones them
             value = getattr(self, name)
@@ -285,14 +287,17 @@ class ChatGLM(BaseChatModel):
 
     @property
     def lc_secrets(self) -> dict[str, str]:
+        """The environment variable LangChain serialization names in place of the API key."""
         return {"api_key": "GLM_API_KEY"}
 
     @classmethod
     def is_lc_serializable(cls) -> bool:
+        """Return True: LangChain can serialize the model."""
         return True
 
     @classmethod
     def get_lc_namespace(cls) -> list[str]:
+        """The namespace LangChain serializes the model under."""
         return ["langchain_glm", "chat_models"]
 
     @property
@@ -365,10 +370,12 @@ class ChatGLM(BaseChatModel):
 
     @property
     def client(self) -> GLMClient:
+        """The sync transport client, rebuilt when the settings or ``http_client`` change."""
         return binding_of(self).sync(self, self.http_client)
 
     @property
     def async_client(self) -> AsyncGLMClient:
+        """The async transport client, rebuilt when the settings or ``http_async_client`` change."""
         return binding_of(self).async_(self, self.http_async_client)
 
     # -- request building (pure) -------------------------------------------------------------
@@ -467,8 +474,10 @@ class ChatGLM(BaseChatModel):
     # -- token counting ------------------------------------------------------------------------
 
     def get_num_tokens(self, text: str) -> int:
-        """An estimate of GLM's token count (no tokenizer download; see
-        :mod:`glm_transport.tokens`). A reply's ``usage_metadata`` is exact."""
+        """An estimate of GLM's token count, with no tokenizer download.
+
+        See :mod:`glm_transport.tokens`. A reply's ``usage_metadata`` is exact.
+        """
         return estimate_tokens(text)
 
     def get_num_tokens_from_messages(
@@ -476,8 +485,10 @@ class ChatGLM(BaseChatModel):
         messages: list[BaseMessage],
         tools: Sequence[dict[str, Any] | type | Callable[..., Any] | BaseTool] | None = None,
     ) -> int:
-        """An estimate of the prompt tokens of ``messages`` (and ``tools``), as sent to GLM;
-        what ``trim_messages(token_counter=llm)`` uses."""
+        """An estimate of the prompt tokens of ``messages`` (and ``tools``), as sent to GLM.
+
+        This is what ``trim_messages(token_counter=llm)`` uses.
+        """
         wire_tools = [_tool_dict(t) for t in tools] if tools else None
         return estimate_message_tokens(to_wire_messages(messages), wire_tools)
 
@@ -492,8 +503,10 @@ class ChatGLM(BaseChatModel):
         parallel_tool_calls: bool | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools (pydantic models, TypedDicts, functions, ``BaseTool``s, OpenAI-format dicts,
-        or GLM's own ``web_search`` / ``retrieval`` tool dicts, passed through).
+        """Bind tools to the model.
+
+        Tools may be pydantic models, TypedDicts, functions, ``BaseTool``s, OpenAI-format dicts, or
+        GLM's own ``web_search`` / ``retrieval`` tool dicts (passed through).
 
         Args:
             tools: The tools.
@@ -503,6 +516,7 @@ class ChatGLM(BaseChatModel):
             strict: Accepted for compatibility; GLM has no strict mode, the schema is sent as is.
             parallel_tool_calls: ``False`` keeps only the first tool call of a reply (GLM has no
                 switch for it).
+            **kwargs: Further arguments bound with the tools (see :meth:`bind`).
         """
         formatted = [_tool_dict(t) for t in tools]
         if tool_choice is not None:
@@ -590,9 +604,11 @@ def _tool_dict(tool: Any) -> dict[str, Any]:
 
 
 def _refuse_invalid(names: list[str] | None) -> None:
-    """LangChain merges streamed tool-call pieces with a partial-JSON parser, which would turn
-    arguments GLM got wrong into a valid-looking call: refuse them instead (not streamed, they
-    arrive as ``invalid_tool_calls``)."""
+    """Refuse streamed tool calls whose arguments GLM got wrong.
+
+    LangChain merges streamed tool-call pieces with a partial-JSON parser, which would turn them
+    into a valid-looking call. (Not streamed, they arrive as ``invalid_tool_calls``.)
+    """
     if names:
         raise GLMInvalidToolCallError(
             f"GLM's streamed call(s) to {names} have arguments that are not a JSON object; "

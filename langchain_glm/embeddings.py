@@ -12,8 +12,10 @@ __all__ = ["GLMEmbeddings"]
 
 
 class GLMEmbeddings(GLMConnection, Embeddings):
-    """Zhipu GLM embeddings: ``embedding-3`` (256 / 512 / 1024 / 2048 dimensions) or
-    ``embedding-2``, on the same transport, settings, retries and errors as ``ChatGLM``.
+    """Zhipu GLM embeddings (``embedding-3``, ``embedding-2``) for LangChain.
+
+    ``embedding-3`` offers 256 / 512 / 1024 / 2048 dimensions. Both run on the same transport,
+    settings, retries and errors as ``ChatGLM``.
 
     Setup:
         ``pip install "glm-integrations[langchain]"`` and ``export GLM_API_KEY=...``.

@@ -89,8 +89,10 @@ class GLMStreamInterruptedError(E.StreamInterruptedError, lc.ModelConnectionErro
 
 
 class GLMToolChoiceError(E.ToolChoiceError, lc.ModelAPIError):
-    """A required tool call is missing from GLM's reply (GLM only offers ``tool_choice="auto"``);
-    the reply is on ``.reply``."""
+    """A required tool call is missing from GLM's reply; the reply is on ``.reply``.
+
+    GLM only offers ``tool_choice="auto"``.
+    """
 
 
 class GLMInvalidToolCallError(E.InvalidToolCallError, lc.ModelAPIError):

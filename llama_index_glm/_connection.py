@@ -1,5 +1,8 @@
-"""The connection fields ``GLMEmbedding`` and ``GLMRerank`` share (``GLM`` documents each in its
-own reference): provider, URL, key, timeouts, retries, headers, and the user's HTTP clients."""
+"""The connection fields ``GLMEmbedding`` and ``GLMRerank`` share.
+
+``GLM`` documents each in its own reference. The fields: provider, URL, key, timeouts, retries,
+headers, and the user's HTTP clients.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +27,11 @@ _LIVE_PRIVATE = ("_http_client", "_async_http_client")
 
 
 class GLMConnection(BaseModel):
-    """How a component reaches GLM; settings are validated at construction and follow the
-    fields. ``api_base``, ``http_client`` and ``async_http_client`` are taken by ``__init__``."""
+    """How a component reaches GLM.
+
+    Settings are validated at construction and follow the fields. ``api_base``, ``http_client`` and
+    ``async_http_client`` are taken by ``__init__``.
+    """
 
     provider: str | None = Field(default=None, description="Provider preset (default 'zai').")
     base_url: str | None = Field(default=None, description="Base URL; also accepted as api_base.")

@@ -165,8 +165,10 @@ def _reasoning(message: ChatMessage) -> str | None:
 
 
 def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
-    """LlamaIndex messages to GLM wire messages, every assistant turn with its reasoning (which of
-    it GLM sees again is decided by :func:`glm_transport.plan.plan_chat`)."""
+    """LlamaIndex messages to GLM wire messages, every assistant turn with its reasoning.
+
+    Which of it GLM sees again is decided by :func:`glm_transport.plan.plan_chat`.
+    """
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(messages):
         role = _ROLES.get(MessageRole(msg.role))
@@ -229,8 +231,11 @@ def to_wire_tools(tools: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def parse_tool_kwargs(arguments: str | dict[str, Any], tool_name: str = "") -> dict[str, Any]:
-    """A complete call's arguments as a dict. Arguments that are not a JSON object raise: a call
-    GLM did not finish is never "repaired" into one it did not make."""
+    """A complete call's arguments as a dict.
+
+    Arguments that are not a JSON object raise: a call GLM did not finish is never "repaired" into
+    one it did not make.
+    """
     if isinstance(arguments, dict):
         return arguments
     if not arguments:
@@ -248,8 +253,11 @@ def parse_tool_kwargs(arguments: str | dict[str, Any], tool_name: str = "") -> d
 
 
 def preview_tool_kwargs(arguments: str) -> dict[str, Any]:
-    """A best guess at the arguments of a streamed call still in progress (agents show it while
-    streaming). Only previews are guessed: the final message holds strictly parsed dicts."""
+    """A best guess at the arguments of a streamed call still in progress.
+
+    Agents show it while streaming. Only previews are guessed: the final message holds strictly
+    parsed dicts.
+    """
     from llama_index.core.program.utils import _repair_incomplete_json
 
     for text in (arguments, _repair_incomplete_json(arguments)):

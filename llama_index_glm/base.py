@@ -171,6 +171,7 @@ class GLM(FunctionCallingLLM):
         pydantic_program_mode: PydanticProgramMode = PydanticProgramMode.DEFAULT,
         **kwargs: Any,
     ) -> None:
+        """Create the LLM; ``api_base`` stands for ``base_url``, HTTP clients are used as given."""
         if api_base is not None and kwargs.get("base_url") is None:
             kwargs["base_url"] = api_base
         super().__init__(
@@ -191,11 +192,13 @@ class GLM(FunctionCallingLLM):
         return self
 
     def __getstate__(self) -> dict[Any, Any]:
+        """The pickle state: no live HTTP clients, and no API key unless ``pickle_api_key``."""
         return portable_state(
             super().__getstate__(), live_private=_LIVE_PRIVATE, keep_key=self.pickle_api_key
         )
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> GLM:
+        """A deep copy that shares your HTTP clients rather than cloning them."""
         memo = {} if memo is None else memo
         for value in (self._http_client, self._async_http_client):
             if value is not None:  # a copy shares your HTTP clients; it never clones them
@@ -204,10 +207,12 @@ class GLM(FunctionCallingLLM):
 
     @classmethod
     def class_name(cls) -> str:
+        """The class name LlamaIndex serializes the LLM under."""
         return "GLM"
 
     @property
     def metadata(self) -> LLMMetadata:
+        """LLM metadata from the catalogue; ``context_window`` and ``max_tokens`` override it."""
         profile = model_spec(self.model)
         return LLMMetadata(
             context_window=self.context_window or profile.context_window,
@@ -224,10 +229,12 @@ class GLM(FunctionCallingLLM):
 
     @property
     def client(self) -> GLMClient:
+        """The sync transport client, rebuilt when the settings or ``http_client`` change."""
         return binding_of(self).sync(self, private(self, "_http_client"))
 
     @property
     def async_client(self) -> AsyncGLMClient:
+        """The async transport client, rebuilt when the settings or ``async_http_client`` change."""
         return binding_of(self).async_(self, private(self, "_async_http_client"))
 
     # -- request building (pure) -----------------------------------------------------------
@@ -294,49 +301,60 @@ class GLM(FunctionCallingLLM):
 
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send ``messages`` and return GLM's reply."""
         return self._chat(messages, **kwargs)
 
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        """Send ``messages`` and return GLM's reply."""
         return await self._achat(messages, **kwargs)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        """Send ``messages`` and stream GLM's reply."""
         return self._stream_chat(messages, **kwargs)
 
     @llm_chat_callback()
     async def astream_chat(
         self, messages: Sequence[ChatMessage], **kwargs: Any
     ) -> ChatResponseAsyncGen:
+        """Send ``messages`` and stream GLM's reply."""
         return await self._astream_chat(messages, **kwargs)
 
     # -- completion, through the undecorated chat ------------------------------------------
 
     @llm_completion_callback()
     def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        """Complete ``prompt``, sent as one user message."""
         return chat_to_completion_decorator(self._chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def acomplete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponse:
+        """Complete ``prompt``, sent as one user message."""
         return await achat_to_completion_decorator(self._achat)(prompt, **kwargs)
 
     @llm_completion_callback()
     def stream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseGen:
+        """Complete ``prompt``, sent as one user message, streaming the reply."""
         return stream_chat_to_completion_decorator(self._stream_chat)(prompt, **kwargs)
 
     @llm_completion_callback()
     async def astream_complete(
         self, prompt: str, formatted: bool = False, **kwargs: Any
     ) -> CompletionResponseAsyncGen:
+        """Complete ``prompt``, sent as one user message, streaming the reply."""
         return await astream_chat_to_completion_decorator(self._astream_chat)(prompt, **kwargs)
 
     async def aclose(self) -> None:
-        """Close the pooled connections of the running event loop (HTTP clients you passed in
-        stay yours to close). Safe to call any time: pools are re-made on the next call."""
+        """Close the pooled connections of the running event loop.
+
+        HTTP clients you passed in stay yours to close. Safe to call any time: pools are re-made on
+        the next call.
+        """
         await aclose_shared_clients()
 
     # -- tools -------------------------------------------------------------------------------
@@ -352,8 +370,11 @@ class GLM(FunctionCallingLLM):
         tool_choice: str | dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """Chat kwargs for a tool call. ``tool_required`` and a named ``tool_choice`` are checked
-        on the reply (GLM itself only offers ``auto``)."""
+        """Chat kwargs for a tool call.
+
+        ``tool_required`` and a named ``tool_choice`` are checked on the reply (GLM itself only
+        offers ``auto``).
+        """
         messages = list(chat_history or [])
         if isinstance(user_msg, str):
             user_msg = ChatMessage(role=MessageRole.USER, content=user_msg)
@@ -373,6 +394,7 @@ class GLM(FunctionCallingLLM):
     def get_tool_calls_from_response(
         self, response: ChatResponse, error_on_no_tool_call: bool = True, **kwargs: Any
     ) -> list[ToolSelection]:
+        """The tool calls in ``response``; none raises unless ``error_on_no_tool_call`` is False."""
         # A finished reply's calls are parsed strictly (GLM's own invalid JSON raises); a stream
         # still in progress shows a preview (FunctionAgent reads calls from every chunk).
         done = response.additional_kwargs.get("finish_reason") is not None

@@ -14,8 +14,9 @@ __all__ = ["GLMEmbedding"]
 
 
 class GLMEmbedding(GLMConnection, BaseEmbedding):
-    """Zhipu GLM embeddings (``embedding-3``, ``embedding-2``) for LlamaIndex, on the same
-    transport, settings, retries and errors as ``GLM``.
+    """Zhipu GLM embeddings (``embedding-3``, ``embedding-2``) for LlamaIndex.
+
+    They run on the same transport, settings, retries and errors as ``GLM``.
 
     Examples:
         .. code-block:: python
@@ -37,11 +38,13 @@ class GLMEmbedding(GLMConnection, BaseEmbedding):
     dimensions: int | None = Field(default=None, description="embedding-3: 256/512/1024/2048.")
 
     def __init__(self, model_name: str = DEFAULT_EMBEDDING_MODEL, **kwargs: Any) -> None:
+        """Create the embedding model; ``embed_batch_size`` defaults to the model's batch limit."""
         kwargs.setdefault("embed_batch_size", embedding_spec(model_name).max_batch)
         super().__init__(model_name=model_name, **kwargs)
 
     @classmethod
     def class_name(cls) -> str:
+        """The class name LlamaIndex serializes the embedding model under."""
         return "GLMEmbedding"
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:

@@ -1,5 +1,8 @@
-"""``python -m glm_transport.emulator --port 8000 [--script FILE]``: serve the GLM emulator until
-interrupted; ``--script`` answers with scripted replies (JSON or YAML, see ``.script``)."""
+"""``python -m glm_transport.emulator --port 8000 [--script FILE]``: serve the GLM emulator.
+
+It serves until interrupted; ``--script`` answers with scripted replies (JSON or YAML, see
+``.script``).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import argparse
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Parse the command line and serve the emulator until interrupted."""
     parser = argparse.ArgumentParser(
         description="Local GLM API emulator (chat, embeddings, rerank)"
     )

@@ -40,6 +40,8 @@ __all__ = ["Reply", "plan_reply"]
 
 @dataclass
 class Reply:
+    """One decided reply: text, reasoning, tool calls, finish reason and usage, or an error."""
+
     id: str
     model: str
     reasoning: str
@@ -186,8 +188,11 @@ def plan_reply(
     coding: bool = False,
     scripted: ScriptedReply | None = None,
 ) -> Reply:
-    """Decide the whole reply for ``body`` (``coding``: sent to a Coding Plan endpoint;
-    ``scripted``: what a test's script says to answer, in place of the heuristics)."""
+    """Decide the whole reply for ``body``.
+
+    ``coding``: sent to a Coding Plan endpoint; ``scripted``: what a test's script says to answer,
+    in place of the heuristics.
+    """
     seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     request_id = body.get("request_id") or f"20261122{seed[:22]}"
     model = str(body.get("model", ""))

@@ -1,6 +1,7 @@
-"""The emulator's HTTP face: a Starlette app serving ``POST .../chat/completions``,
-``.../embeddings`` and ``.../rerank`` (one route pair per entry of :data:`.engine.ROUTES`, under
-any prefix or none).
+"""The emulator's HTTP face: a Starlette app serving chat completions, embeddings and rerank.
+
+It serves ``POST .../chat/completions``, ``.../embeddings`` and ``.../rerank``: one route pair per
+entry of :data:`.engine.ROUTES`, under any prefix or none.
 
 Faults come per request from the ``x-glm-emulator-fault`` header (JSON, see :class:`Fault`) or
 from a queue filled through ``POST /_emulator/faults`` (each request takes the next one). Control
@@ -47,8 +48,11 @@ logging.getLogger("uvicorn.error").addFilter(_QuietDisconnects())
 
 
 def create_app(api_key: str | None = None, script: Script | None = None) -> Starlette:
-    """A fresh emulator app; ``api_key`` makes it check ``Authorization: Bearer``; ``script``
-    holds scripted replies (see :mod:`.script`)."""
+    """A fresh emulator app.
+
+    ``api_key`` makes it check ``Authorization: Bearer``; ``script`` holds scripted replies (see
+    :mod:`.script`).
+    """
     state = EmulatorState(api_key, script=script)
 
     async def answer(request: Request) -> Response:

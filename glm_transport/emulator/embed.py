@@ -22,6 +22,7 @@ _WORD = re.compile(r"\w+")
 
 
 def embed_text(text: str, dimensions: int) -> list[float]:
+    """The normalised feature-hashing vector of ``text``'s words, ``dimensions`` long."""
     vector = [0.0] * dimensions
     for word in _WORD.findall(text.lower()):
         digest = hashlib.blake2b(word.encode(), digest_size=12).digest()

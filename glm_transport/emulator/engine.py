@@ -1,7 +1,9 @@
-"""The emulator's reply engine: one request (path, headers, body bytes) to one outcome (status,
-headers, body or SSE frames, and the fault that shapes its timing). Pure but for the state it
-counts in. The HTTP server (:mod:`.app`) and the in-process transport (:mod:`.transport`) both
-answer through :func:`respond`, so they send the same bytes.
+"""The emulator's reply engine: one request to one outcome.
+
+A request (path, headers, body bytes) becomes an outcome (status, headers, body or SSE frames, and
+the fault that shapes its timing). Pure but for the state it counts in. The HTTP server
+(:mod:`.app`) and the in-process transport (:mod:`.transport`) both answer through :func:`respond`,
+so they send the same bytes.
 
 :data:`ROUTES` maps each endpoint's path suffix to its handler; the server builds its routes from
 it and :func:`respond` dispatches through it, so a new endpoint is one entry there.
@@ -55,6 +57,7 @@ class RecordedRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        """The request's chat messages (empty when it has none)."""
         return list(self.body.get("messages") or [])
 
     @property
@@ -73,6 +76,7 @@ class RecordedRequest:
 
     @property
     def last_user(self) -> str:
+        """The last user message's content as a string (``""`` when there is none)."""
         for message in reversed(self.messages):
             if message.get("role") == "user":
                 return str(message.get("content"))
@@ -85,6 +89,7 @@ class EmulatorState:
     def __init__(
         self, api_key: str | None = None, keep_bodies: int = 50, script: Script | None = None
     ) -> None:
+        """A fresh state; ``api_key`` is checked when given, ``keep_bodies`` bodies are kept."""
         self.api_key = api_key
         self.script = script or Script()
         self.requests = 0
@@ -96,6 +101,7 @@ class EmulatorState:
         self.open_streams = 0
 
     def reset(self) -> None:
+        """Forget the counters, recorded requests, queued and keyed faults, and the script."""
         self.requests = 0
         self.connections.clear()
         self.bodies.clear()
@@ -110,6 +116,7 @@ class EmulatorState:
         return self.recorded[n]
 
     def fault_for(self, headers: Mapping[str, str], body: bytes) -> Fault:
+        """The fault for one request: its fault header's, else the next queued one, else none."""
         raw = headers.get(FAULT_HEADER)
         if raw:
             fault = Fault.from_json(raw)

@@ -83,6 +83,7 @@ class Fault:
 
     @classmethod
     def from_json(cls, raw: str | dict[str, Any] | None) -> Fault:
+        """A fault from its header JSON or a dict (unknown fields ignored); empty is no fault."""
         if not raw:
             return cls()
         data = json.loads(raw) if isinstance(raw, str) else dict(raw)
@@ -93,10 +94,12 @@ class Fault:
 
     @property
     def is_error(self) -> bool:
+        """Whether the fault answers with an error (a ``status`` or a ``code``)."""
         return self.status is not None or self.code is not None
 
 
 def error_body(code: str, message: str | None, request_id: str) -> tuple[int, dict[str, Any]]:
+    """(status, JSON) of GLM's error reply for ``code``; ``message`` defaults to its usual one."""
     status, default = ERRORS.get(code, (400, "Error"))
     return status, {
         "error": {"code": code, "message": message or default},

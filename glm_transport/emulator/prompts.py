@@ -1,5 +1,8 @@
-"""What the emulator reads out of prompts, pure: arguments from a JSON schema and the user's
-words, JSON replies that follow what a prompt asks for, ReAct turns, retrieval answers."""
+"""What the emulator reads out of prompts, pure.
+
+Arguments from a JSON schema and the user's words, JSON replies that follow what a prompt asks for,
+ReAct turns, retrieval answers.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ __all__ = [
 
 
 def text_of(content: Any) -> str:
+    """The text of a message's ``content``: the string, or its text parts joined."""
     if isinstance(content, str):
         return content
     if isinstance(content, list):
@@ -29,6 +33,7 @@ def text_of(content: Any) -> str:
 def example_args(
     schema: dict[str, Any], defs: dict[str, Any], name: str, hints: dict[str, list[Any]]
 ) -> Any:
+    """A plausible value for ``schema``: from ``hints`` (used up), else a stock one or ``name``."""
     if "$ref" in schema:
         schema = defs.get(schema["$ref"].rsplit("/", 1)[-1], {})
     for key in ("anyOf", "oneOf"):
@@ -57,6 +62,7 @@ def example_args(
 
 
 def word_hints(text: str) -> dict[str, list[Any]]:
+    """Numbers, quoted strings and capitalised words from ``text``: candidate tool arguments."""
     numbers = list(re.findall(r"-?\d+(?:\.\d+)?", text))
     # Single-quoted strings, then capitalised words not opening a sentence (a place, a name), make
     # plausible string arguments.
@@ -93,8 +99,11 @@ def json_reply(messages: list[dict[str, Any]], answer: str) -> str:
 
 
 def rag_answer(text: str) -> str | None:
-    """Retrieval prompts (context, then "Query:"): answer with the context sentence that shares
-    the most words with the query, so RAG demos show retrieval at work."""
+    """Retrieval prompts (context, then "Query:"): answer with the best-matching context sentence.
+
+    The sentence that shares the most words with the query wins, so RAG demos show retrieval at
+    work.
+    """
     if "Query:" not in text or "Context information" not in text:
         return None
     query = text.rsplit("Query:", 1)[1].split("\n", 1)[0].strip()
@@ -120,7 +129,9 @@ _REACT_TOOL = re.compile(r"> Tool Name: (\S+)\nTool Description: .*?\nTool Args:
 
 def react_reply(messages: list[dict[str, Any]]) -> str | None:
     """ReAct agents describe tools in the system prompt and expect Thought/Action/Answer text.
-    Each described tool is used once, in order, then the observations are summarised."""
+
+    Each described tool is used once, in order, then the observations are summarised.
+    """
     system = text_of(messages[0].get("content")) if messages[0].get("role") == "system" else ""
     tools = _REACT_TOOL.findall(system)
     if not tools or "Action Input" not in system:
@@ -157,9 +168,11 @@ def _overlap(a: str, b: str) -> int:
 
 
 def framework_json(prompt: str) -> str | None:
-    """Prompts in which a framework asks for JSON in free text, answered in the shape it parses:
-    LlamaIndex's selectors (a numbered list of choices) and sub-question generator (tools and a
-    user question, ```json``` out)."""
+    """Prompts in which a framework asks for JSON in free text, answered in the shape it parses.
+
+    Handled: LlamaIndex's selectors (a numbered list of choices) and sub-question generator (tools
+    and a user question, ```json``` out).
+    """
     found = _CHOICES.search(prompt)
     if found:
         query = _QUERY.search(prompt)

@@ -1,6 +1,7 @@
-"""pytest fixtures for testing your own app offline: ``glm_emulator`` (a server on loopback),
-``glm_emulator_url``, ``glm_script`` (its scripted replies) and ``glm_emulator_transport`` (the
-same emulator in process, for ``httpx.Client(transport=...)``).
+"""pytest fixtures for testing your own app offline, against the GLM emulator.
+
+``glm_emulator`` (a server on loopback), ``glm_emulator_url``, ``glm_script`` (its scripted replies)
+and ``glm_emulator_transport`` (the same emulator in process, for ``httpx.Client(transport=...)``).
 
 Registered automatically through the ``pytest11`` entry point when glm-integrations is installed.
 Imports nothing of the package until a fixture is used, so loading the plugin costs nothing and
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 
 @pytest.fixture(scope="session")
 def glm_emulator_session() -> Iterator[EmulatorServer]:
+    """One emulator server for the test session (``glm_emulator`` resets it for each test)."""
     from glm_transport.emulator.server import EmulatorServer
 
     with EmulatorServer() as server:

@@ -1,5 +1,8 @@
-"""How the emulator writes a reply on the wire: the JSON body, or SSE frames with the quirks and
-faults of real traffic applied (wire reference §3, §8). Pure."""
+"""How the emulator writes a reply on the wire, pure.
+
+The JSON body, or SSE frames with the quirks and faults of real traffic applied (wire
+reference §3, §8).
+"""
 
 from __future__ import annotations
 

@@ -61,8 +61,11 @@ def relevance(query: str, document: str) -> float:
 
 
 def rerank_ids(body: dict[str, Any]) -> tuple[str, str]:
-    """The reply's ``id`` (made from the body, so the same request gets the same id) and its
-    ``request_id`` (the caller's, else the ``id``)."""
+    """The reply's ``id`` and ``request_id``.
+
+    The ``id`` is made from the body, so the same request gets the same id; the ``request_id`` is
+    the caller's, else the ``id``.
+    """
     seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     reply_id = f"20261122{seed[:22]}"
     given = body.get("request_id")

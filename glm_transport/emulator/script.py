@@ -43,9 +43,12 @@ __all__ = ["Rule", "Script", "ScriptedReply"]
 
 @dataclass
 class ScriptedReply:
-    """What to answer. ``json`` becomes the text; ``error`` is ``(status, code)`` or a dict with
-    ``status``, ``code`` and ``message``; ``fault`` holds emulator fault fields (``disconnect_after``,
-    ``chunk_delay`` ...)."""
+    """What to answer.
+
+    ``json`` becomes the text; ``error`` is ``(status, code)`` or a dict with ``status``, ``code``
+    and ``message``; ``fault`` holds emulator fault fields (``disconnect_after``,
+    ``chunk_delay`` ...).
+    """
 
     text: str | None = None
     reasoning: str | None = None
@@ -73,6 +76,7 @@ class ScriptedReply:
 
     @property
     def content(self) -> str:
+        """The reply text: ``json`` serialised when given, else ``text``."""
         if self.json is not None:
             return json.dumps(self.json, ensure_ascii=False)
         return self.text or ""
@@ -91,8 +95,10 @@ def _call(call: Any) -> dict[str, Any]:
 
 @dataclass
 class Rule:
-    """Answer ``reply`` when every given condition holds; ``times`` limits how often. A rule with
-    a ``query`` condition answers rerank requests only; the others, chat requests only."""
+    """Answer ``reply`` when every given condition holds; ``times`` limits how often.
+
+    A rule with a ``query`` condition answers rerank requests only; the others, chat requests only.
+    """
 
     reply: ScriptedReply
     user: str | None = None
@@ -104,9 +110,11 @@ class Rule:
 
     @property
     def for_rerank(self) -> bool:
+        """Whether the rule answers rerank requests (it has a ``query`` condition)."""
         return self.query is not None
 
     def matches(self, body: Mapping[str, Any]) -> bool:
+        """Whether the rule has uses left and ``body`` meets every given condition."""
         if self.times is not None and self.used >= self.times:
             return False
         if self.query is not None:
@@ -144,6 +152,7 @@ class Script:
     """The scripted replies of one emulator (thread-safe: a server answers from its own thread)."""
 
     def __init__(self, strict: bool = False) -> None:
+        """An empty script; in ``strict`` mode, a request nothing matches gets an error."""
         self.strict = strict
         self._lock = threading.Lock()
         self._queue: deque[ScriptedReply] = deque()
@@ -204,6 +213,7 @@ class Script:
         return self
 
     def clear(self) -> None:
+        """Drop every queued reply, rule and the callback."""
         with self._lock:
             self._queue.clear()
             self._rules.clear()

@@ -26,6 +26,7 @@ class EmulatorServer:
         api_key: str | None = None,
         script: Script | None = None,
     ) -> None:
+        """Set up a server on ``host``:``port`` (0: a free port), not yet started."""
         try:
             import uvicorn
 
@@ -54,10 +55,12 @@ class EmulatorServer:
 
     @property
     def base_url(self) -> str:
+        """The emulator's base URL, to pass as ``base_url``."""
         return f"http://{self.host}:{self.port}/api/paas/v4"
 
     @property
     def state(self) -> EmulatorState:
+        """The emulator's counters, fault queue, script and recorded requests."""
         state: EmulatorState = self.app.state.emulator
         return state
 
@@ -71,6 +74,7 @@ class EmulatorServer:
         return self.state.request(n)
 
     def start(self) -> EmulatorServer:
+        """Serve from a background thread; returns once the server is up (else ``RuntimeError``)."""
         self._thread = threading.Thread(target=self._server.run, name="glm-emulator", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 10
@@ -81,11 +85,13 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        """Ask the server to exit and wait (up to 10 s) for its thread."""
         self._server.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=10)
 
     def __enter__(self) -> EmulatorServer:
+        """Start the server."""
         return self.start()
 
     def __exit__(
@@ -94,4 +100,5 @@ class EmulatorServer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        """Stop the server."""
         self.stop()

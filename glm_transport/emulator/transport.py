@@ -27,14 +27,18 @@ EMULATOR_URL = "http://glm-emulator.invalid/api/paas/v4"
 
 
 class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
-    """Answers chat completions, embeddings and rerank like the emulator server, in process
-    (paths it does not serve get the server's plain 404)."""
+    """Answers chat completions, embeddings and rerank like the emulator server, in process.
+
+    Paths it does not serve get the server's plain 404.
+    """
 
     def __init__(self, script: Script | None = None, api_key: str | None = None) -> None:
+        """A transport with its own emulator state; ``script`` and ``api_key`` as for the server."""
         self.state = EmulatorState(api_key, script=script)
 
     @property
     def script(self) -> Script:
+        """Scripted replies (see :mod:`glm_transport.emulator.script`)."""
         return self.state.script
 
     def request(self, n: int) -> RecordedRequest:
@@ -42,12 +46,14 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return self.state.request(n)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request in process, as the server would."""
         outcome = respond(
             self.state, request.url.path, request.headers, request.read(), request.method
         )
         return _response(outcome, _SyncFrames(outcome))
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer one request in process, as the server would."""
         body = await request.aread()
         outcome = respond(self.state, request.url.path, request.headers, body, request.method)
         return _response(outcome, _AsyncFrames(outcome))

@@ -64,18 +64,22 @@ class ModelSpec:
 
     @property
     def image_input(self) -> bool:
+        """Whether the model accepts images."""
         return "image" in self.inputs
 
     @property
     def video_input(self) -> bool:
+        """Whether the model accepts video."""
         return "video" in self.inputs
 
     @property
     def pdf_input(self) -> bool:
+        """Whether the model accepts PDF documents."""
         return "pdf" in self.inputs
 
     @property
     def reasoning(self) -> bool:
+        """Whether the model can reason (``thinking`` is not ``"none"``)."""
         return self.thinking != "none"
 
     def disabled_for(self, provider: str) -> Disabled:
