@@ -87,7 +87,7 @@ Explain = Callable[[E.APIError], None]
 """Adds what only the endpoint knows to an error GLM sent (chat: a rejected thinking mode)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Call:
     """One request, ready to send any number of times: where, what, and how errors are worded."""
 

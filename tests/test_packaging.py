@@ -48,7 +48,6 @@ def test_loading_the_pytest_plugin_imports_nothing_of_the_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == (
-        "['glm_transport', 'glm_transport._version', 'glm_transport.lazy', "
-        "'glm_transport.emulator', "
-        "'glm_transport.emulator.pytest_plugin']"
+        "['glm_transport', 'glm_transport._version', 'glm_transport.emulator', "
+        "'glm_transport.emulator.pytest_plugin', 'glm_transport.lazy']"
     )
