@@ -8,6 +8,7 @@ never reaches the message.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import ssl
 import subprocess
 import sys
@@ -34,8 +35,11 @@ SETTINGS = resolve_settings(base_url="https://api.z.ai/api/paas/v4", api_key=KEY
 def _conn_key() -> Any:
     """An aiohttp connection key, whatever fields this aiohttp version gives it."""
     values: dict[str, Any] = {"host": "api.z.ai", "port": 443, "is_ssl": True, "ssl": True}
-    key_cls: Any = ConnectionKey  # 7 or 8 fields, by aiohttp version
-    return key_cls(*(values.get(field) for field in ConnectionKey._fields))
+    key_cls: Any = ConnectionKey  # a NamedTuple or a dataclass, 7 or 8 fields, by aiohttp version
+    names = getattr(key_cls, "_fields", None)
+    if names is None:
+        names = [f.name for f in dataclasses.fields(key_cls)]
+    return key_cls(*(values.get(field) for field in names))
 
 
 def _caused(outer: BaseException, cause: BaseException) -> BaseException:
