@@ -8,10 +8,10 @@ never reaches the message.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import ssl
 import subprocess
 import sys
+import types
 from typing import Any
 
 import aiohttp
@@ -19,7 +19,6 @@ import h11
 import httpcore
 import httpx
 import pytest
-from aiohttp.client_reqrep import ConnectionKey
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
@@ -33,13 +32,17 @@ SETTINGS = resolve_settings(base_url="https://api.z.ai/api/paas/v4", api_key=KEY
 
 
 def _conn_key() -> Any:
-    """An aiohttp connection key, whatever fields this aiohttp version gives it."""
-    values: dict[str, Any] = {"host": "api.z.ai", "port": 443, "is_ssl": True, "ssl": True}
-    key_cls: Any = ConnectionKey  # a NamedTuple or a dataclass, 7 or 8 fields, by aiohttp version
-    names = getattr(key_cls, "_fields", None)
-    if names is None:
-        names = [f.name for f in dataclasses.fields(key_cls)]
-    return key_cls(*(values.get(field) for field in names))
+    """A stand-in for aiohttp's connection key (a NamedTuple, a dataclass or an attrs class, by
+    aiohttp version): the errors read only its attributes."""
+    return types.SimpleNamespace(
+        host="api.z.ai",
+        port=443,
+        is_ssl=True,
+        ssl=True,
+        proxy=None,
+        proxy_auth=None,
+        proxy_headers_hash=None,
+    )
 
 
 def _caused(outer: BaseException, cause: BaseException) -> BaseException:
