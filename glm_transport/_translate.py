@@ -23,7 +23,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from glm_transport import errors as E
 from glm_transport.config import GLMSettings
@@ -210,9 +210,20 @@ def _scrub(exc: BaseException) -> None:
     """
     for link in _chain(exc):
         info = getattr(link, "request_info", None)
-        if info is not None and hasattr(info, "_replace"):
+        if info is not None:
             with contextlib.suppress(Exception):
-                link.request_info = info._replace(headers={})  # type: ignore[attr-defined]
+                link.request_info = _without_headers(info)  # type: ignore[attr-defined]
+
+
+def _without_headers(info: Any) -> Any:
+    """Aiohttp's ``RequestInfo`` with no headers.
+
+    It is a NamedTuple in recent aiohttp and a frozen attrs class in 3.10 (the lowest we admit),
+    with the same four fields in both.
+    """
+    if hasattr(info, "_replace"):
+        return info._replace(headers={})
+    return type(info)(info.url, info.method, {}, getattr(info, "real_url", info.url))
 
 
 def connection_error(settings: GLMSettings, exc: BaseException) -> E.GLMError:
