@@ -60,14 +60,22 @@ class ToolCallAccumulator:
             if isinstance(wire_index, int):
                 self._by_wire[wire_index] = pos
         else:
-            call = self.calls[pos]
-            if call_id and not call.id:
-                call.id = call_id
-            if name and not call.name:
-                call.name = name
-            if args:
-                call.arguments = (call.arguments or "") + args
+            _merge(self.calls[pos], call_id, name, args)
         return ToolCallDelta(pos, call_id, name, args, _opt_str(raw.get("type")))
+
+    def fold(self, piece: ToolCallDelta) -> None:
+        """Fold in a piece :meth:`add` already placed (as a framework assembling chunks does).
+
+        ``piece.index`` is its call's stable position: the next position opens a call, an
+        earlier one continues it by the same rules as :meth:`add`.
+        """
+        calls = self.calls
+        if piece.index < len(calls):
+            _merge(calls[piece.index], piece.id, piece.name, piece.arguments)
+        else:
+            calls.append(
+                ToolCallDelta(len(calls), piece.id, piece.name, piece.arguments or "", piece.type)
+            )
 
     def complete(self) -> list[ToolCall]:
         """The assembled calls, missing ids, names, arguments and types filled with defaults."""
@@ -81,6 +89,16 @@ class ToolCallAccumulator:
             )
             for c in self.calls
         ]
+
+
+def _merge(call: ToolCallDelta, call_id: str | None, name: str | None, args: str | None) -> None:
+    """Continue ``call`` with a piece: its id and name when the call has none, its arguments."""
+    if call_id and not call.id:
+        call.id = call_id
+    if name and not call.name:
+        call.name = name
+    if args:
+        call.arguments = (call.arguments or "") + args
 
 
 class StreamState:

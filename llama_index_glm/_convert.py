@@ -35,7 +35,6 @@ from glm_transport import (
     GLMValidationError,
     StreamChunk,
     ToolCallAccumulator,
-    ToolCallDelta,
     Usage,
 )
 from glm_transport.request import assistant_message, data_url, wire_tool_call
@@ -342,9 +341,10 @@ class StreamAssembler:
     ``delta``, the new reasoning in ``additional_kwargs["thinking_delta"]``, and once known the
     finish reason, model, request id and usage. Work per chunk is proportional to the chunk.
 
-    Tool-call pieces are folded by the transport's own :class:`glm_transport.ToolCallAccumulator`
-    (the one that already split GLM's pieces into calls and gave each a stable position), so both
-    frameworks follow one set of rules for which piece belongs to which call.
+    Tool-call pieces arrive placed at their call's stable position by the transport's
+    :class:`glm_transport.ToolCallAccumulator`; :meth:`~glm_transport.ToolCallAccumulator.fold`
+    assembles them by the same rules, so both frameworks follow one set of rules for which piece
+    belongs to which call.
 
     Attributes:
         text: The reply's text so far.
@@ -355,7 +355,7 @@ class StreamAssembler:
         final: The reply finished normally: calls are complete and their arguments are parsed.
     """
 
-    __slots__ = ("_at", "final", "info", "reasoning", "text", "tools", "usage_raw")
+    __slots__ = ("final", "info", "reasoning", "text", "tools", "usage_raw")
 
     def __init__(self) -> None:
         # Running strings, not lists joined per chunk: appending costs a copy of the text so far
@@ -363,7 +363,6 @@ class StreamAssembler:
         self.text = ""
         self.reasoning = ""
         self.tools = ToolCallAccumulator()
-        self._at: dict[int, ToolCallDelta] = {}  # piece index -> the call it last went to
         self.info: dict[str, Any] = {}
         self.usage_raw: dict[str, Any] | None = None
         self.final = False
@@ -382,7 +381,9 @@ class StreamAssembler:
         if chunk.reasoning_content:
             self.reasoning += chunk.reasoning_content
         if chunk.tool_calls:
-            self._fold(chunk.tool_calls)
+            fold = self.tools.fold
+            for piece in chunk.tool_calls:
+                fold(piece)
         if chunk.model is not None:
             self.info.update(model=chunk.model, request_id=chunk.request_id, id=chunk.id)
         if chunk.finish_reason is not None:
@@ -401,39 +402,6 @@ class StreamAssembler:
         return ChatResponse(
             message=self.message(), delta=chunk.content or "", raw=raw, additional_kwargs=extra
         )
-
-    def _fold(self, pieces: list[ToolCallDelta]) -> None:
-        """Fold tool-call pieces into :attr:`tools` with the transport's accumulator.
-
-        The transport's pieces carry their call's stable position as ``index`` (a piece with a
-        new id never reuses one), so folding them again keeps every call where the transport put
-        it. :class:`~glm_transport.ToolCallAccumulator` decides every piece that opens a call or
-        carries an id or a name. A piece with neither, at an index already folded, is by its
-        rules a continuation of the call that index last went to (kept in ``_at``, from what
-        :meth:`~glm_transport.ToolCallAccumulator.add` returned): its argument text is appended
-        there directly. Nearly every piece of a streamed call is one, and skipping the
-        wire-shaped round trip keeps the per-chunk cost what it was.
-
-        Args:
-            pieces: One chunk's tool-call pieces, as the transport re-indexed them.
-        """
-        at = self._at
-        calls = self.tools.calls
-        for d in pieces:
-            call = at.get(d.index)
-            if call is not None and not d.id and not d.name:
-                if d.arguments:
-                    call.arguments = (call.arguments or "") + d.arguments
-                continue
-            pos = self.tools.add(
-                {
-                    "index": d.index,
-                    "id": d.id,
-                    "type": d.type,
-                    "function": {"name": d.name, "arguments": d.arguments},
-                }
-            ).index
-            at[d.index] = calls[pos]
 
     def message(self) -> ChatMessage:
         """The assistant message so far.

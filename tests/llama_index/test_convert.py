@@ -288,22 +288,6 @@ def test_pieces_land_on_their_own_call_when_interleaved() -> None:
     assert _calls(last) == [("c0", "f", {"x": 1}), ("c1", "g", {"y": 2})]
 
 
-@pytest.mark.parametrize("name_later", [False, True], ids=["name-first", "name-later"])
-def test_pieces_not_reindexed_by_the_transport_still_split_on_a_new_id(name_later: bool) -> None:
-    # The assembler folds by the transport's rules, so even chunks that did not come through its
-    # reader (a test double, another source) keep two ids at one index apart.
-    a = StreamAssembler()
-    a.add(StreamChunk(tool_calls=[ToolCallDelta(-1, "a", "f", '{"x": 1}')]))
-    a.add(StreamChunk(tool_calls=[ToolCallDelta(-1, "b", None if name_later else "g", '{"y": ')]))
-    last = a.add(
-        StreamChunk(
-            tool_calls=[ToolCallDelta(-1, None, "g" if name_later else None, "2}")],
-            finish_reason="stop",
-        )
-    )
-    assert _calls(last) == [("a", "f", {"x": 1}), ("b", "g", {"y": 2})]
-
-
 @pytest.mark.parametrize(
     "pieces",
     [

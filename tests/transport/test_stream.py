@@ -4,11 +4,12 @@ and ToolCallAccumulator turn frames into chunks, with the wire reference's quirk
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
 from glm_transport import errors as E
-from glm_transport.stream import StreamReader, StreamState
+from glm_transport.stream import StreamReader, StreamState, ToolCallAccumulator
 from glm_transport.tags import split_tags
 from glm_transport.types import ChatRequest
 
@@ -232,3 +233,37 @@ def test_tags_are_separated_whatever_the_stream_split() -> None:
             content += tail.content or ""
             reasoning += tail.reasoning_content or ""
         assert (content, reasoning) == split_tags(text) == ("A cat", "A cat on a mat."), size
+
+
+SHARED_INDEX = [
+    {"index": -1, "id": "a", "function": {"name": "f", "arguments": ""}},
+    {"index": -1, "function": {"arguments": '{"x": 1}'}},
+    {"index": -1, "id": "b", "function": {"name": "g", "arguments": '{"y"'}},
+    {"index": -1, "function": {"arguments": ": 2}"}},
+]
+INTERLEAVED_LATE_ID = [
+    {"index": 0, "function": {"name": "f", "arguments": '{"a": '}},
+    {"index": 1, "id": "c1", "function": {"name": "g", "arguments": "{"}},
+    {"index": 0, "id": "late", "function": {"arguments": "1}"}},
+    {"index": 1, "function": {"arguments": "}"}},
+    {"index": 2, "function": {"name": "h", "arguments": "{}"}},
+]
+
+
+@pytest.mark.parametrize(
+    ("pieces", "expected"),
+    [
+        (SHARED_INDEX, [("a", "f", {"x": 1}), ("b", "g", {"y": 2})]),
+        (INTERLEAVED_LATE_ID, [("late", "f", {"a": 1}), ("c1", "g", {}), ("call_2", "h", {})]),
+    ],
+    ids=["shared-index", "interleaved-late-id"],
+)
+def test_folding_placed_pieces_gives_the_calls_adding_them_gave(
+    pieces: list[dict[str, Any]], expected: list[tuple[str, str, Any]]
+) -> None:
+    # What a framework does with a stream's chunks: fold the pieces add() placed.
+    placing, folding = ToolCallAccumulator(), ToolCallAccumulator()
+    for raw in pieces:
+        folding.fold(placing.add(raw))
+    assert folding.complete() == placing.complete()
+    assert [(c.id, c.name, json.loads(c.arguments)) for c in folding.complete()] == expected
