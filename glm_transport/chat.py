@@ -8,10 +8,9 @@ them with the clients' generic primitives, sync and async.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glm_transport import errors as E
-from glm_transport._client import AsyncGLMClient, GLMClient
 from glm_transport.config import GLMSettings
 from glm_transport.endpoint import Call, Endpoint, prepare
 from glm_transport.models import explain_rejection
@@ -20,6 +19,9 @@ from glm_transport.reply import apply_reply_policy
 from glm_transport.request import build_chat_body
 from glm_transport.stream import StreamReader
 from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk
+
+if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
+    from glm_transport._client import AsyncGLMClient, GLMClient
 
 __all__ = ["CHAT", "acomplete", "astream", "chat_call", "complete", "stream"]
 

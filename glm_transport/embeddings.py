@@ -16,15 +16,17 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glm_transport import errors as E
-from glm_transport._client import AsyncGLMClient, GLMClient
 from glm_transport.config import GLMSettings
 from glm_transport.endpoint import Call, Endpoint, prepare
 from glm_transport.errors import GLMValidationError
 from glm_transport.tokens import estimate_tokens
 from glm_transport.types import Usage
+
+if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
+    from glm_transport._client import AsyncGLMClient, GLMClient
 
 __all__ = [
     "DEFAULT_EMBEDDING_MODEL",
@@ -71,8 +73,7 @@ class Embeddings:
     def add(self, vectors: list[list[float]], usage: Usage) -> None:
         """Append one batch's vectors and count its tokens."""
         self.vectors.extend(vectors)
-        self.usage.prompt_tokens += usage.prompt_tokens
-        self.usage.total_tokens += usage.total_tokens
+        self.usage.add(usage)
 
 
 @functools.cache

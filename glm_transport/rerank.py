@@ -20,15 +20,17 @@ import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from glm_transport import errors as E
-from glm_transport._client import AsyncGLMClient, GLMClient
 from glm_transport.config import GLMSettings
 from glm_transport.endpoint import Call, Endpoint, prepare
 from glm_transport.errors import GLMValidationError
 from glm_transport.parse import parse_usage
 from glm_transport.types import Usage
+
+if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
+    from glm_transport._client import AsyncGLMClient, GLMClient
 
 __all__ = [
     "DEFAULT_RERANK_MODEL",
@@ -98,10 +100,12 @@ def plan_rerank(
     Raises:
         GLMValidationError: naming the query, or the document by its index.
     """
-    if not isinstance(query, str) or not query.strip():
-        raise GLMValidationError("query", query, "a non-empty string")
     if isinstance(documents, str) or not isinstance(documents, Sequence):
         raise GLMValidationError("documents", documents, "a list of strings")
+    if not documents:
+        return query, []  # nothing will be sent, so nothing else to check
+    if not isinstance(query, str) or not query.strip():
+        raise GLMValidationError("query", query, "a non-empty string")
     sent = [_text(doc, f"documents[{i}]", truncate) for i, doc in enumerate(documents)]
     return _text(query, "query", truncate), sent
 
@@ -159,15 +163,12 @@ def _calls(
     query: str,
     documents: Sequence[str],
     model: str,
-    top_n: int | None,
+    top: int | None,
     truncate: bool,
 ) -> list[tuple[Call, int, int]]:
     """One call per group of at most 128 documents, with its size and first index."""
     if not isinstance(model, str) or not model.strip():
         raise GLMValidationError("model", model, "a rerank model name, such as 'rerank'")
-    top = _top_n(top_n)
-    if isinstance(documents, Sequence) and not isinstance(documents, str) and not documents:
-        return []  # nothing to score: no request
     query, docs = plan_rerank(query, documents, truncate=truncate)
     one_request = len(docs) <= MAX_DOCUMENTS
     calls = []
@@ -179,15 +180,13 @@ def _calls(
     return calls
 
 
-def _merged(parts: Sequence[Reranked], top_n: int | None) -> Reranked:
+def _merged(parts: Sequence[Reranked], top: int | None) -> Reranked:
     results = [r for part in parts for r in part.results]
     # Best first; equal scores keep the documents' order.
     results.sort(key=lambda r: (-r.relevance_score, r.index))
     usage = Usage()
     for part in parts:
-        usage.prompt_tokens += part.usage.prompt_tokens
-        usage.total_tokens += part.usage.total_tokens
-    top = _top_n(top_n)
+        usage.add(part.usage)
     return Reranked(results[:top] if top else results, usage)
 
 
@@ -204,12 +203,13 @@ def rerank(
 
     No documents: no request, no results. Limits are checked before anything is sent.
     """
-    calls = _calls(client.settings, query, documents, model, top_n, truncate)
+    top = _top_n(top_n)
+    calls = _calls(client.settings, query, documents, model, top, truncate)
     parts = [
         client.post(call, functools.partial(parse_rerank, count=n, offset=at))
         for call, n, at in calls
     ]
-    return _merged(parts, top_n)
+    return _merged(parts, top)
 
 
 async def arerank(
@@ -223,11 +223,12 @@ async def arerank(
     concurrency: int = RERANK_CONCURRENCY,
 ) -> Reranked:
     """:func:`rerank`, without blocking; requests over 128 documents go concurrently."""
-    calls = _calls(client.settings, query, documents, model, top_n, truncate)
+    top = _top_n(top_n)
+    calls = _calls(client.settings, query, documents, model, top, truncate)
     gate = asyncio.Semaphore(max(1, concurrency))
 
     async def one(call: Call, n: int, at: int) -> Reranked:
         async with gate:
             return await client.post(call, functools.partial(parse_rerank, count=n, offset=at))
 
-    return _merged(await asyncio.gather(*(one(*c) for c in calls)), top_n)
+    return _merged(await asyncio.gather(*(one(*c) for c in calls)), top)

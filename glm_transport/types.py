@@ -62,6 +62,11 @@ class Usage:
     reasoning_tokens: int = 0
     raw: dict[str, Any] = field(default_factory=dict)
 
+    def add(self, other: Usage) -> None:
+        """Count ``other``'s prompt and total tokens in (a call sent as several requests)."""
+        self.prompt_tokens += other.prompt_tokens
+        self.total_tokens += other.total_tokens
+
 
 @dataclass(slots=True)
 class ToolCall:

@@ -51,3 +51,18 @@ def test_loading_the_pytest_plugin_imports_nothing_of_the_package() -> None:
         "['glm_transport', 'glm_transport._version', 'glm_transport.emulator', "
         "'glm_transport.emulator.pytest_plugin', 'glm_transport.lazy']"
     )
+
+
+def test_the_endpoint_modules_load_no_io() -> None:
+    """Their pure parts (the emulator reads the embedding limits) load no client, pool or socket
+    code: the clients are passed in."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, glm_transport.chat, glm_transport.embeddings, glm_transport.rerank; "
+        "print(sorted(m for m in ('glm_transport._client', 'glm_transport._pools', "
+        "'glm_transport._aio', 'aiohttp') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

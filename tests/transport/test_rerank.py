@@ -68,9 +68,10 @@ def test_top_n_is_sent_and_kept() -> None:
     assert "top_n" not in sent[0]
 
 
-def test_no_documents_no_request() -> None:
+@pytest.mark.parametrize("query", ["anything", "", None])
+def test_no_documents_no_request(query: Any) -> None:
     client, sent = _client()
-    assert rerank(client, "anything", []).results == []
+    assert rerank(client, query, []).results == []  # nothing to score: the query is not read
     assert sent == []
 
 
