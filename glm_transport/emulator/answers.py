@@ -182,6 +182,18 @@ def _scripted(body: dict[str, Any], said: ScriptedReply, request_id: str, seed: 
 _EFFORT_LENGTH = {"none": 0, "minimal": 0, "low": 1, "medium": 2, "high": 2, "xhigh": 3, "max": 3}
 
 
+def body_seed(body: dict[str, Any]) -> str:
+    """A digest of the request body: the same request makes the same ids."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def reply_ids(body: dict[str, Any], seed: str | None = None) -> tuple[str, str]:
+    """A reply's ``id``, made from the body, and its ``request_id``: the caller's, else the id."""
+    reply_id = f"20261122{(seed or body_seed(body))[:22]}"
+    given = body.get("request_id")
+    return reply_id, given if isinstance(given, str) and given else reply_id
+
+
 def plan_reply(
     body: dict[str, Any],
     fault: Fault,
@@ -193,8 +205,8 @@ def plan_reply(
     ``coding``: sent to a Coding Plan endpoint; ``scripted``: what a test's script says to answer,
     in place of the heuristics.
     """
-    seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    request_id = body.get("request_id") or f"20261122{seed[:22]}"
+    seed = body_seed(body)
+    request_id = reply_ids(body, seed)[1]
     model = str(body.get("model", ""))
     empty_usage: dict[str, Any] = {}
     if fault.is_error:

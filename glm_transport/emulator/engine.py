@@ -18,11 +18,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from glm_transport.emulator.answers import plan_reply
+from glm_transport.emulator.answers import plan_reply, reply_ids
 from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.render import render_body, render_frames
-from glm_transport.emulator.rerank import rerank_ids, rerank_reply
+from glm_transport.emulator.rerank import rerank_reply
 from glm_transport.emulator.script import Script
 
 __all__ = [
@@ -247,7 +247,7 @@ def _rerank(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault)
     scripted = None if fault.is_error else state.script.answer_rerank(body)
     if scripted is not None and scripted.fault:
         fault = Fault.from_json({**fault.__dict__, **scripted.fault})
-    request_id = rerank_ids(body)[1]
+    request_id = reply_ids(body)[1]
     if fault.is_error:
         return _fault_error(fault, request_id)
     status, payload = rerank_reply(body)

@@ -19,16 +19,15 @@ What the docs leave open, and what the emulator does about it:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from typing import Any
 
+from glm_transport.emulator.answers import reply_ids
 from glm_transport.emulator.faults import error_body
 from glm_transport.emulator.render import CREATED
 from glm_transport.tokens import estimate_tokens
 
-__all__ = ["MAX_DOCUMENTS", "MAX_TEXT", "relevance", "rerank_ids", "rerank_reply"]
+__all__ = ["MAX_DOCUMENTS", "MAX_TEXT", "relevance", "rerank_reply"]
 
 MAX_DOCUMENTS = 128
 MAX_TEXT = 4096  # characters, for the query and for each document
@@ -58,18 +57,6 @@ def relevance(query: str, document: str) -> float:
     if not wanted:
         return 0.0
     return round(len(wanted & _words(document)) / len(wanted), 8)
-
-
-def rerank_ids(body: dict[str, Any]) -> tuple[str, str]:
-    """The reply's ``id`` and ``request_id``.
-
-    The ``id`` is made from the body, so the same request gets the same id; the ``request_id`` is
-    the caller's, else the ``id``.
-    """
-    seed = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    reply_id = f"20261122{seed[:22]}"
-    given = body.get("request_id")
-    return reply_id, given if isinstance(given, str) and given else reply_id
 
 
 def _invalid(body: dict[str, Any], request_id: str) -> tuple[int, dict[str, Any]] | None:
@@ -126,7 +113,7 @@ def rerank_reply(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         model), or 200 with the documents' scores, best first (ties in document order), cut to
         ``top_n`` when it is positive.
     """
-    reply_id, request_id = rerank_ids(body)
+    reply_id, request_id = reply_ids(body)
     invalid = _invalid(body, request_id)
     if invalid is not None:
         return invalid
