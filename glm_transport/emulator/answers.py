@@ -147,17 +147,8 @@ def _scripted(body: dict[str, Any], said: ScriptedReply, request_id: str, seed: 
     """A scripted reply in the shape the heuristics give theirs (ids, usage, finish reason)."""
     model = str(body.get("model", ""))
     if said.error is not None:
-        code = str(said.error.get("code", "500"))
-        status, payload = error_body(code, said.error.get("message"), request_id)
         return Reply(
-            request_id,
-            model,
-            "",
-            "",
-            [],
-            "",
-            {},
-            error=(int(said.error.get("status", status)), payload),
+            request_id, model, "", "", [], "", {}, error=scripted_error(said.error, request_id)
         )
     calls = [
         {
@@ -180,6 +171,12 @@ def _scripted(body: dict[str, Any], said: ScriptedReply, request_id: str, seed: 
 
 # More thought for more effort: the reasoning text is the base sentence times this.
 _EFFORT_LENGTH = {"none": 0, "minimal": 0, "low": 1, "medium": 2, "high": 2, "xhigh": 3, "max": 3}
+
+
+def scripted_error(error: dict[str, Any], request_id: str) -> tuple[int, dict[str, Any]]:
+    """(status, GLM error envelope) for a script's ``error``: its code, message and status."""
+    status, payload = error_body(str(error.get("code", "500")), error.get("message"), request_id)
+    return int(error.get("status", status)), payload
 
 
 def body_seed(body: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from glm_transport.emulator.answers import plan_reply, reply_ids
+from glm_transport.emulator.answers import plan_reply, reply_ids, scripted_error
 from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.render import render_body, render_frames
@@ -252,9 +252,7 @@ def _rerank(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault)
         return _fault_error(fault, request_id)
     status, payload = rerank_reply(body)
     if status == 200 and scripted is not None and scripted.error is not None:
-        code = str(scripted.error.get("code", "500"))
-        status, payload = error_body(code, scripted.error.get("message"), request_id)
-        status = int(scripted.error.get("status", status))
+        status, payload = scripted_error(scripted.error, request_id)
     if status != 200:
         return _error(status, payload, fault)
     return Outcome(status, body=json_bytes(payload), fault=fault)
