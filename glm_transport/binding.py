@@ -8,13 +8,21 @@ copies or pickles as an empty binding: never a live client, a lock or a socket.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from operator import attrgetter
 from typing import Any
 
 from glm_transport._client import AsyncGLMClient, GLMClient
 from glm_transport.config import GLMSettings, settings_of
 
-__all__ = ["SETTINGS_FIELDS", "Binding", "binding_of", "portable_state", "private"]
+__all__ = [
+    "SETTINGS_FIELDS",
+    "Binding",
+    "binding_of",
+    "copy_memo",
+    "portable_state",
+    "private",
+]
 
 # The model fields the settings come from (ChatGLM and GLM share these names).
 SETTINGS_FIELDS = (
@@ -125,3 +133,16 @@ def portable_state(
         private.update(dict.fromkeys(live_private))
         out["__pydantic_private__"] = private
     return out
+
+
+def copy_memo(memo: dict[int, Any] | None, clients: Iterable[Any]) -> dict[int, Any]:
+    """A ``deepcopy`` memo under which a copy shares the user's HTTP ``clients``.
+
+    A client holds locks and sockets: cloning one fails (``cannot pickle '_thread.RLock'``), and
+    a copy of a model is meant to talk through the same client anyway.
+    """
+    memo = {} if memo is None else memo
+    for client in clients:
+        if client is not None:
+            memo[id(client)] = client
+    return memo

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from typing_extensions import Self
 
 from glm_transport import DEFAULT_MAX_RETRIES, AsyncGLMClient, GLMClient
-from glm_transport.binding import Binding, binding_of, portable_state
+from glm_transport.binding import Binding, binding_of, copy_memo, portable_state
 
 __all__ = ["GLMConnection"]
 
@@ -57,6 +57,11 @@ class GLMConnection(BaseModel):
         return portable_state(
             super().__getstate__(), live=_LIVE_FIELDS, keep_key=self.pickle_api_key
         )
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """A deep copy that shares your HTTP clients rather than cloning them."""
+        clients = (getattr(self, name) for name in _LIVE_FIELDS)
+        return super().__deepcopy__(copy_memo(memo, clients))
 
     def _sync_client(self) -> GLMClient:
         return binding_of(self).sync(self, self.http_client)

@@ -36,7 +36,7 @@ from glm_transport import (
     GLMValidationError,
     model_spec,
 )
-from glm_transport.binding import Binding, binding_of, portable_state
+from glm_transport.binding import Binding, binding_of, copy_memo, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.reply import plan_tool_choice
 from glm_transport.tokens import estimate_message_tokens, estimate_tokens
@@ -272,12 +272,8 @@ class ChatGLM(BaseChatModel):
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         """A deep copy that shares your HTTP clients rather than cloning them."""
-        memo = {} if memo is None else memo
-        for name in _LIVE_FIELDS:  # a copy shares your HTTP clients; it never clones them
-            value = getattr(self, name)
-            if value is not None:
-                memo[id(value)] = value
-        return super().__deepcopy__(memo)
+        clients = (getattr(self, name) for name in _LIVE_FIELDS)
+        return super().__deepcopy__(copy_memo(memo, clients))
 
     # -- LangChain plumbing -----------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from llama_index.core.bridge.pydantic import (
 )
 
 from glm_transport import DEFAULT_MAX_RETRIES, AsyncGLMClient, GLMClient
-from glm_transport.binding import Binding, binding_of, portable_state, private
+from glm_transport.binding import Binding, binding_of, copy_memo, portable_state, private
 
 __all__ = ["GLMConnection"]
 
@@ -69,6 +69,11 @@ class GLMConnection(BaseModel):
         return portable_state(
             super().__getstate__(), live_private=_LIVE_PRIVATE, keep_key=self.pickle_api_key
         )
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Any:
+        """A deep copy that shares your HTTP clients rather than cloning them."""
+        clients = (self._http_client, self._async_http_client)
+        return super().__deepcopy__(copy_memo(memo, clients))
 
     def _sync_client(self) -> GLMClient:
         return binding_of(self).sync(self, private(self, "_http_client"))

@@ -41,7 +41,7 @@ from glm_transport import (
     aclose_shared_clients,
     model_spec,
 )
-from glm_transport.binding import Binding, binding_of, portable_state, private
+from glm_transport.binding import Binding, binding_of, copy_memo, portable_state, private
 from glm_transport.plan import normalize_thinking, plan_chat
 from llama_index_glm._convert import (
     StreamAssembler,
@@ -199,11 +199,8 @@ class GLM(FunctionCallingLLM):
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> GLM:
         """A deep copy that shares your HTTP clients rather than cloning them."""
-        memo = {} if memo is None else memo
-        for value in (self._http_client, self._async_http_client):
-            if value is not None:  # a copy shares your HTTP clients; it never clones them
-                memo[id(value)] = value
-        return super().__deepcopy__(memo)  # type: ignore[no-any-return]
+        clients = (self._http_client, self._async_http_client)
+        return super().__deepcopy__(copy_memo(memo, clients))  # type: ignore[no-any-return]
 
     @classmethod
     def class_name(cls) -> str:

@@ -211,3 +211,33 @@ def test_settings_follow_copies_and_assignment(
         assert glm_emulator.state.requests == 2 and other.state.requests == 2
     finally:
         other.stop()
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "async_field"),
+    [
+        ("langchain_glm", "ChatGLM", "http_async_client"),
+        ("langchain_glm", "GLMEmbeddings", "http_async_client"),
+        ("langchain_glm", "GLMRerank", "http_async_client"),
+        ("llama_index_glm", "GLM", "async_http_client"),
+        ("llama_index_glm", "GLMEmbedding", "async_http_client"),
+        ("llama_index_glm", "GLMRerank", "async_http_client"),
+    ],
+)
+def test_a_deep_copy_shares_your_http_clients(module: str, name: str, async_field: str) -> None:
+    # A client holds locks and sockets: cloning it fails ("cannot pickle '_thread.RLock'").
+    import copy
+    import importlib
+
+    import httpx
+
+    cls = getattr(importlib.import_module(module), name)
+    sync, async_ = httpx.Client(), httpx.AsyncClient()
+    model = cls(api_key="k", http_client=sync, **{async_field: async_})
+    twin = copy.deepcopy(model)
+    clients = (
+        (twin._http_client, twin._async_http_client)
+        if module == "llama_index_glm"
+        else (twin.http_client, twin.http_async_client)
+    )
+    assert twin is not model and clients[0] is sync and clients[1] is async_
