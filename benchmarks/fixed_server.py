@@ -15,8 +15,8 @@ import asyncio
 import json
 
 REPLY = {
+    # No request_id: a prebuilt reply cannot echo the client's (a gateway that drops it).
     "id": "20261122000000bench",
-    "request_id": "20261122000000bench",
     "created": 1763769600,
     "model": "glm-5-turbo",
     "object": "chat.completion",

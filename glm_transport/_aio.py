@@ -9,8 +9,8 @@ of a response: ``status_code``, ``headers``, ``aiter_bytes()``, ``aread()``, ``a
 
 What the shared session does as the httpx-aiohttp one did: no redirects, no proxy from the
 environment, TLS verified against httpx's default context (certifi, ``SSL_CERT_FILE``),
-responses decompressed. What it does not: keep cookies. The pool is shared by every model and
-key in the process, and GLM sets none.
+responses decompressed. What it does not: keep cookies (GLM sets none, and a route's tenant's
+must not outlive a pool).
 """
 
 from __future__ import annotations
@@ -23,23 +23,26 @@ import aiohttp
 import httpx
 
 from glm_transport._constants import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
+from glm_transport._pools import AsyncPool
+from glm_transport.endpoint import Headers
 
-__all__ = ["AioReply", "new_session", "send"]
+__all__ = ["AioReply", "new_session", "send", "shared_ssl_context"]
 
 _ssl: ssl.SSLContext | None = None
 
 
-def _ssl_context() -> ssl.SSLContext:
+def shared_ssl_context() -> ssl.SSLContext:
+    """The TLS context of every pool: httpx's default, built once (loading the CAs takes ms)."""
     global _ssl
-    if _ssl is None:  # built once: loading the CA bundle takes milliseconds
+    if _ssl is None:
         _ssl = httpx.create_ssl_context()
     return _ssl
 
 
 def new_session() -> aiohttp.ClientSession:
-    """A pool for the running event loop."""
+    """A pool for one route on the running event loop."""
     connector = aiohttp.TCPConnector(
-        limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=_ssl_context()
+        limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=shared_ssl_context()
     )
     return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
 
@@ -47,10 +50,11 @@ def new_session() -> aiohttp.ClientSession:
 class AioReply:
     """An aiohttp response, seen through the ``httpx.Response`` members the async loops use."""
 
-    __slots__ = ("_response", "headers", "status_code")
+    __slots__ = ("_pool", "_response", "headers", "status_code")
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, pool: AsyncPool) -> None:
         self._response = response
+        self._pool: AsyncPool | None = pool
         self.status_code: int = response.status
         self.headers: Mapping[str, str] = response.headers
 
@@ -63,30 +67,53 @@ class AioReply:
 
     async def aclose(self) -> None:
         # Back to the pool when the body was read to its end; closed otherwise.
+        pool, self._pool = self._pool, None
         self._response.release()
+        if pool is not None:
+            pool.done()
+
+    def discard(self) -> None:
+        """Close the connection, even one already back in the pool, so it is never reused.
+
+        aiohttp releases a connection the moment the body's end is parsed; a reply found to be
+        another request's only afterwards must still take its connection down with it.
+        """
+        self._response.close()
+        protocol = getattr(self._response, "_protocol", None)
+        if protocol is not None:
+            protocol.close()
 
 
 async def send(
-    session: aiohttp.ClientSession,
+    pool: AsyncPool,
     url: Any,
-    body: tuple[bytes, dict[str, str]],
+    content: bytes,
+    headers: Headers,
     timeout: httpx.Timeout,
+    total: float | None,
 ) -> AioReply:
-    """POST one attempt.
+    """POST one attempt on ``pool`` (counted busy until the reply's ``aclose``).
 
     The timeouts mean what httpx's do: ``connect`` to open a connection, ``read`` between two reads,
     ``pool`` to wait for a free connection (aiohttp's ``connect`` covers the wait and the opening);
-    aiohttp has no write timeout.
+    aiohttp has no write timeout. ``total`` is what is left of the call's budget: it bounds the
+    status line, headers and body of this attempt (aiohttp's ``total`` covers all three).
     """
-    content, headers = body
-    response = await session.request(
-        "POST",
-        str(url),
-        data=content,
-        headers=headers,
-        allow_redirects=False,
-        timeout=aiohttp.ClientTimeout(
-            total=None, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read
-        ),
-    )
-    return AioReply(response)
+    try:
+        response = await pool.session.request(
+            "POST",
+            str(url),
+            data=content,
+            headers=headers.plain(),
+            allow_redirects=False,
+            timeout=aiohttp.ClientTimeout(
+                total=total,
+                connect=timeout.pool,
+                sock_connect=timeout.connect,
+                sock_read=timeout.read,
+            ),
+        )
+    except BaseException:
+        pool.done()
+        raise
+    return AioReply(response, pool)

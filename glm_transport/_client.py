@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol, TypeVar
@@ -20,11 +21,29 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from glm_transport import errors as E
-from glm_transport._pools import async_pool, discard_if_desynced, drain, sync_pool
+from glm_transport._pools import (
+    async_pool,
+    deadline,
+    discard,
+    discard_if_desynced,
+    drain,
+    route_of,
+    sync_pool,
+)
 from glm_transport._translate import translated as _translated
 from glm_transport.attempts import Attempts
 from glm_transport.config import GLMSettings
-from glm_transport.endpoint import Call, Head, Reader, error_of, json_of
+from glm_transport.endpoint import (
+    MAX_ERROR_BYTES,
+    MAX_REPLY_BYTES,
+    Call,
+    Head,
+    Reader,
+    json_of,
+    stale,
+    stale_error,
+    stream_error,
+)
 
 __all__ = ["AsyncGLMClient", "GLMClient"]
 
@@ -46,23 +65,96 @@ class _AsyncReply(Head, Protocol):
     async def aclose(self) -> None: ...
 
 
-def _build(http: Any, call: Call, attempts: Attempts) -> httpx.Request:
-    """The request of one attempt (starting it: its timeouts are cut to the budget left).
+def _build(http: Any, call: Call, content: bytes, timeout: httpx.Timeout) -> httpx.Request:
+    """The request of one attempt.
 
     httpx clients get the parsed URL and an ``httpx.Timeout``; clients of another
     httpx-compatible library (``httpx2``, which langsmith and the openai SDK use) get plain
     values, which they parse into their own types.
     """
-    timeout = attempts.start()
     if isinstance(http, (httpx.Client, httpx.AsyncClient)):
         return http.build_request(
-            "POST", call.url, content=call.content, headers=call.headers, timeout=timeout
+            "POST", call.url, content=content, headers=call.headers.plain(), timeout=timeout
         )
     plain = (timeout.connect, timeout.read, timeout.write, timeout.pool)
     request: httpx.Request = http.build_request(
-        "POST", str(call.url), content=call.content, headers=call.headers, timeout=plain
+        "POST", str(call.url), content=content, headers=call.headers.plain(), timeout=plain
     )
     return request
+
+
+def _checked_client(given: Any, asynchronous: bool, field: str) -> Any:
+    """``given`` if it is an HTTP client of the kind this client drives, else a clear error."""
+    if given is None:
+        return None
+    send = getattr(given, "send", None)
+    kind_ok = callable(send) and callable(getattr(given, "build_request", None))
+    if kind_ok and inspect.iscoroutinefunction(send) != asynchronous:
+        kind_ok = False
+    if not kind_ok:
+        wanted = (
+            "httpx.AsyncClient or httpx2.AsyncClient"
+            if asynchronous
+            else "httpx.Client or httpx2.Client"
+        )
+        raise E.GLMValidationError(field, given, f"{wanted} (or None for the shared pool)")
+    return given
+
+
+def _too_large(cap: int, status: int) -> E.GLMError:
+    return E.APIError(
+        f"GLM's reply passed {cap // 1024} KiB once decoded and was not read further (a "
+        "misbehaving server or proxy, or a compressed body that expands without bound)",
+        status=status,
+        retryable=False,
+    )
+
+
+def _read(reads: Iterator[bytes], cap: int, status: int) -> bytes:
+    """The whole body, decoded, refused past ``cap`` bytes."""
+    parts = []
+    size = 0
+    for raw in reads:
+        size += len(raw)
+        if size > cap:
+            raise _too_large(cap, status)
+        parts.append(raw)
+    return b"".join(parts)
+
+
+async def _aread(reads: AsyncIterator[bytes], cap: int, status: int) -> bytes:
+    """:func:`_read` for async reads."""
+    parts = []
+    size = 0
+    async for raw in reads:
+        size += len(raw)
+        if size > cap:
+            raise _too_large(cap, status)
+        parts.append(raw)
+    return b"".join(parts)
+
+
+def _bounded(reads: Iterator[bytes], at: float | None) -> Iterator[bytes]:
+    """``reads``, each read bounded by the call's deadline (see :func:`._pools.deadline`)."""
+    if at is None:
+        return reads
+
+    def bounded() -> Iterator[bytes]:
+        while True:
+            with deadline(at):
+                raw = next(reads, None)
+            if raw is None:
+                return
+            yield raw
+
+    return bounded()
+
+
+def _is_stream(head: Head) -> bool:
+    """A 2xx reply to a stream request that really is a stream (not a JSON body)."""
+    return 200 <= head.status_code < 300 and not head.headers.get("content-type", "").startswith(
+        "application/json"
+    )
 
 
 async def _adrain(reads: AsyncIterator[bytes]) -> None:
@@ -79,59 +171,96 @@ async def _adrain(reads: AsyncIterator[bytes]) -> None:
         await asyncio.wait_for(drain(), _DRAIN_SECONDS)
 
 
+async def _adiscard(response: Any) -> None:
+    """Close the connection of an async reply so it is never reused."""
+    own = getattr(response, "discard", None)
+    if own is not None:  # the shared aiohttp pool's reply
+        own()
+        return
+    stream = response.extensions.get("network_stream")
+    if stream is not None:
+        with contextlib.suppress(Exception):
+            await stream.aclose()
+
+
 class GLMClient:
     """Blocking client: the retried primitives every endpoint module is built on.
 
-    Thread-safe and fork-safe; shares the process's connection pool unless given its own
-    ``httpx.Client`` (or ``httpx2.Client``).
+    Thread-safe and fork-safe; shares its route's connection pool (base URL and key) unless
+    given its own ``httpx.Client`` (or ``httpx2.Client``).
     """
 
     def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
-        self._given = http_client
+        self._given = _checked_client(http_client, False, "http_client")
+        self._route = route_of(settings)
 
     def __repr__(self) -> str:
         return f"GLMClient({self.settings!r})"
 
-    def _http(self) -> httpx.Client:
-        return self._given if self._given is not None else sync_pool()
+    @contextlib.contextmanager
+    def _http(self) -> Iterator[httpx.Client]:
+        if self._given is not None:
+            yield self._given
+        else:
+            with sync_pool(self._route) as client:
+                yield client
 
     def post(self, call: Call, parse: Callable[[Any], T]) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
         attempts = Attempts(self.settings)
         while True:
             try:
-                with _translated(self.settings):
-                    http = self._http()
-                    response = http.send(_build(http, call, attempts), stream=True)
-                    try:
-                        received = b"".join(attempts.watch(response.iter_bytes()))
-                    finally:
-                        response.close()
-                    discard_if_desynced(http, response)
-                return parse(json_of(self.settings, response, received, call.explain))
+                return parse(self._fetch(call, attempts))
             except E.GLMError as err:
-                time.sleep(attempts.delay(err))
+                failure = err
+            # Raised outside the except block: nothing of the transport is chained to it.
+            time.sleep(attempts.delay(failure))
+
+    def _fetch(self, call: Call, attempts: Attempts) -> Any:
+        """One attempt's reply JSON; the connection is checked before it goes back to the pool."""
+        content, request_id = call.attempt()
+        at = attempts.deadline
+        with _translated(self.settings), self._http() as http:
+            with deadline(at):
+                response = http.send(_build(http, call, content, attempts.start()), stream=True)
+            try:
+                status = response.status_code
+                cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
+                received = _read(attempts.watch(_bounded(response.iter_bytes(), at)), cap, status)
+                reply = json_of(self.settings, response, received, call.explain)
+                echoed = stale(reply, request_id)
+                if echoed is not None:
+                    discard(http, response)
+                    raise stale_error(echoed, str(request_id))
+                return reply
+            finally:
+                discard_if_desynced(http, response)
+                response.close()
 
     @contextlib.contextmanager
     def _opened(self, call: Call, attempts: Attempts) -> Iterator[Iterator[bytes]]:
         """One attempt's streamed reply: its reads, once the status says it is no error.
 
-        Left without an error before the body's end, the rest is drained (bounded) and a
-        connection with bytes past the reply's end is discarded; left with one, the connection
-        is closed.
+        Left without an error before the body's end, the rest is drained (bounded). On every
+        way out, a connection with bytes past the reply's end is closed before the response is,
+        so it never goes back to the pool.
         """
-        with _translated(self.settings):
-            http = self._http()
-            response = http.send(_build(http, call, attempts), stream=True)
+        content, _ = call.attempt()
+        at = attempts.deadline
+        with _translated(self.settings), self._http() as http:
+            with deadline(at):
+                response = http.send(_build(http, call, content, attempts.start()), stream=True)
             try:
-                if response.status_code >= 400:
-                    raise error_of(self.settings, response, response.read(), call.explain)
+                if not _is_stream(response):
+                    reads = attempts.watch(_bounded(response.iter_bytes(), at))
+                    received = _read(reads, MAX_ERROR_BYTES, response.status_code)
+                    raise stream_error(self.settings, response, received, call.explain)
                 reads = response.iter_bytes()
-                yield attempts.watch(reads)
+                yield attempts.watch(_bounded(reads, at))
                 drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
-                discard_if_desynced(http, response)
             finally:
+                discard_if_desynced(http, response)
                 response.close()
 
     def stream(self, call: Call, reader_for: Callable[[], Reader[T]]) -> Iterator[T]:
@@ -151,55 +280,77 @@ class GLMClient:
                 yield from reader.finish()
                 return
             except E.GLMError as err:
-                delay = attempts.after(reader, err)
-                if delay is None:  # only the end marker was lost: the reply is complete
-                    yield from reader.finish()
-                    return
-                time.sleep(delay)
+                failure = err
+            delay = attempts.after(reader, failure)
+            if delay is None:  # only the end marker was lost: the reply is complete
+                yield from reader.finish()
+                return
+            time.sleep(delay)
 
 
 class AsyncGLMClient:
     """Non-blocking client: the retried primitives every endpoint module is built on.
 
-    Pools connections per event loop (an aiohttp session cannot move); a loop's pool is closed
-    with the loop.
+    Pools connections per route and event loop (an aiohttp session cannot move); a loop's pools
+    are closed with the loop.
     """
 
     def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
-        self._given = http_client
+        self._given = _checked_client(http_client, True, "http_async_client")
+        self._route = route_of(settings)
 
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    async def _send(self, call: Call, attempts: Attempts) -> _AsyncReply:
-        """Start one attempt: through the client the user gave, else straight on aiohttp."""
+    async def _send(self, call: Call, content: bytes, attempts: Attempts) -> _AsyncReply:
+        """Start one attempt: through the client the user gave, else straight on aiohttp.
+
+        What is left of the call's budget bounds the status line and headers too.
+        """
+        timeout = attempts.start()
+        left = attempts.left()
         given = self._given
         if given is not None:
-            response: httpx.Response = await given.send(_build(given, call, attempts), stream=True)
+            sent = given.send(_build(given, call, content, timeout), stream=True)
+            response: httpx.Response = await (
+                sent if left is None else asyncio.wait_for(sent, left)
+            )
             return response
         from glm_transport._aio import send
 
-        return await send(async_pool(), call.url, (call.content, call.headers), attempts.start())
+        pool = async_pool(self._route)
+        return await send(pool, call.url, content, call.headers, timeout, left)
 
     async def post(self, call: Call, parse: Callable[[Any], T]) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
         attempts = Attempts(self.settings)
         while True:
             try:
-                with _translated(self.settings):
-                    response = await self._send(call, attempts)
-                    try:
-                        if attempts.deadline is None:
-                            received = await response.aread()
-                        else:  # read by reads, to check the budget between them
-                            reads = attempts.awatch(response.aiter_bytes())
-                            received = b"".join([raw async for raw in reads])
-                    finally:
-                        await response.aclose()
-                return parse(json_of(self.settings, response, received, call.explain))
+                return parse(await self._fetch(call, attempts))
             except E.GLMError as err:
-                await asyncio.sleep(attempts.delay(err))
+                failure = err
+            # Raised outside the except block: nothing of the transport is chained to it.
+            await asyncio.sleep(attempts.delay(failure))
+
+    async def _fetch(self, call: Call, attempts: Attempts) -> Any:
+        """:meth:`GLMClient._fetch`, without blocking."""
+        content, request_id = call.attempt()
+        with _translated(self.settings):
+            response = await self._send(call, content, attempts)
+            try:
+                status = response.status_code
+                cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
+                reads = attempts.awatch(response.aiter_bytes())
+                received = await _aread(reads, cap, status)
+                reply = json_of(self.settings, response, received, call.explain)
+                echoed = stale(reply, request_id)
+                if echoed is not None:
+                    await _adiscard(response)
+                    raise stale_error(echoed, str(request_id))
+                return reply
+            finally:
+                await response.aclose()
 
     @contextlib.asynccontextmanager
     async def _opened(self, call: Call, attempts: Attempts) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -207,11 +358,14 @@ class AsyncGLMClient:
 
         aiohttp itself closes a connection with bytes past the end of a reply.
         """
+        content, _ = call.attempt()
         with _translated(self.settings):
-            response = await self._send(call, attempts)
+            response = await self._send(call, content, attempts)
             try:
-                if response.status_code >= 400:
-                    raise error_of(self.settings, response, await response.aread(), call.explain)
+                if not _is_stream(response):
+                    reads = attempts.awatch(response.aiter_bytes())
+                    received = await _aread(reads, MAX_ERROR_BYTES, response.status_code)
+                    raise stream_error(self.settings, response, received, call.explain)
                 reads = response.aiter_bytes()
                 yield attempts.awatch(reads)
                 await _adrain(reads)
@@ -234,9 +388,10 @@ class AsyncGLMClient:
                     yield item
                 return
             except E.GLMError as err:
-                delay = attempts.after(reader, err)
-                if delay is None:  # only the end marker was lost: the reply is complete
-                    for item in reader.finish():
-                        yield item
-                    return
-                await asyncio.sleep(delay)
+                failure = err
+            delay = attempts.after(reader, failure)
+            if delay is None:  # only the end marker was lost: the reply is complete
+                for item in reader.finish():
+                    yield item
+                return
+            await asyncio.sleep(delay)

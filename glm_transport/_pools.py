@@ -1,13 +1,25 @@
-"""The shared HTTP connection pools, and how they live with processes and event loops.
+"""The shared HTTP connection pools, and how they live with processes, event loops and callers.
 
-* Sync: one ``httpx.Client`` per process, shared by every model (timeouts go per request). A
-  forked child starts with no pool, so parent and child never read each other's replies from a
-  shared keep-alive socket (gunicorn ``--preload``, Celery prefork, ``multiprocessing``). Closed
-  at interpreter exit.
-* Async: one aiohttp session per event loop (:mod:`._aio`; a session cannot move between
-  loops). It is closed when its loop closes, including loops closed without
-  ``shutdown_asyncgens`` (LlamaIndex's ``asyncio_run``), so a process that runs thousands of
-  short loops keeps no loops, sockets or sessions of the dead ones.
+* One pool per *route*: a base URL and a key (by digest). A gateway that breaks HTTP framing
+  (bytes past ``Content-Length``) can only ever hand its stale replies to calls on its own route;
+  connections are never shared between base URLs or tenants. At most :data:`MAX_ROUTES` idle
+  routes are kept; the least recently used idle one is closed past that.
+* Sync: an ``httpx.Client`` per route, shared by every model of that route (timeouts go per
+  request). It keeps no cookies (the async pools keep none either): one tenant's
+  ``Set-Cookie`` never goes out with another's calls. Its connections read and write against the
+  call's whole deadline (:func:`deadline`), so ``total_timeout`` bounds the status line and
+  headers too. A forked child starts with no pool, so parent and child never read each other's
+  replies from a shared keep-alive socket (gunicorn ``--preload``, Celery prefork,
+  ``multiprocessing``). Closed at interpreter exit.
+* Async: an aiohttp session per route and event loop (:mod:`._aio`; a session cannot move
+  between loops), kept on the loop itself, so a loop dropped without ``close()`` takes its
+  pools with it when it is collected. They are closed when the loop closes, including loops
+  closed without ``shutdown_asyncgens`` (LlamaIndex's ``asyncio_run``); the loop's ``close`` is
+  hooked once, however often the pools are closed and reopened. :func:`aclose_shared_clients`
+  closes idle sessions at once and the busy ones when their last reply is done, so calls in
+  flight finish (or time out) as they would have. A forked child never closes or collects what
+  it inherited (closing an inherited socket unregisters the parent's from their shared epoll):
+  it keeps it, untouched, and opens its own.
 * After ``[DONE]`` a sync stream reads the few closing bytes so the connection returns to the
   pool; a watchdog thread shuts the socket down if a server holds the response open, so
   ``stream()`` ends within a second whatever the server does.
@@ -18,11 +30,15 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import hashlib
 import os
 import socket
 import threading
 import time
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterator
+from http.cookiejar import Cookie, CookieJar
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -33,82 +49,200 @@ from glm_transport._constants import (
     MAX_KEEPALIVE_CONNECTIONS,
 )
 
-__all__ = ["aclose_shared_clients", "async_pool", "discard_if_desynced", "drain", "sync_pool"]
+__all__ = [
+    "MAX_ROUTES",
+    "AsyncPool",
+    "SyncPool",
+    "aclose_shared_clients",
+    "async_pool",
+    "deadline",
+    "discard",
+    "discard_if_desynced",
+    "drain",
+    "route_of",
+    "sync_pool",
+]
 
 if TYPE_CHECKING:
     import aiohttp
 
-LIMITS = httpx.Limits(  # the sync pool's; the async session takes the same numbers in _aio
+    from glm_transport.config import GLMSettings
+
+LIMITS = httpx.Limits(  # the sync pools'; the async sessions take the same numbers in _aio
     max_connections=MAX_CONNECTIONS,
     max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
     keepalive_expiry=KEEPALIVE_EXPIRY,
 )
+MAX_ROUTES = 64
+"""Idle routes kept open per process (sync) and per event loop (async)."""
+
+Route = tuple[str, str]
+
+
+def route_of(settings: GLMSettings) -> Route:
+    """The route of ``settings``: its base URL and a digest of its key (never the key)."""
+    key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
+    return settings.base_url, hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+# ---- the sync pools --------------------------------------------------------------------------
+
+
+class _NoCookies(CookieJar):
+    """A cookie jar that keeps nothing (GLM sets no cookie; a tenant's must not reach another)."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+
+class SyncPool:
+    """One route's ``httpx.Client``, and how many calls are using it."""
+
+    __slots__ = ("busy", "client")
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+        self.busy = 0
+
 
 _lock = threading.Lock()
-_sync: httpx.Client | None = None
-_async: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
+_sync: OrderedDict[Route, SyncPool] = OrderedDict()
 
 
-def sync_pool() -> httpx.Client:
-    """This process's shared sync client."""
-    client = _sync
-    if client is not None:
-        return client
-    return _new_sync()
+def _new_client() -> httpx.Client:
+    from glm_transport._aio import shared_ssl_context
+
+    client = httpx.Client(limits=LIMITS, verify=shared_ssl_context(), cookies=_NoCookies())
+    _bound_by_deadline(client)
+    return client
 
 
-def _new_sync() -> httpx.Client:
-    global _sync
-    with _lock:  # concurrent first calls build one client, not one each
-        if _sync is None:
-            _sync = httpx.Client(limits=LIMITS)
-        return _sync
+@contextlib.contextmanager
+def sync_pool(route: Route) -> Iterator[httpx.Client]:
+    """The shared client of ``route``, held for the block (an idle one may be closed later)."""
+    evicted: list[SyncPool] = []
+    with _lock:
+        pool = _sync.get(route)
+        if pool is None:
+            pool = _sync[route] = SyncPool(_new_client())
+            if len(_sync) > MAX_ROUTES:
+                evicted = _evict(_sync)
+        else:
+            _sync.move_to_end(route)
+        pool.busy += 1
+    for old in evicted:
+        old.client.close()
+    try:
+        yield pool.client
+    finally:
+        with _lock:
+            pool.busy -= 1
 
 
-def async_pool() -> aiohttp.ClientSession:
-    """The running loop's shared aiohttp session (see :mod:`._aio`)."""
-    loop = asyncio.get_running_loop()
-    session = _async.get(loop)
-    if session is None:
-        from glm_transport._aio import new_session  # aiohttp loads with the first async call
-
-        session = _async[loop] = new_session()
-        _close_with(loop)
-    return session
-
-
-def _close_with(loop: asyncio.AbstractEventLoop) -> None:
-    """Close ``loop``'s pool before the loop closes, however it is closed."""
-    for dead in [other for other in _async if other.is_closed()]:
-        _async.pop(dead, None)  # a loop we could not hook (uvloop): let its pool go
-    original = loop.close
-
-    def close() -> None:
-        client = _async.pop(loop, None)
-        if client is not None and not loop.is_running() and not loop.is_closed():
-            with contextlib.suppress(Exception):  # closing is best effort
-                loop.run_until_complete(client.close())
-        original()
-
-    # asyncio.run() and LlamaIndex's asyncio_run() both end with loop.close(): wrapping the
-    # instance's method is the one hook every way of ending a loop goes through. uvloop's Loop
-    # takes no instance attributes; its pool goes with the next sweep above.
-    with contextlib.suppress(AttributeError):
-        loop.close = close  # type: ignore[method-assign]
+def _evict(pools: OrderedDict[Route, Any]) -> list[Any]:
+    """Take the least recently used idle pools out until ``MAX_ROUTES`` are left."""
+    out = []
+    for route, pool in list(pools.items()):
+        if len(pools) <= MAX_ROUTES:
+            break
+        if pool.busy == 0:
+            out.append(pools.pop(route))
+    return out
 
 
-async def aclose_shared_clients() -> None:
-    """Close the pooled async connections of the running event loop now."""
-    session = _async.pop(asyncio.get_running_loop(), None)
-    if session is not None:
-        await session.close()
+# A sync call's deadline, for the connections of the shared pools: each read, write and connect
+# waits at most until then. httpx's timeouts are per operation, so a server that drips the status
+# line and headers a byte at a time never trips them; this does.
+_deadline = threading.local()
+
+
+@contextlib.contextmanager
+def deadline(at: float | None) -> Iterator[None]:
+    """Bound the shared pools' socket operations in this thread by ``at`` (monotonic)."""
+    before = getattr(_deadline, "at", None)
+    _deadline.at = at
+    try:
+        yield
+    finally:
+        _deadline.at = before
+
+
+def _cut(timeout: float | None, expired: type[Exception]) -> float | None:
+    at: float | None = getattr(_deadline, "at", None)
+    if at is None:
+        return timeout
+    left = at - time.monotonic()
+    if left <= 0:
+        raise expired("the call's total_timeout ran out")
+    return left if timeout is None else min(timeout, left)
+
+
+def _bound_by_deadline(client: httpx.Client) -> None:
+    """Make ``client``'s connections honour :func:`deadline` (httpcore's network backend)."""
+    import httpcore
+
+    pool: Any = getattr(getattr(client, "_transport", None), "_pool", None)
+    inner: Any = getattr(pool, "_network_backend", None)
+    if pool is None or inner is None:  # an httpcore that moved it: calls keep httpx's per-operation timeouts
+        return
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, stream: httpcore.NetworkStream) -> None:
+            self._stream = stream
+
+        def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+            return self._stream.read(max_bytes, _cut(timeout, httpcore.ReadTimeout))
+
+        def write(self, buffer: bytes, timeout: float | None = None) -> None:
+            self._stream.write(buffer, _cut(timeout, httpcore.WriteTimeout))
+
+        def close(self) -> None:
+            self._stream.close()
+
+        def start_tls(
+            self,
+            ssl_context: Any,
+            server_hostname: str | None = None,
+            timeout: float | None = None,
+        ) -> httpcore.NetworkStream:
+            cut = _cut(timeout, httpcore.ConnectTimeout)
+            return Stream(self._stream.start_tls(ssl_context, server_hostname, cut))
+
+        def get_extra_info(self, info: str) -> Any:
+            return self._stream.get_extra_info(info)
+
+    class Backend(httpcore.NetworkBackend):
+        def connect_tcp(
+            self,
+            host: str,
+            port: int,
+            timeout: float | None = None,
+            local_address: str | None = None,
+            socket_options: Any = None,
+        ) -> httpcore.NetworkStream:
+            cut = _cut(timeout, httpcore.ConnectTimeout)
+            return Stream(inner.connect_tcp(host, port, cut, local_address, socket_options))
+
+        def connect_unix_socket(
+            self, path: str, timeout: float | None = None, socket_options: Any = None
+        ) -> httpcore.NetworkStream:
+            cut = _cut(timeout, httpcore.ConnectTimeout)
+            return Stream(inner.connect_unix_socket(path, cut, socket_options))
+
+        def sleep(self, seconds: float) -> None:
+            inner.sleep(seconds)
+
+    pool._network_backend = Backend()
 
 
 def drain(response: httpx.Response, reads: Iterator[bytes], limit: int, seconds: float) -> None:
-    """Read the end of a finished stream so its connection goes back to the pool.
+    """Read the end of a finished stream so its connection can go back to the pool.
 
     The read stays within ``limit`` bytes and ``seconds``: past that the socket is shut down, ending
-    the read.
+    the read. The response is left open: the caller checks the connection, then closes it.
     """
     sock = _socket_of(response)
     token = _WATCHDOG.arm(sock, seconds) if sock is not None else None
@@ -119,35 +253,56 @@ def drain(response: httpx.Response, reads: Iterator[bytes], limit: int, seconds:
             if seen > limit:
                 break
     except Exception:  # the connection is closed instead of reused
-        pass
+        stream = response.extensions.get("network_stream")
+        if stream is not None:
+            with contextlib.suppress(Exception):
+                stream.close()
     finally:
         if token is not None:
             _WATCHDOG.disarm(token)
-        response.close()
+
+
+def _connection_of(http: Any, response: httpx.Response) -> Any:
+    """The httpcore connection ``response`` came on, or ``None`` if it cannot be told."""
+    stream = response.extensions.get("network_stream")
+    pool = getattr(getattr(http, "_transport", None), "_pool", None)
+    if stream is None or pool is None:
+        return None
+    for conn in getattr(pool, "connections", ()):
+        inner = getattr(conn, "_connection", None)
+        if getattr(inner, "_network_stream", None) is stream:
+            return inner
+    return None
+
+
+def discard(http: Any, response: httpx.Response) -> None:
+    """Close the connection ``response`` came on, before the response, so it is never reused."""
+    conn = _connection_of(http, response)
+    if conn is not None:
+        conn.close()
+        return
+    stream = response.extensions.get("network_stream")
+    if stream is not None:
+        with contextlib.suppress(Exception):
+            stream.close()
 
 
 def discard_if_desynced(http: Any, response: httpx.Response) -> bool:
     """Close the connection ``response`` came on if bytes past its end are waiting there.
 
-    A proxy that sends more than its ``Content-Length`` leaves the surplus in the connection's
-    h11 buffer, where the next request on that keep-alive connection would read it as its own
-    reply (a stale answer). httpcore only checks the socket, not that buffer. aiohttp closes
-    such connections itself. Reads httpcore's pool through attributes it does not document, so
-    a future httpcore that hides them turns this check off rather than breaking calls.
+    Called before the response is closed, so the connection is not back in the pool yet. A proxy
+    that sends more than its ``Content-Length`` leaves the surplus in the connection's h11
+    buffer, where the next request on that keep-alive connection would read it as its own reply
+    (a stale answer). httpcore only checks the socket, not that buffer. Reads httpcore's pool
+    through attributes it does not document, so a future httpcore that hides them turns this
+    check off rather than breaking calls (the ``request_id`` check still holds).
     """
-    stream = response.extensions.get("network_stream")
-    pool = getattr(getattr(http, "_transport", None), "_pool", None)
-    if stream is None or pool is None:
-        return False
-    for conn in getattr(pool, "connections", ()):
-        inner = getattr(conn, "_connection", None)
-        if getattr(inner, "_network_stream", None) is stream:
-            h11_state = getattr(inner, "_h11_state", None)
-            trailing = getattr(h11_state, "trailing_data", (b"", False))[0]
-            if trailing:
-                conn.close()
-                return True
-            return False
+    conn = _connection_of(http, response)
+    h11_state = getattr(conn, "_h11_state", None)
+    trailing = getattr(h11_state, "trailing_data", (b"", False))[0]
+    if trailing:
+        conn.close()
+        return True
     return False
 
 
@@ -190,8 +345,8 @@ class _Watchdog:
                     self._cond.wait()
                     continue
                 now = time.monotonic()
-                for token, (deadline, sock) in list(self._armed.items()):
-                    if deadline <= now:
+                for token, (due, sock) in list(self._armed.items()):
+                    if due <= now:
                         del self._armed[token]
                         with contextlib.suppress(OSError):
                             sock.shutdown(socket.SHUT_RDWR)
@@ -205,20 +360,182 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+# ---- the async pools ---------------------------------------------------------------------------
+
+
+class AsyncPool:
+    """One route's aiohttp session on one loop.
+
+    With how many replies are open on it, and whether it closes when the last one is done.
+    """
+
+    __slots__ = ("busy", "closing", "session")
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+        self.busy = 0
+        self.closing = False
+
+    def done(self) -> None:
+        """One reply on this pool is done; close the session if it was waiting for that."""
+        self.busy -= 1
+        if self.closing and self.busy == 0:
+            _close_later(self.session)
+
+
+_closing: set[asyncio.Task[None]] = set()  # sessions being closed, kept from the GC till done
+
+
+def _close_later(session: aiohttp.ClientSession) -> None:
+    task = asyncio.get_running_loop().create_task(session.close())
+    _closing.add(task)
+    task.add_done_callback(_closing.discard)
+
+
+class _LoopPools:
+    """A loop's pools by route, and the process that opened them."""
+
+    __slots__ = ("pid", "routes")
+
+    def __init__(self) -> None:
+        self.pid = os.getpid()
+        self.routes: OrderedDict[Route, AsyncPool] = OrderedDict()
+
+    async def aclose(self) -> None:
+        """Close idle sessions now, and busy ones when their last reply is done."""
+        pools, self.routes = list(self.routes.values()), OrderedDict()
+        for pool in pools:
+            pool.closing = True
+            if pool.busy == 0:
+                await pool.session.close()
+
+
+_ATTR = "_glm_integrations_pools"
+_loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()  # loops with pools
+# Loops that take no attributes (uvloop): their pools here, swept when the loop is closed.
+_elsewhere: dict[asyncio.AbstractEventLoop, _LoopPools] = {}
+# What a forked child inherited: kept, never closed nor collected (see the module docstring).
+_inherited: list[Any] = []
+
+
+def _pools_of(loop: asyncio.AbstractEventLoop) -> _LoopPools | None:
+    pools = getattr(loop, _ATTR, None)
+    if pools is None:
+        pools = _elsewhere.get(loop)
+    return pools
+
+
+def _attach(loop: asyncio.AbstractEventLoop) -> _LoopPools:
+    pools = _LoopPools()
+    try:
+        hooked = hasattr(loop, _ATTR)
+        setattr(loop, _ATTR, pools)
+    except AttributeError:
+        for dead in [other for other in _elsewhere if other.is_closed()]:
+            _elsewhere.pop(dead, None)  # a loop we could not hook (uvloop): let its pools go
+        _elsewhere[loop] = pools
+        hooked = True
+    _loops.add(loop)
+    if not hooked:
+        _close_with(loop)
+    return pools
+
+
+def async_pool(route: Route) -> AsyncPool:
+    """The running loop's shared pool for ``route`` (see :mod:`._aio`), counted as busy."""
+    loop = asyncio.get_running_loop()
+    pools = _pools_of(loop)
+    if pools is None or pools.pid != os.getpid():
+        if pools is not None:
+            _inherited.append(pools)  # a forked child: never touch the parent's sockets
+        pools = _attach(loop)
+    pool = pools.routes.get(route)
+    if pool is None:
+        from glm_transport._aio import new_session  # aiohttp loads with the first async call
+
+        pool = pools.routes[route] = AsyncPool(new_session())
+        if len(pools.routes) > MAX_ROUTES:
+            for old in _evict(pools.routes):
+                old.closing = True
+                _close_later(old.session)
+    else:
+        pools.routes.move_to_end(route)
+    pool.busy += 1
+    return pool
+
+
+def _close_with(loop: asyncio.AbstractEventLoop) -> None:
+    """Close ``loop``'s pools before the loop closes, however it is closed (hooked once)."""
+    original = loop.close
+    ref = weakref.ref(loop)
+
+    def close() -> None:
+        this = ref()
+        pools = None if this is None else _detach(this)
+        if (
+            this is not None
+            and pools is not None
+            and pools.routes
+            and pools.pid == os.getpid()
+            and not this.is_running()
+            and not this.is_closed()
+            and asyncio._get_running_loop() is None  # not from inside another loop (a GC pass)
+        ):
+            with contextlib.suppress(Exception):  # closing is best effort
+                this.run_until_complete(pools.aclose())
+        original()
+
+    # asyncio.run() and LlamaIndex's asyncio_run() both end with loop.close(): wrapping the
+    # instance's method is the one hook every way of ending a loop goes through. uvloop's Loop
+    # takes no instance attributes; its pools go with the next sweep in _attach.
+    with contextlib.suppress(AttributeError):
+        loop.close = close  # type: ignore[method-assign]
+
+
+def _detach(loop: asyncio.AbstractEventLoop) -> _LoopPools | None:
+    pools = _pools_of(loop)
+    if pools is not None:
+        with contextlib.suppress(AttributeError):
+            setattr(loop, _ATTR, None)
+        _elsewhere.pop(loop, None)
+        _loops.discard(loop)
+    return pools
+
+
+async def aclose_shared_clients() -> None:
+    """Close the running event loop's pooled async connections.
+
+    Idle connections close now; those carrying a reply close when it is done, so calls in flight
+    on this loop end as they would have (answered, or at their own timeouts).
+    """
+    pools = _pools_of(asyncio.get_running_loop())
+    if pools is not None and pools.pid == os.getpid():
+        await pools.aclose()
+
+
+# ---- process lifetime -------------------------------------------------------------------------
+
+
 def _close_sync() -> None:
-    global _sync
-    client, _sync = _sync, None
-    if client is not None:
-        client.close()
+    with _lock:
+        pools = list(_sync.values())
+        _sync.clear()
+    for pool in pools:
+        pool.client.close()
 
 
 def _after_fork_in_child() -> None:
-    # The parent's sockets, threads and loops are not ours: forget them without closing (closing
-    # would touch the parent's connections).
-    global _sync, _lock
-    _sync = None
+    # The parent's sockets, threads and loops are not ours: keep them referenced, never closed or
+    # collected (collecting an aiohttp session closes its sockets, and for a socket registered in
+    # the epoll the parent shares, that unregisters the parent's). Start afresh.
+    global _lock
+    _inherited.append(list(_sync.values()))
+    _sync.clear()
     _lock = threading.Lock()
-    _async.clear()
+    for loop in list(_loops):
+        _inherited.append(_pools_of(loop))
+    _inherited.append(dict(_elsewhere))
+    _elsewhere.clear()
     _WATCHDOG.after_fork()
 
 
@@ -229,4 +546,8 @@ if hasattr(os, "register_at_fork"):
 
 def _state() -> dict[str, Any]:
     """For tests: what the pools hold right now."""
-    return {"sync": _sync, "loops": len(_async)}
+    live = [loop for loop in _loops if not loop.is_closed()]
+    return {
+        "sync": len(_sync),
+        "loops": sum(1 for loop in live if (_pools_of(loop) or _LoopPools()).routes),
+    }

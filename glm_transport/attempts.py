@@ -6,6 +6,7 @@ may take and whether and when to try again; the sleeping and the I/O stay there.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -51,12 +52,45 @@ class Attempts:
             pool=_cut(timeout.pool, left),
         )
 
+    def left(self) -> float | None:
+        """Seconds left of the call's budget (``None``: no budget)."""
+        return None if self.deadline is None else max(self.deadline - time.monotonic(), 0.0)
+
     def _expired(self) -> None:
-        raise E.APITimeoutError(
+        raise self._final(self._expiry())
+
+    def _expiry(self) -> E.GLMError:
+        return E.APITimeoutError(
             f"GLM call exceeded its total_timeout of {self.settings.total_timeout}s",
             retryable=False,
             attempts=self.count,
         )
+
+    def _cut_short(self, err: E.GLMError) -> bool:
+        """Whether ``err`` is a read or connect the call's deadline cut short."""
+        return (
+            self.deadline is not None
+            and isinstance(err, E.APITimeoutError)
+            and err.retryable
+            and time.monotonic() >= self.deadline - 0.05
+        )
+
+    def _final(self, err: E.GLMError) -> E.GLMError:
+        """``err``, ready to leave the call: its count set, the key masked, nothing chained.
+
+        What caused it (a transport exception, with the frames that sent the request, headers
+        and key in their locals) is dropped from ``__context__``/``__cause__``, and so is its
+        traceback inside the transport: error trackers ship the frame locals of a whole chain.
+        Everything it needs to say is in its message and fields.
+        """
+        err.attempts = self.count
+        key = self.settings.api_key
+        if key is not None:
+            _mask(err, key.get_secret_value())
+        err.__cause__ = None
+        err.__context__ = None
+        err.__suppress_context__ = True
+        return err.with_traceback(None)
 
     def watch(self, reads: Iterator[bytes]) -> Iterator[bytes]:
         """``reads``, checked against the budget between reads (a server that drips bytes)."""
@@ -81,13 +115,18 @@ class Attempts:
     def delay(self, err: E.GLMError) -> float:
         """Seconds to wait before the next attempt, or raise ``err`` (with the count)."""
         err.attempts = self.count
+        if self._cut_short(err):
+            err = self._expiry()
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise self._final(err)
         if not should_retry(err, self.count, self.settings.max_retries):
-            raise err
+            raise self._final(err)
         delay = retry_delay(self.count, err.retry_after)
         if delay is None:
-            raise err  # the server asked for a longer wait than we take: it is on the error
+            # the server asked for a longer wait than we take: it is on the error
+            raise self._final(err)
         if self.deadline is not None and time.monotonic() + delay >= self.deadline:
-            raise err
+            raise self._final(err)
         logger.info(
             "GLM call failed (%s, code %s); retry %d/%d in %.2fs",
             type(err).__name__,
@@ -108,11 +147,37 @@ class Attempts:
         """
         if reader.only_end_lost(err):
             return None
+        if self._cut_short(err):
+            err = self._expiry()
         failure = reader.failure(err)
         if reader.started:  # items went out: another attempt would repeat them
-            failure.attempts = self.count
-            raise failure from None
+            raise self._final(failure)
         return self.delay(failure)
+
+
+_MASK = "**********"
+# A key this short is a placeholder (tests, local proxies); masking it would mangle words.
+_MIN_SECRET = 8
+
+
+def _mask(err: E.GLMError, secret: str) -> None:
+    """Mask ``secret`` in what ``err`` says (a gateway may quote the key it refused)."""
+    if len(secret) < _MIN_SECRET:
+        return
+    if secret in err.message:
+        err.message = err.message.replace(secret, _MASK)
+        err.args = (err.message,)
+    body = err.body
+    if isinstance(body, str):
+        if secret in body:
+            err.body = body.replace(secret, _MASK)
+    elif body is not None:
+        try:
+            text = json.dumps(body, ensure_ascii=False)
+        except (TypeError, ValueError):
+            return
+        if secret in text:
+            err.body = json.loads(text.replace(secret, _MASK))
 
 
 def _cut(value: float | None, left: float) -> float:

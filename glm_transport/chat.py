@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/
 
 __all__ = ["CHAT", "acomplete", "astream", "chat_call", "complete", "stream"]
 
-CHAT = Endpoint("chat", "/chat/completions")
+CHAT = Endpoint("chat", "/chat/completions", request_id=True)
 
 
 def chat_call(settings: GLMSettings, request: ChatRequest, stream: bool) -> Call:

@@ -11,6 +11,7 @@ body into a typed error.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -24,27 +25,45 @@ from glm_transport.parse import parse_error
 from glm_transport.retry import parse_retry_after
 
 __all__ = [
+    "MAX_ERROR_BYTES",
+    "MAX_REPLY_BYTES",
     "Call",
     "Endpoint",
     "Head",
+    "Headers",
     "Reader",
     "encode_json",
     "error_of",
     "json_of",
     "prepare",
+    "stale",
+    "stale_error",
+    "stream_error",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
 
 _USER_AGENT = f"glm-integrations/{__version__}"
+_MASK = "**********"
+
+MAX_REPLY_BYTES = 64 * 1024 * 1024
+"""The most a whole reply may take once decoded (a 2,048-text embedding batch is about 10 MB)."""
+MAX_ERROR_BYTES = 1024 * 1024
+"""The most of an error body that is read; GLM's are a few hundred bytes."""
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One GLM endpoint: its name (as providers list what they serve) and its path."""
+    """One GLM endpoint: its name (as providers list what they serve) and its path.
+
+    ``request_id``: the endpoint takes a client ``request_id`` and echoes it in its reply (chat:
+    wire reference §1-2; rerank: platform reference, Rerank), so each attempt sends a fresh one
+    and a reply carrying another is known to be someone else's.
+    """
 
     name: str
     path: str
+    request_id: bool = False
 
 
 class Head(Protocol):
@@ -87,14 +106,98 @@ Explain = Callable[[E.APIError], None]
 """Adds what only the endpoint knows to an error GLM sent (chat: a rejected thinking mode)."""
 
 
-@dataclass(slots=True)
-class Call:
-    """One request, ready to send any number of times: where, what, and how errors are worded."""
+class Headers:
+    """A request's headers, key included, behind a ``repr`` that masks the key.
 
-    url: httpx.URL
-    content: bytes
-    headers: dict[str, str]
-    explain: Explain | None = None
+    Not a mapping on purpose: error trackers serialise the frame locals of a traceback, mappings
+    item by item (Sentry's default serializer), every other object by its ``repr``. The headers
+    themselves go to the HTTP library only through :meth:`plain`, never into a local of ours.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: dict[str, str]) -> None:
+        """Hold ``items`` (not copied)."""
+        self._items = items
+
+    def plain(self) -> dict[str, str]:
+        """The headers as the HTTP library takes them."""
+        return self._items
+
+    def __repr__(self) -> str:
+        """The header names and values, the key's masked."""
+        shown = ", ".join(
+            f"{name!r}: {_MASK if name.lower() == 'authorization' else value!r}"
+            for name, value in self._items.items()
+        )
+        return f"Headers({{{shown}}})"
+
+    def __reduce__(self) -> Any:
+        """Refuse pickling: the key stays in the process."""
+        raise TypeError("request headers hold the API key and are not pickled")
+
+
+class Call:
+    """One request, ready to send any number of times: where, what, and how errors are worded.
+
+    ``request_id`` is the id the caller put in the body, if any; else, when ``fresh_ids`` is set,
+    :meth:`attempt` gives each attempt its own (GLM answers 1231 to a repeated one).
+    """
+
+    __slots__ = ("content", "explain", "fresh_ids", "headers", "request_id", "url")
+
+    def __init__(
+        self,
+        url: httpx.URL,
+        content: bytes,
+        headers: Headers,
+        explain: Explain | None = None,
+        *,
+        request_id: str | None = None,
+        fresh_ids: bool = False,
+    ) -> None:
+        """Hold one request's parts."""
+        self.url = url
+        self.content = content
+        self.headers = headers
+        self.explain = explain
+        self.request_id = request_id
+        self.fresh_ids = fresh_ids
+
+    def attempt(self) -> tuple[bytes, str | None]:
+        """One attempt's body, and the ``request_id`` its reply must carry if it carries one."""
+        if not self.fresh_ids:
+            return self.content, self.request_id
+        rid = os.urandom(16).hex()
+        content = self.content
+        # The body is a JSON object from encode_json: put the id first, before its other members.
+        glue = b"," if len(content) > 2 else b""
+        return b'{"request_id":"' + rid.encode() + b'"' + glue + content[1:], rid
+
+    def __repr__(self) -> str:
+        """The URL, the body's size and the headers, the key masked."""
+        return f"Call(POST {self.url}, {len(self.content)} bytes, {self.headers!r})"
+
+
+def stale(reply: Any, request_id: str | None) -> str | None:
+    """The ``request_id`` of a reply that answers another request, else ``None``.
+
+    A reply without one (a gateway that drops it) cannot be told apart and passes.
+    """
+    if request_id is None or type(reply) is not dict:
+        return None
+    echoed = reply.get("request_id")
+    if echoed is None or echoed == request_id:
+        return None
+    return str(echoed)
+
+
+def stale_error(echoed: str, sent: str) -> E.GLMError:
+    """The error for a reply that belongs to another request (retried on a new connection)."""
+    return E.APIConnectionError(
+        f"The reply carried request_id {echoed!r}, not the {sent!r} sent: a proxy or gateway on "
+        "the way handed over another request's reply; the connection was closed"
+    )
 
 
 def encode_json(body: Mapping[str, Any]) -> bytes:
@@ -102,7 +205,7 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def _headers(settings: GLMSettings, stream: bool) -> dict[str, str]:
+def _headers(settings: GLMSettings, stream: bool) -> Headers:
     headers = {
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
@@ -116,7 +219,12 @@ def _headers(settings: GLMSettings, stream: bool) -> dict[str, str]:
         raise E.AuthenticationError(
             f"No API key for {settings.provider}: pass api_key= or set {names}"
         )
-    return headers
+    return Headers(headers)
+
+
+def _echoes_ids(settings: GLMSettings) -> bool:
+    # TODO(config): a Provider field; the gateways' pages list no request_id.
+    return settings.provider.name not in ("maxtoken", "powertokens")
 
 
 def prepare(
@@ -134,18 +242,47 @@ def prepare(
         AuthenticationError: the provider needs a key and none was found.
     """
     check_serves(settings.provider, endpoint.name)
+    given = body.get("request_id")
     return Call(
         settings.url_for(endpoint.path),
         encode_json(body),
         _headers(settings, stream),
         explain,
+        request_id=given if isinstance(given, str) else None,
+        fresh_ids=endpoint.request_id and given is None and _echoes_ids(settings),
     )
+
+
+def _masked(settings: GLMSettings, content: bytes) -> bytes:
+    """``content`` with the call's key masked out."""
+    if settings.api_key is not None:
+        secret = settings.api_key.get_secret_value().encode()
+        # A key this short is a placeholder (tests, local proxies): masking it would mangle words.
+        if len(secret) >= 8 and secret in content:
+            return content.replace(secret, _MASK.encode())
+    return content
 
 
 def error_of(
     settings: GLMSettings, head: Head, content: bytes, explain: Explain | None = None
 ) -> E.APIError:
-    """The typed error for a reply with an error status (or an error body)."""
+    """The typed error for a reply with an error status (or an error body).
+
+    A key the upstream echoes back (some gateways quote the header they refused) is masked in
+    everything built from the reply.
+    """
+    content = _masked(settings, content)
+    status = head.status_code
+    if 300 <= status < 400:
+        # Redirects are not followed (a POST must not be replayed elsewhere with the key); the
+        # body of a redirect is never the answer.
+        where = head.headers.get("location") or "no Location"
+        return E.APIError(
+            f"GLM's address answered HTTP {status}, a redirect ({where}); redirects are not "
+            "followed: set base_url to the address that answers",
+            status=status,
+            retryable=False,
+        )
     body: Any = None
     if "html" in head.headers.get("content-type", ""):
         # Gateways answer some 5xx with an HTML page (wire reference §8): say so, not the markup.
@@ -164,6 +301,31 @@ def error_of(
     return err
 
 
+def stream_error(
+    settings: GLMSettings, head: Head, content: bytes, explain: Explain | None = None
+) -> E.APIError:
+    """The typed error for a reply to a stream request that is not a stream.
+
+    An error status, as :func:`error_of`; a JSON body with a 2xx status (a gateway that sends its
+    error, or a whole reply, as JSON with 200), GLM's code and message kept, or an error saying
+    the reply was not a stream.
+    """
+    if not 200 <= head.status_code < 300:
+        return error_of(settings, head, content, explain)
+    try:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
+        body = None
+    if isinstance(body, dict) and "error" in body:
+        return error_of(settings, head, content, explain)
+    return E.APIError(
+        "GLM answered a stream request with a whole JSON reply, not an event stream (a gateway "
+        "that ignores stream=true?)",
+        status=head.status_code,
+        retryable=False,
+    )
+
+
 def json_of(
     settings: GLMSettings, head: Head, content: bytes, explain: Explain | None = None
 ) -> Any:
@@ -172,7 +334,7 @@ def json_of(
     Raises:
         APIError: the status is an error (typed by GLM's code), or the body is not JSON.
     """
-    if head.status_code >= 400:
+    if not 200 <= head.status_code < 300:
         raise error_of(settings, head, content, explain)
     try:
         return json.loads(content)
@@ -180,5 +342,5 @@ def json_of(
         raise E.ServerError(
             "GLM returned a body that is not JSON",
             status=head.status_code,
-            body=content[:2000].decode("utf-8", "replace"),
+            body=_masked(settings, content[:2000]).decode("utf-8", "replace"),
         ) from None

@@ -46,7 +46,7 @@ __all__ = [
     "rerank_body",
 ]
 
-RERANK = Endpoint("rerank", "/rerank")
+RERANK = Endpoint("rerank", "/rerank", request_id=True)
 DEFAULT_RERANK_MODEL = "rerank"
 MAX_DOCUMENTS = 128
 """Documents a request (BigModel API reference: ``documents`` ``maxItems: 128``)."""

@@ -95,6 +95,8 @@ def _canonical(body: Any) -> Any:
         if isinstance(node, dict):
             out = {}
             for k, v in node.items():
+                if k == "request_id" and node is data:
+                    continue  # fresh on every attempt
                 if k in ("tool_call_id", "id") and isinstance(v, str):
                     out[k] = seen.setdefault(v, f"id{len(seen)}")
                 elif k == "description" and isinstance(v, str):
@@ -111,6 +113,40 @@ def _canonical(body: Any) -> Any:
     return walk(data)
 
 
+def _echo_request_id(cassette_cls: Any) -> None:
+    """Replay as GLM answers: the reply echoes the request's ``request_id``.
+
+    The client sends a fresh ``request_id`` on every attempt and refuses a reply carrying
+    another (a stale answer); a recorded reply carries the id of the recording's request.
+    """
+    original = cassette_cls.play_response
+    if getattr(original, "echoes_request_id", False):
+        return
+
+    def play_response(self: Any, request: Any) -> Any:
+        response = original(self, request)
+        raw = request.body or b""
+        sent = _REQUEST_ID.match(raw.encode() if isinstance(raw, str) else raw)
+        body = response.get("body", {}).get("string")
+        if sent is None or not body:
+            return response
+        is_bytes = isinstance(body, bytes)
+        text = body.decode() if is_bytes else body
+        text = _REPLY_ID.sub(f'"request_id":"{sent.group(1).decode()}"', text, count=1)
+        echoed = {
+            **response,
+            "body": {**response["body"], "string": text.encode() if is_bytes else text},
+        }
+        return echoed
+
+    play_response.echoes_request_id = True  # type: ignore[attr-defined]
+    cassette_cls.play_response = play_response
+
+
+_REQUEST_ID = re.compile(rb'^\{"request_id":"([^"]*)"')
+_REPLY_ID = re.compile(r'"request_id":"[^"]*"')
+
+
 def _match_body(r1: Any, r2: Any) -> None:
     assert _canonical(r1.body) == _canonical(r2.body)
 
@@ -118,6 +154,9 @@ def _match_body(r1: Any, r2: Any) -> None:
 def cassette_config(subdir: str) -> dict[str, Any]:
     from langchain_tests.conftest import base_vcr_config
     from vcr import VCR
+    from vcr.cassette import Cassette
+
+    _echo_request_id(Cassette)
 
     config = base_vcr_config()
     config.update(

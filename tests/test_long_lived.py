@@ -129,11 +129,10 @@ def test_600_short_lived_loops_leave_fds_loops_and_memory_flat(
     assert _pools._state()["loops"] <= 1
 
 
-def test_one_pool_whatever_the_timeouts(glm_emulator: EmulatorServer) -> None:
+def test_one_pool_per_route_whatever_the_timeouts(glm_emulator: EmulatorServer) -> None:
     for seconds in range(1, 40):
         _lc(glm_emulator.base_url, timeout=seconds + 0.5).invoke("hi")
-    pools = {id(_pools.sync_pool())}
-    assert len(pools) == 1 and len(glm_emulator.state.connections) <= 2
+    assert _pools._state()["sync"] == 1 and len(glm_emulator.state.connections) <= 2
 
     async def many() -> int:
         for seconds in range(1, 40):
@@ -145,12 +144,14 @@ def test_one_pool_whatever_the_timeouts(glm_emulator: EmulatorServer) -> None:
 
 def test_concurrent_first_calls_build_one_pool(glm_emulator: EmulatorServer) -> None:
     _pools._close_sync()
+    route = ("http://127.0.0.1:1/v4", "k")
     seen: list[int] = []
     barrier = threading.Barrier(16)
 
     def first_call() -> None:
         barrier.wait()
-        seen.append(id(_pools.sync_pool()))
+        with _pools.sync_pool(route) as client:
+            seen.append(id(client))
 
     threads = [threading.Thread(target=first_call) for _ in range(16)]
     for t in threads:

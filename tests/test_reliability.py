@@ -13,7 +13,7 @@ import glm_transport
 from benchmarks._servers import EmulatorProcess
 from benchmarks.soak import run_soak
 from glm_transport import AsyncGLMClient, ChatRequest, chat, resolve_settings
-from glm_transport._pools import _async
+from glm_transport._pools import _pools_of
 from glm_transport.emulator import EmulatorServer
 from glm_transport.emulator.app import FAULT_HEADER
 
@@ -86,9 +86,10 @@ async def test_a_thousand_cancelled_streams_leak_nothing(glm_emulator: EmulatorS
             await abandon(3)
         if i % 250 == 0:
             samples.append(_rss_mb())
-    connector = _async[asyncio.get_running_loop()].connector
+    (pool,) = _pools_of(asyncio.get_running_loop()).routes.values()  # type: ignore[union-attr]
     await asyncio.sleep(0.2)
-    assert len(connector._acquired) == 0  # every cancelled stream gave its connection back
+    assert len(pool.session.connector._acquired) == 0  # type: ignore[union-attr]
+    assert pool.busy == 0  # every cancelled stream gave its connection back
     assert glm_emulator.state.open_streams == 0  # and the server saw every one of them end
     assert samples[-1] - samples[1] < 20, samples
     # The pool still works afterwards.

@@ -181,7 +181,9 @@ def scripted_error(error: dict[str, Any], request_id: str) -> tuple[int, dict[st
 
 def body_seed(body: dict[str, Any]) -> str:
     """A digest of the request body: the same request makes the same ids."""
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    # Not the caller's request_id: a client sends a fresh one on every attempt.
+    same = {k: v for k, v in body.items() if k != "request_id"} if "request_id" in body else body
+    return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()
 
 
 def reply_ids(body: dict[str, Any], seed: str | None = None) -> tuple[str, str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ __all__ = [
 FAULT_HEADER = "x-glm-emulator-fault"
 JSON = "application/json"
 PLAIN = "text/plain; charset=utf-8"
+
+_FRESH_ID = re.compile(rb'^\{"request_id":"[^"]*",?')
 
 
 def json_bytes(value: Any) -> bytes:
@@ -123,7 +126,9 @@ class EmulatorState:
             if fault.times is not None:
                 # "times": the fault applies to the first N attempts with the same key; without
                 # a key, the same fault and the same body (so: the retries of one request).
-                key = fault.key or raw + hashlib.sha256(body).hexdigest()
+                # The client's request_id differs on every attempt: it is not part of the key.
+                same = _FRESH_ID.sub(b"{", body, count=1)
+                key = fault.key or raw + hashlib.sha256(same).hexdigest()
                 seen = self.keyed.get(key, 0)
                 self.keyed[key] = seen + 1
                 if seen >= fault.times:

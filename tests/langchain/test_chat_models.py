@@ -429,7 +429,8 @@ def test_tool_message_error_status_and_list_content(glm_emulator: EmulatorServer
 
 def test_only_set_params_are_sent_and_per_call_overrides_win(glm_emulator: EmulatorServer) -> None:
     emu_llm(glm_emulator).invoke("hi")
-    assert set(glm_emulator.state.bodies[-1]) == {"model", "messages"}
+    # request_id: a fresh one on every attempt, so a reply can be matched to its request.
+    assert set(glm_emulator.state.bodies[-1]) == {"request_id", "model", "messages"}
     emu_llm(
         glm_emulator,
         temperature=0,

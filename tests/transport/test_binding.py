@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import pickle
+
+import httpx
 from types import SimpleNamespace
 
 from glm_transport.binding import Binding, portable_state
@@ -30,7 +32,8 @@ def test_clients_are_rebuilt_for_a_new_http_client() -> None:
     binding, model = Binding(), _model()
     a = binding.sync(model)
     assert binding.sync(model) is a
-    assert binding.sync(model, http_client=object()) is not a
+    with httpx.Client() as own:
+        assert binding.sync(model, http_client=own) is not a
 
 
 def test_copies_and_pickles_are_empty() -> None:

@@ -35,10 +35,13 @@ DOCS = ["the cat sat", "paris is the capital of france", "france has wine", "ber
 
 def _client(fault: dict[str, Any] | None = None, **kw: Any) -> tuple[GLMClient, list[Any]]:
     sent: list[Any] = []
+    ids: list[str] = []
     emulator = EmulatorTransport()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(json.loads(request.content))
+        body = json.loads(request.content)
+        ids.append(body.pop("request_id"))  # a fresh one on every attempt
+        sent.append(body)
         return emulator.handle_request(request)
 
     headers = {FAULT_HEADER: json.dumps(fault)} if fault else {}
