@@ -9,7 +9,9 @@ timeout; connections and memory must stay bounded. Faults (10% by default), by r
 429/1302 once then success (retried), a 500 once (retried), 1113 (not retried), a stream cut
 mid-way, a malformed frame, a reply slower than the timeout, a stream held open after [DONE]
 (with and without keep-alive comments), a body that drips past the total timeout, a 1 MiB frame,
-and, from a deliberately broken server, bytes past Content-Length and a malformed status line.
+and, from a deliberately broken server (``benchmarks/_hostile.py``), bytes past Content-Length in
+the same write and in a later one, a malformed status line, headers dripped past the total
+timeout, a compressed error body that expands without bound, and a redirect carrying a completion.
 A request "hangs" when it outlives its total timeout plus the longest backoff.
 """
 
@@ -39,6 +41,10 @@ FAULTS: list[tuple[dict[str, Any], str]] = [
     ({"content": "y", "repeat": len(LONG)}, "long"),  # no whitespace: one frame
     ({"hostile": "overlong"}, "ok"),
     ({"hostile": "malformed"}, "APIConnectionError"),
+    ({"hostile": "late"}, "ok"),  # a stale reply in a later write: caught by its request_id
+    ({"hostile": "drip_headers"}, "APITimeoutError"),  # headers past the total timeout
+    ({"hostile": "bomb500"}, "APIError"),  # an error body that decompresses without bound
+    ({"hostile": "redirect"}, "APIError"),  # a 302 carrying a completion is not the answer
 ]
 TOTAL_TIMEOUT = 5.0
 

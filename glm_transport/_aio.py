@@ -3,13 +3,13 @@
 httpx over aiohttp (httpx-aiohttp) cost 2-3x what aiohttp costs per call: an ``httpx.Request``
 and ``httpx.Response`` per call, header encodings, a cookie jar read and written, an adapter
 stream (BENCHMARKS.md, "Close to the floor"). The async loops in :mod:`._client` use five members
-of a response: ``status_code``, ``headers``, ``aiter_bytes()``, ``aread()``, ``aclose()``;
+of a response: ``status_code``, ``headers``, ``aiter_raw()``, ``aread()``, ``aclose()``;
 :class:`AioReply` gives an aiohttp response those, so a client the user injects
 (``httpx.AsyncClient``, ``httpx2``) and the shared pool go through the same loops.
 
 What the shared session does as the httpx-aiohttp one did: no redirects, no proxy from the
 environment, TLS verified against httpx's default context (certifi, ``SSL_CERT_FILE``),
-responses decompressed. What it does not: keep cookies (GLM sets none, and a route's tenant's
+responses decompressed (by the client, in bounded pieces). What it does not: keep cookies (GLM sets none, and a route's tenant's
 must not outlive a pool).
 """
 
@@ -44,7 +44,10 @@ def new_session() -> aiohttp.ClientSession:
     connector = aiohttp.TCPConnector(
         limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=shared_ssl_context()
     )
-    return aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+    # Bodies are decoded by the client, in bounded pieces (._decode), not by aiohttp.
+    return aiohttp.ClientSession(
+        connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False
+    )
 
 
 class AioReply:
@@ -58,8 +61,8 @@ class AioReply:
         self.status_code: int = response.status
         self.headers: Mapping[str, str] = response.headers
 
-    def aiter_bytes(self) -> AsyncIterator[bytes]:
-        """The body's reads as they arrive."""
+    def aiter_raw(self) -> AsyncIterator[bytes]:
+        """The body's reads as they arrive, still encoded."""
         return self._response.content.iter_any()
 
     async def aread(self) -> bytes:

@@ -21,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from glm_transport import errors as E
+from glm_transport._decode import adecoded, decoded
 from glm_transport._pools import (
     async_pool,
     deadline,
@@ -58,7 +59,7 @@ _DRAIN_SECONDS = 1.0
 class _AsyncReply(Head, Protocol):
     """What the async loops use of a response (httpx's, or aiohttp's via ``_aio.AioReply``)."""
 
-    def aiter_bytes(self) -> AsyncIterator[bytes]: ...
+    def aiter_raw(self) -> AsyncIterator[bytes]: ...
 
     async def aread(self) -> bytes: ...
 
@@ -150,6 +151,18 @@ def _bounded(reads: Iterator[bytes], at: float | None) -> Iterator[bytes]:
     return bounded()
 
 
+def _body(response: httpx.Response) -> Iterator[bytes]:
+    """The body's reads, decoded here in bounded pieces (see :mod:`._decode`)."""
+    encoding = response.headers.get("content-encoding", "")
+    return decoded(response.iter_raw(), encoding, response.status_code)
+
+
+def _abody(response: _AsyncReply) -> AsyncIterator[bytes]:
+    """:func:`_body` for async replies."""
+    encoding = response.headers.get("content-encoding", "")
+    return adecoded(response.aiter_raw(), encoding, response.status_code)
+
+
 def _is_stream(head: Head) -> bool:
     """A 2xx reply to a stream request that really is a stream (not a JSON body)."""
     return 200 <= head.status_code < 300 and not head.headers.get("content-type", "").startswith(
@@ -227,7 +240,8 @@ class GLMClient:
             try:
                 status = response.status_code
                 cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
-                received = _read(attempts.watch(_bounded(response.iter_bytes(), at)), cap, status)
+                reads = attempts.watch(_bounded(_body(response), at))
+                received = _read(reads, cap, status)
                 reply = json_of(self.settings, response, received, call.explain)
                 echoed = stale(reply, request_id)
                 if echoed is not None:
@@ -253,10 +267,10 @@ class GLMClient:
                 response = http.send(_build(http, call, content, attempts.start()), stream=True)
             try:
                 if not _is_stream(response):
-                    reads = attempts.watch(_bounded(response.iter_bytes(), at))
+                    reads = attempts.watch(_bounded(_body(response), at))
                     received = _read(reads, MAX_ERROR_BYTES, response.status_code)
                     raise stream_error(self.settings, response, received, call.explain)
-                reads = response.iter_bytes()
+                reads = _body(response)
                 yield attempts.watch(_bounded(reads, at))
                 drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
             finally:
@@ -341,7 +355,7 @@ class AsyncGLMClient:
             try:
                 status = response.status_code
                 cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
-                reads = attempts.awatch(response.aiter_bytes())
+                reads = attempts.awatch(_abody(response))
                 received = await _aread(reads, cap, status)
                 reply = json_of(self.settings, response, received, call.explain)
                 echoed = stale(reply, request_id)
@@ -363,10 +377,10 @@ class AsyncGLMClient:
             response = await self._send(call, content, attempts)
             try:
                 if not _is_stream(response):
-                    reads = attempts.awatch(response.aiter_bytes())
+                    reads = attempts.awatch(_abody(response))
                     received = await _aread(reads, MAX_ERROR_BYTES, response.status_code)
                     raise stream_error(self.settings, response, received, call.explain)
-                reads = response.aiter_bytes()
+                reads = _abody(response)
                 yield attempts.awatch(reads)
                 await _adrain(reads)
             finally:

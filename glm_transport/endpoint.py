@@ -19,6 +19,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 
 from glm_transport import errors as E
+from glm_transport._decode import ACCEPT_ENCODING
 from glm_transport._version import __version__
 from glm_transport.config import GLMSettings, check_serves
 from glm_transport.parse import parse_error
@@ -209,6 +210,7 @@ def _headers(settings: GLMSettings, stream: bool) -> Headers:
     headers = {
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
+        "Accept-Encoding": ACCEPT_ENCODING,
         "User-Agent": _USER_AGENT,
     }
     headers.update(settings.default_headers)
