@@ -561,3 +561,81 @@ def test_no_cookie_goes_back_to_the_server(hostile: Any, mode: str) -> None:
     for _ in range(3):
         _run(mode, settings)
     assert hostile.cookies == before
+
+
+# ---- an error tracker: what a captured error carries ---------------------------------------------
+
+
+def _tracker_view(err: BaseException) -> str:
+    """What an error tracker with default settings ships (Sentry's serializer, roughly): every
+    exception of the chain, suppressed or not, and every frame's locals, mappings and sequences
+    item by item, everything else by its repr."""
+
+    def show(value: Any, depth: int = 0) -> str:
+        if depth > 5:
+            return ""
+        if isinstance(value, (str, bytes)):
+            return repr(value)
+        if isinstance(value, dict) or hasattr(value, "items") and hasattr(value, "keys"):
+            try:
+                return "{" + ",".join(
+                    show(k, depth + 1) + ":" + show(v, depth + 1) for k, v in value.items()
+                ) + "}"
+            except Exception:
+                return repr(value)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return "[" + ",".join(show(v, depth + 1) for v in value) + "]"
+        try:
+            return repr(value)
+        except Exception:
+            return ""
+
+    parts: list[str] = []
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        parts += [str(exc), repr(exc), show(vars(exc))]
+        tb = exc.__traceback__
+        while tb is not None:
+            parts.append(show(dict(tb.tb_frame.f_locals)))
+            tb = tb.tb_next
+        todo += [exc.__cause__, exc.__context__]
+    return "\n".join(parts)
+
+
+def _failing_call(framework: str, mode: str, url: str) -> BaseException:
+    model = _hostile_model(framework, url, "", max_retries=1, api_key=KEY)
+    try:
+        _say(framework, model, mode, "q")
+    except Exception as err:  # what an app's handler, or the tracker's hook, receives
+        return err
+    raise AssertionError("the call did not fail")
+
+
+@pytest.mark.parametrize(("framework", "mode"), FRAMEWORK_MODES)
+def test_an_error_tracker_never_sees_the_key(framework: str, mode: str) -> None:
+    refused = f"http://127.0.0.1:{_refused_port()}/v4"
+    for url in (refused, "http://127.0.0.1:{port}/v4"):
+        if "{port}" in url:
+            server = RawServer(b"HTTP/1.1 abc Nope\r\n\r\n")  # a malformed reply
+            url = server.url
+        else:
+            server = None
+        try:
+            err = _failing_call(framework, mode, url)
+        finally:
+            if server is not None:
+                server.close()
+        view = _tracker_view(err)
+        assert "Could not talk to GLM" in view  # the view does show the error
+        assert KEY not in view, framework
+        chain, link = [], err
+        while link is not None:
+            chain.append(link)
+            link = link.__cause__ or link.__context__
+        # No transport exception (with the frames that held the request) is chained.
+        assert all(isinstance(link, E.GLMError) for link in chain), chain
