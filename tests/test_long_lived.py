@@ -242,3 +242,116 @@ def test_a_deep_copy_shares_your_http_clients(module: str, name: str, async_fiel
         else (twin.http_client, twin.http_async_client)
     )
     assert twin is not model and clients[0] is sync and clients[1] is async_
+
+
+# ---- shutdown hooks, forks and dropped loops (issue #22) ----------------------------------------
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("stream", [False, True])
+def test_aclose_while_calls_are_in_flight_lets_them_finish(
+    glm_emulator: EmulatorServer, framework: str, stream: bool
+) -> None:
+    # A shutdown hook (or a request handler) closes the pools while other tasks on the loop are
+    # mid-request: those must end as they would have, not wait forever.
+    from glm_transport import aclose_shared_clients
+    from glm_transport.emulator.app import FAULT_HEADER
+
+    slow = {FAULT_HEADER: '{"chunks": 20, "chunk_delay": 0.02}'}
+    llm = MAKE[framework](glm_emulator.base_url, default_headers=slow, timeout=5.0)
+
+    async def one(i: int) -> str:
+        if not stream:
+            return await _aask(framework, llm, f"q{i}")
+        if framework == "langchain":
+            return "".join([str(c.content) async for c in llm.astream(f"q{i}")])
+        from llama_index.core.base.llms.types import ChatMessage
+
+        gen = await llm.astream_chat([ChatMessage(role="user", content=f"q{i}")])
+        return "".join([r.delta or "" async for r in gen])
+
+    async def main() -> list[str]:
+        tasks = [asyncio.create_task(one(i)) for i in range(5)]
+        await asyncio.sleep(0.1)  # every call is mid-reply now
+        await aclose_shared_clients()
+        # Each call has a 5 s read timeout; waiting 60 s for all of them is wide headroom.
+        return list(await asyncio.wait_for(asyncio.gather(*tasks), 60))
+
+    answers = asyncio.run(main())
+    # The emulator's 20-chunk reply, whole, for every call.
+    assert answers == [" ".join(f"t{n}" for n in range(20)) + " "] * 5, answers
+
+
+def test_a_thousand_aclose_then_reuse_cycles_on_one_loop(glm_emulator: EmulatorServer) -> None:
+    # Each reopened pool used to wrap loop.close once more: RecursionError at the loop's end.
+    from glm_transport import aclose_shared_clients
+
+    llm = _lc(glm_emulator.base_url)
+
+    async def main() -> None:
+        for i in range(1100):
+            if i % 100 == 0:
+                assert (await llm.ainvoke(f"q{i}")).content
+            else:
+                from glm_transport._pools import async_pool, route_of
+
+                async_pool(route_of(llm._binding.settings(llm))).done()
+            await aclose_shared_clients()
+
+    asyncio.run(main())  # raised RecursionError when the loop closed
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_loops_dropped_without_close_leak_no_descriptors(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    # A sync wrapper around an async API that makes a loop per call and never closes it.
+    llm = MAKE[framework](glm_emulator.base_url)
+
+    def call_on_a_dropped_loop(i: int) -> None:
+        loop = asyncio.new_event_loop()
+        assert loop.run_until_complete(_aask(framework, llm, f"q{i}")).endswith(f"q{i}")
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the loops are unclosed on purpose
+        for i in range(10):
+            call_on_a_dropped_loop(i)
+        gc.collect()
+        before = _fds()
+        for i in range(40):
+            call_on_a_dropped_loop(i)
+        gc.collect()
+        after = _fds()
+    assert after - before <= 5, (before, after)  # was 5 per call, for good
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_a_child_forked_from_an_async_app_leaves_the_parents_connections_alone(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    # The child collects what it inherited (as a worker's gc does): it must not unregister the
+    # parent's sockets from the epoll they share, or the parent's next calls on them wait out
+    # their read timeout.
+    llm = MAKE[framework](glm_emulator.base_url, timeout=3.0, max_retries=0)
+
+    async def main() -> list[str]:
+        answers = [await _aask(framework, llm, f"warm {i}") for i in range(3)]
+        for n in range(3):
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _pools._after_fork_in_child  # the hook ran: the child forgot the pools
+                    gc.collect()
+                finally:
+                    os._exit(0)
+            os.waitpid(pid, 0)
+            answers += await asyncio.gather(*(_aask(framework, llm, f"q{n}.{i}") for i in range(4)))
+        return answers
+
+    answers = asyncio.run(main())
+    assert len(answers) == 15 and all("reply to" in a for a in answers), answers
