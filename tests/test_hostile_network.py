@@ -576,7 +576,7 @@ def _tracker_view(err: BaseException) -> str:
             return ""
         if isinstance(value, (str, bytes)):
             return repr(value)
-        if isinstance(value, dict) or hasattr(value, "items") and hasattr(value, "keys"):
+        if isinstance(value, dict) or (hasattr(value, "items") and hasattr(value, "keys")):
             try:
                 return "{" + ",".join(
                     show(k, depth + 1) + ":" + show(v, depth + 1) for k, v in value.items()

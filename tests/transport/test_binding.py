@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import copy
 import pickle
+from types import SimpleNamespace
 
 import httpx
-from types import SimpleNamespace
 
 from glm_transport.binding import Binding, portable_state
 
