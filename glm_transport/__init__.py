@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from glm_transport.config import (
         PROVIDERS,
         GLMSettings,
+        InsecureTransportWarning,
         Limits,
         Provider,
         resolve_settings,
@@ -104,6 +105,7 @@ _HOME: dict[str, str] = {
     "RerankResult": "rerank",
     "PROVIDERS": "config",
     "GLMSettings": "config",
+    "InsecureTransportWarning": "config",
     "Limits": "config",
     "Provider": "config",
     "resolve_settings": "config",
@@ -164,6 +166,7 @@ __all__ = [
     "GLMError",
     "GLMSettings",
     "GLMValidationError",
+    "InsecureTransportWarning",
     "InvalidRequestError",
     "InvalidToolCallError",
     "Limits",

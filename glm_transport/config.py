@@ -10,11 +10,17 @@ gateway with the official API's limits.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import math
+import numbers
 import os
+import re
+import sys
+import threading
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import FrameType
 from typing import Any, Literal
 
 import httpx
@@ -35,12 +41,24 @@ __all__ = [
     "ALL_ENDPOINTS",
     "PROVIDERS",
     "GLMSettings",
+    "InsecureTransportWarning",
     "Limits",
     "Provider",
     "check_serves",
+    "is_loopback",
     "resolve_settings",
     "settings_of",
 ]
+
+
+class InsecureTransportWarning(UserWarning):
+    """The API key goes over plain ``http://`` to a host off this machine.
+
+    Anyone on the network path can read it there. Issued once per host; loopback hosts
+    (``localhost``, ``127.0.0.0/8``, ``::1``) are exempt, as are ``.invalid`` names, which never
+    resolve (the in-process emulator's URL). Silence it with the usual ``warnings`` filters, e.g.
+    ``warnings.filterwarnings("ignore", category=InsecureTransportWarning)``.
+    """
 
 
 ALL_ENDPOINTS = frozenset({"chat", "embeddings", "rerank"})
@@ -184,17 +202,58 @@ class GLMSettings:
 
 TimeoutArg = float | int | httpx.Timeout | tuple[float | None, float | None] | None
 
+_SECONDS = "a finite number of seconds > 0"
+# Why 0 is refused: to httpx and aiohttp 0 is not "no limit" but a deadline already passed, so
+# every request would fail at once. No limit is None (a phase) and the default is None (timeout).
+_PHASE_ALLOWED = f"{_SECONDS}, or None for no limit"
+
+
+def _seconds(field: str, value: Any, allowed: str) -> float:
+    """``value`` as seconds: a finite real number > 0 (not a bool), else a validation error."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise GLMValidationError(field, value, allowed)
+    return float(value)
+
+
+def _phase(field: str, value: Any) -> float | None:
+    return None if value is None else _seconds(field, value, _PHASE_ALLOWED)
+
 
 def make_timeout(timeout: TimeoutArg) -> httpx.Timeout:
-    """``timeout`` as seconds (read/write/pool), a (connect, read) pair or an ``httpx.Timeout``."""
+    """``timeout`` as seconds (read/write/pool), a (connect, read) pair or an ``httpx.Timeout``.
+
+    ``None`` is the default (120 s, connect 10 s). Every number must be finite and > 0; inside a
+    pair or an ``httpx.Timeout``, ``None`` leaves that phase without a limit.
+
+    Raises:
+        GLMValidationError: naming the phase (``timeout``, ``timeout.connect``, ``timeout.read``,
+            ``timeout.write``, ``timeout.pool``) that is NaN, infinite, 0, negative or no number.
+    """
     if isinstance(timeout, httpx.Timeout):
+        for phase in ("connect", "read", "write", "pool"):
+            _phase(f"timeout.{phase}", getattr(timeout, phase))
         return timeout
-    if isinstance(timeout, tuple):
-        connect, read = timeout
+    if isinstance(timeout, (tuple, list)):
+        if len(timeout) != 2:
+            raise GLMValidationError(
+                "timeout", timeout, f"a (connect, read) pair, each {_PHASE_ALLOWED}"
+            )
+        connect = _phase("timeout.connect", timeout[0])
+        read = _phase("timeout.read", timeout[1])
         return httpx.Timeout(read, connect=connect)
-    seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-    if seconds <= 0:
-        raise GLMValidationError("timeout", timeout, "a number of seconds > 0, or None")
+    if timeout is None:
+        seconds = DEFAULT_TIMEOUT
+    else:
+        seconds = _seconds(
+            "timeout",
+            timeout,
+            f"{_SECONDS}, a (connect, read) pair, an httpx.Timeout, or None for the default",
+        )
     return httpx.Timeout(seconds, connect=min(seconds, DEFAULT_CONNECT_TIMEOUT))
 
 
@@ -233,18 +292,12 @@ def resolve_settings(
     """
     explicit_url = base_url or os.environ.get(ENV_BASE_URL) or None
     preset = _provider_for(provider, explicit_url)
-    if preset.name == "custom" and explicit_url:
-        host = explicit_url.split("://", 1)[-1].split("/", 1)[0]
-        preset = replace(preset, label=f"the gateway at {host}")
     url = explicit_url or preset.base_url
     if not url:
         raise GLMValidationError("base_url", base_url, "a URL; the 'custom' provider has none")
-    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise GLMValidationError("base_url", url, "an http:// or https:// URL")
-    try:
-        httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        raise GLMValidationError("base_url", url, "a well-formed http(s) URL") from None
+    parsed = _checked_url(url)
+    if preset.name == "custom" and explicit_url:
+        preset = replace(preset, label=f"the gateway at {parsed.netloc.decode('ascii')}")
 
     key: SecretStr | None
     if isinstance(api_key, SecretStr):
@@ -267,15 +320,128 @@ def resolve_settings(
         or not math.isfinite(total_timeout)
         or total_timeout <= 0
     ):
-        raise GLMValidationError("total_timeout", total_timeout, "a number of seconds > 0, or None")
-    return GLMSettings(
+        raise GLMValidationError(
+            "total_timeout", total_timeout, f"{_SECONDS}, or None for no overall limit"
+        )
+    settings = GLMSettings(
         provider=preset,
         base_url=url,
         api_key=key,
         timeout=make_timeout(timeout),
         max_retries=retries,
-        default_headers=dict(default_headers or {}),
+        default_headers=_checked_headers(default_headers),
         total_timeout=total_timeout,
+    )
+    if key is not None:  # a key goes in every request's Authorization header
+        _warn_if_clear_text(parsed)
+    return settings
+
+
+def _checked_url(url: Any) -> httpx.URL:
+    """``url`` parsed, if it is an http(s) URL that can carry the key as the only credential.
+
+    Raises:
+        GLMValidationError: not http(s), malformed, no host, or ``user:password@`` in it (httpx
+            would send those as Basic auth in place of the key; they are never sent).
+    """
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise GLMValidationError("base_url", url, "an http:// or https:// URL")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise GLMValidationError("base_url", url, "a well-formed http(s) URL") from None
+    if not parsed.host:
+        raise GLMValidationError("base_url", url, "a well-formed http(s) URL with a host")
+    if parsed.userinfo:
+        # Show where the credentials were, never what they are.
+        authority = url.split("://", 1)[1].split("/", 1)[0]
+        shown = url.replace(authority.rsplit("@", 1)[0] + "@", "***@", 1)
+        raise GLMValidationError(
+            "base_url",
+            shown,
+            "a URL without user:password@ (credentials in the URL are never sent: pass the key "
+            "as api_key)",
+        )
+    return parsed
+
+
+# RFC 9110 token characters: what a header name may be made of.
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Visible ASCII, space and tab: what httpx (ASCII-only) and aiohttp (no CR/LF) both send as is.
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e]*")
+_VALUE_ALLOWED = (
+    "printable ASCII, spaces and tabs (no CR, LF or other control characters, no non-ASCII; "
+    "the value is not shown)"
+)
+
+
+def _checked_headers(headers: Any) -> dict[str, str]:
+    """``default_headers`` as a dict, if every name and value can go on the wire as given.
+
+    A CR or LF would split the header (injection) and non-ASCII fails inside httpx: both are
+    refused here, before any request, naming the header. Values are never echoed (a proxy's
+    token often travels in one): the error shows the first offending character.
+    """
+    if headers is None:
+        return {}
+    if not isinstance(headers, Mapping):
+        raise GLMValidationError(
+            "default_headers", type(headers).__name__, "a dict of header names to str values"
+        )
+    out = dict(headers)
+    for name, value in out.items():
+        if not isinstance(name, str) or not _HEADER_NAME.fullmatch(name):
+            raise GLMValidationError(
+                "default_headers",
+                name,
+                "header names made of letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 tokens)",
+            )
+        field_name = f"default_headers[{name!r}]"
+        if not isinstance(value, str):
+            raise GLMValidationError(field_name, f"<{type(value).__name__}>", "a str")
+        if not _HEADER_VALUE.fullmatch(value):
+            bad = next(c for c in value if not _HEADER_VALUE.fullmatch(c))
+            raise GLMValidationError(field_name, bad, _VALUE_ALLOWED)
+    return out
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (as ``httpx.URL.host`` gives it) names this machine.
+
+    ``localhost`` and the loopback addresses ``127.0.0.0/8`` and ``::1`` (IPv4-mapped too).
+    """
+    name = host.lower().rstrip(".")
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+_warned_hosts: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def _warn_if_clear_text(url: httpx.URL) -> None:
+    """Warn, once per host, that the key would travel unencrypted to another machine."""
+    # ".invalid" never resolves (RFC 6761): only an in-process transport can answer it.
+    if url.scheme != "http" or is_loopback(url.host) or url.host.rstrip(".").endswith(".invalid"):
+        return
+    host = url.netloc.decode("ascii")
+    with _warned_lock:  # settings are resolved from many threads; warn exactly once
+        if host in _warned_hosts:
+            return
+        _warned_hosts.add(host)
+    warnings.warn(
+        f"The GLM API key is sent unencrypted to http://{host}: base_url uses http://, so "
+        "anyone on the network path can read the key. Use https://, or a loopback address for "
+        "a local proxy.",
+        InsecureTransportWarning,
+        stacklevel=_user_stacklevel(),
     )
 
 
@@ -294,7 +460,7 @@ def _checked_key(key: SecretStr | None) -> SecretStr | None:
         warnings.warn(
             "The GLM API key had surrounding whitespace (a trailing newline?); it was stripped.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=_user_stacklevel(),
         )
     if not stripped or not stripped.isascii() or not stripped.isprintable() or " " in stripped:
         raise GLMValidationError(
@@ -303,6 +469,31 @@ def _checked_key(key: SecretStr | None) -> SecretStr | None:
             "printable ASCII characters without spaces (the key is not shown)",
         )
     return key if stripped == raw else SecretStr(stripped)
+
+
+# Packages whose frames a settings warning skips: ours, and what runs between a user's call and
+# ours (pydantic's validation, the frameworks' constructors).
+_INTERNAL = ("glm_transport", "langchain_glm", "llama_index_glm", "pydantic", "pydantic_core")
+_FRAMEWORKS = ("langchain_core", "llama_index.core")
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that attributes a warning to the first frame outside the libraries.
+
+    Settings are resolved under a model's constructor, a copy or a call, at varying depths; a
+    warning pointing into glm_transport would tell the user nothing (and Python's default filter
+    shows one warning per location). ``warnings.warn``'s ``skip_file_prefixes`` is 3.12+.
+    """
+    frame: FrameType | None = sys._getframe(2)  # the caller of the function that warns
+    level = 2
+    while frame is not None:
+        name = frame.f_globals.get("__name__", "")
+        top = name.split(".", 1)[0]
+        if top not in _INTERNAL and not name.startswith(_FRAMEWORKS):
+            return level
+        frame = frame.f_back
+        level += 1
+    return 2
 
 
 def settings_of(model: Any) -> GLMSettings:

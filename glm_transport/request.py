@@ -6,12 +6,12 @@ the value and what is allowed. Only the sampling parameters the caller set are s
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from glm_transport.config import Limits, Provider
 from glm_transport.errors import GLMValidationError
+from glm_transport.jsonbody import json_text
 from glm_transport.models import check_reasoning, model_spec
 from glm_transport.types import ChatRequest
 
@@ -56,7 +56,8 @@ def data_url(kind: str, mime: str | None, b64: str) -> str:
 def wire_tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:
     """One tool call in GLM's wire shape; ``arguments`` as JSON text (a dict is dumped)."""
     if not isinstance(arguments, str):
-        arguments = json.dumps(arguments if arguments is not None else {}, ensure_ascii=False)
+        field = f"tool_calls[{call_id!r}].function.arguments"
+        arguments = json_text(arguments if arguments is not None else {}, field)
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
 
 

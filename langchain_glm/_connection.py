@@ -13,14 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model
 from typing_extensions import Self
 
 from glm_transport import DEFAULT_MAX_RETRIES, AsyncGLMClient, GLMClient
-from glm_transport.binding import Binding, binding_of, copy_memo, portable_state
+from glm_transport.binding import Binding, KeyedModel, binding_of, copy_memo, portable_state
 
 __all__ = ["GLMConnection"]
 
 _LIVE_FIELDS = ("http_client", "http_async_client")
 
 
-class GLMConnection(BaseModel):
+class GLMConnection(KeyedModel, BaseModel):
     """How a class reaches GLM; settings are validated at construction and follow the fields."""
 
     model_config = ConfigDict(populate_by_name=True, arbitrary_types_allowed=True)

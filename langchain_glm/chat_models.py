@@ -36,7 +36,7 @@ from glm_transport import (
     GLMValidationError,
     model_spec,
 )
-from glm_transport.binding import Binding, binding_of, copy_memo, portable_state
+from glm_transport.binding import Binding, KeyedModel, binding_of, copy_memo, portable_state
 from glm_transport.plan import normalize_thinking, plan_chat
 from glm_transport.reply import plan_tool_choice
 from glm_transport.tokens import estimate_message_tokens, estimate_tokens
@@ -46,7 +46,7 @@ from langchain_glm.errors import GLMInvalidToolCallError, glm_errors
 __all__ = ["ChatGLM"]
 
 
-class ChatGLM(BaseChatModel):
+class ChatGLM(KeyedModel, BaseChatModel):
     """Zhipu GLM chat models (glm-5-turbo, glm-5, glm-4.7, glm-4.6, glm-4.5, glm-4.6v ...).
 
     Setup:

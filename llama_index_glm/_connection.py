@@ -18,7 +18,14 @@ from llama_index.core.bridge.pydantic import (
 )
 
 from glm_transport import DEFAULT_MAX_RETRIES, AsyncGLMClient, GLMClient
-from glm_transport.binding import Binding, binding_of, copy_memo, portable_state, private
+from glm_transport.binding import (
+    Binding,
+    KeyedModel,
+    binding_of,
+    copy_memo,
+    portable_state,
+    private,
+)
 
 __all__ = ["GLMConnection"]
 
@@ -26,7 +33,7 @@ __all__ = ["GLMConnection"]
 _LIVE_PRIVATE = ("_http_client", "_async_http_client")
 
 
-class GLMConnection(BaseModel):
+class GLMConnection(KeyedModel, BaseModel):
     """How a component reaches GLM.
 
     Settings are validated at construction and follow the fields. ``api_base``, ``http_client`` and

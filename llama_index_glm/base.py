@@ -41,7 +41,14 @@ from glm_transport import (
     aclose_shared_clients,
     model_spec,
 )
-from glm_transport.binding import Binding, binding_of, copy_memo, portable_state, private
+from glm_transport.binding import (
+    Binding,
+    KeyedModel,
+    binding_of,
+    copy_memo,
+    portable_state,
+    private,
+)
 from glm_transport.plan import normalize_thinking, plan_chat
 from llama_index_glm._convert import (
     StreamAssembler,
@@ -61,7 +68,7 @@ _LIVE_PRIVATE = ("_http_client", "_async_http_client")
 __all__ = ["GLM"]
 
 
-class GLM(FunctionCallingLLM):
+class GLM(KeyedModel, FunctionCallingLLM):
     """Zhipu GLM chat models for LlamaIndex (glm-5-turbo, glm-5, glm-4.7, glm-4.6, glm-4.5 ...).
 
     Setup:
