@@ -7,7 +7,9 @@ decides whether the answer is complete, cut, abnormal, or missing a required too
 
 Leniency follows the wire reference (§3, §8): ``role`` repeats in every delta, tool-call ``index``
 may be ``-1``, a finish chunk may be sent twice, usage may sit in the finish chunk or in a trailing
-``choices: []`` chunk, ``error`` may arrive as a frame inside a 200 stream.
+``choices: []`` chunk, ``error`` may arrive as a frame inside a 200 stream. Usage sent more than
+once (gateways that send it growing, in several frames) counts as its last value, and goes out
+once, on the stream's last chunk. A choice other than index 0 is refused: only one is asked for.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from glm_transport import errors as E
+from glm_transport.endpoint import stale_error
 from glm_transport.parse import _arguments_text, _opt_str, _text, parse_error, parse_usage
 from glm_transport.reply import check_reply
 from glm_transport.sse import DONE, SSEDecoder, SSEEvent
@@ -110,14 +113,15 @@ class StreamState:
 
     __slots__ = (
         "error_style",
+        "expected_request_id",
         "finish_reason",
         "id",
         "max_tool_calls",
         "model",
         "request_id",
-        "saw_usage",
         "tags",
         "tools",
+        "usage_frame",
     )
 
     def __init__(self, error_style: str = "glm", max_tool_calls: int | None = None) -> None:
@@ -128,7 +132,10 @@ class StreamState:
         self.id: str | None = None
         self.model: str | None = None
         self.request_id: str | None = None
-        self.saw_usage = False
+        self.expected_request_id: str | None = None
+        """The ``request_id`` this attempt sent: a frame echoing another is someone else's."""
+        self.usage_frame: dict[str, Any] | None = None
+        """The last frame that carried ``usage``: the reply's usage is the last one sent."""
         self.tags = TagSplitter()
         self.error_style = error_style
 
@@ -138,6 +145,46 @@ class StreamState:
         if not content and not reasoning:
             return None
         return StreamChunk(content=content or None, reasoning_content=reasoning or None)
+
+    def final(self, last: StreamChunk | None) -> StreamChunk | None:
+        """The stream's last chunk: ``last`` (or a new one) with the held-back text and the usage.
+
+        Usage goes out once, here, with its last value: frameworks add up the usage of every
+        chunk (LangChain) or keep the latest (LlamaIndex), and a gateway that sends cumulative
+        usage in several frames would otherwise be counted by its first, or several times.
+
+        Args:
+            last: The chunk to complete (the finish chunk, held back until the end), if any.
+
+        Returns:
+            The chunk to hand out last, or ``None`` when there is nothing left to say.
+
+        Raises:
+            StreamInterruptedError: The last usage sent is not a usage object.
+        """
+        content, reasoning = self.tags.flush()
+        frame = self.usage_frame
+        if last is None:
+            if not content and not reasoning and frame is None:
+                return None
+            last = StreamChunk(raw=frame)
+        if content:  # the tail of the text: after what ``last`` already carries
+            last.content = (last.content or "") + content
+        if reasoning:
+            last.reasoning_content = (last.reasoning_content or "") + reasoning
+        if frame is not None:
+            usage = frame["usage"]
+            try:
+                last.usage = parse_usage(usage)
+            except (AttributeError, TypeError, ValueError) as exc:
+                raise E.StreamInterruptedError(
+                    f"GLM sent a stream usage of an unexpected shape ({exc}): {str(usage)[:200]!r}",
+                    request_id=self.request_id,
+                ) from None
+            if last.raw is not frame:
+                # Token counters read usage from the last chunk's raw frame: give it the last one.
+                last.raw = {**(last.raw or {}), "usage": usage}
+        return last
 
     def _invalid_calls(self) -> list[str] | None:
         calls = self.tools.calls
@@ -149,7 +196,13 @@ class StreamState:
     def process(self, data: Any) -> StreamChunk | None:
         """One event's JSON to a chunk; ``None`` when it carries nothing new.
 
-        The per-chunk hot path: a plain text delta costs this call and :meth:`_delta`.
+        The per-chunk hot path: a plain text delta costs this call and :meth:`_delta`. Usage is
+        not put on the chunk but kept for :meth:`final`.
+
+        Raises:
+            APIError: The frame is an ``error`` frame (typed by its code), or carries a choice
+                other than index 0 (:class:`~glm_transport.errors.ServerError`, not retried).
+            StreamInterruptedError: The frame is not a JSON object or has an unexpected shape.
         """
         if type(data) is not dict:
             raise E.StreamInterruptedError(
@@ -162,12 +215,18 @@ class StreamState:
             chunk = StreamChunk(raw=data)
             if self.id is None:
                 self.id = _opt_str(data.get("id"))
-                self.request_id = _opt_str(data.get("request_id")) or self.id
+                echoed = _opt_str(data.get("request_id"))
+                expected = self.expected_request_id
+                if expected is not None and echoed is not None and echoed != expected:
+                    raise stale_error(echoed, expected)
+                self.request_id = echoed or self.id
                 self.model = _opt_str(data.get("model"))
                 chunk.id, chunk.model, chunk.request_id = self.id, self.model, self.request_id
             choices = data.get("choices")
             if choices:
                 choice = choices[0]
+                if choice.get("index") or len(choices) > 1:  # missing or None: the one choice
+                    raise _other_choice(choices, self.request_id)
                 delta = choice.get("delta")
                 if delta:
                     self._delta(delta, chunk)
@@ -176,11 +235,9 @@ class StreamState:
                     self.finish_reason = chunk.finish_reason = _text(reason)
                     if self.tools.calls:
                         chunk.invalid_tool_calls = self._invalid_calls()
-            usage = data.get("usage")
-            if usage and not self.saw_usage:
-                # Usage once per stream: a repeated finish chunk must not double the counts.
-                self.saw_usage = True
-                chunk.usage = parse_usage(usage)
+            if data.get("usage"):
+                # Kept, not sent: the last usage seen is the reply's (:meth:`final` sends it once).
+                self.usage_frame = data
             if data.get("web_search"):
                 chunk.web_search = list(data["web_search"])
             return chunk
@@ -191,8 +248,14 @@ class StreamState:
             ) from None
 
     def _delta(self, delta: dict[str, Any], chunk: StreamChunk) -> None:
-        content = _text(delta.get("content"))
-        reasoning = _text(delta.get("reasoning_content"))
+        content = delta.get("content")
+        reasoning = delta.get("reasoning_content")
+        # The common case (a str or None) inline, _text (which raises) for anything else: the two
+        # calls this saves a frame pay for the choice-index check in process().
+        if content is not None and content.__class__ is not str:
+            content = _text(content)
+        if reasoning is not None and reasoning.__class__ is not str:
+            reasoning = _text(reasoning)
         if content:
             content, tagged = self.tags.feed(content)
             if tagged:  # GLM-4.5V's <think> inside content
@@ -205,6 +268,19 @@ class StreamState:
             if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
                 calls = [d for d in calls if d.index < self.max_tool_calls]
             chunk.tool_calls = calls or None
+
+
+def _other_choice(choices: list[Any], request_id: str | None) -> E.ServerError:
+    """The error for a frame carrying a choice other than the one asked for (index 0)."""
+    indices = [c.get("index") if isinstance(c, Mapping) else None for c in choices]
+    other = next((i for i in indices if i), None)
+    said = f"choice index {other!r}" if other else f"{len(choices)} choices in one frame"
+    # Not retried: a gateway that fans out choices does so again; each attempt is billed.
+    return E.ServerError(
+        f"GLM streamed {said}; only one choice (index 0) was asked for",
+        request_id=request_id,
+        retryable=False,
+    )
 
 
 _scan_once = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
@@ -239,15 +315,20 @@ class StreamReader:
     stream; a body that ends without ``[DONE]`` or a finish reason is cut; a connection lost after
     the finish reason only lost ``[DONE]`` (:meth:`only_end_lost`); an abnormal finish reason raises
     its typed error; the reply policy (``required_tool``, ``max_tool_calls``) holds.
+
+    The finish chunk is held back until the stream ends (``[DONE]``, or the body's end), so that it
+    goes out last, carrying the reply's last usage and any text held back; a repeated finish chunk
+    or a trailing usage chunk is folded into it.
     """
 
-    __slots__ = ("_decoder", "done", "required_tool", "started", "state")
+    __slots__ = ("_decoder", "_held", "done", "required_tool", "started", "state")
 
     def __init__(self, request: ChatRequest | None = None, error_style: str = "glm") -> None:
         """A reader for one attempt at ``request``, whose reply policy it enforces."""
         self.state = StreamState(error_style, request.max_tool_calls if request else None)
         self.required_tool = request.required_tool if request else None
         self._decoder = SSEDecoder()
+        self._held: StreamChunk | None = None
         self.done = False
         """``[DONE]`` was read."""
         self.started = False
@@ -258,6 +339,10 @@ class StreamReader:
         """The request id GLM sent, once a chunk carried it."""
         return self.state.request_id
 
+    def expect(self, request_id: str | None) -> None:
+        """The ``request_id`` this attempt sent: a stream echoing another is refused, unread."""
+        self.state.expected_request_id = request_id
+
     def feed(self, raw: bytes) -> Iterator[StreamChunk]:
         """Chunks completed by one network read; sets :attr:`done` at ``[DONE]``."""
         return self._chunks(self._decoder.feed(raw))
@@ -266,10 +351,8 @@ class StreamReader:
         """End of the body: what was held back, then raise unless the reply is complete."""
         if not self.done:
             yield from self._chunks(self._decoder.flush())
-        tail = self.state.finish()
-        if tail is not None:
-            self.started = True
-            yield tail
+            if not self.done:  # [DONE] ended it already, or here is the end
+                yield from self._end()
         state = self.state
         if not self.done and state.finish_reason is None:
             raise E.StreamInterruptedError(
@@ -317,6 +400,7 @@ class StreamReader:
             data = event.data
             if data == DONE:
                 self.done = True
+                yield from self._end()
                 return
             if event.event == "error":
                 try:
@@ -332,6 +416,33 @@ class StreamReader:
                     request_id=state.request_id,
                 ) from None
             chunk = state.process(obj)
-            if chunk is not None:
-                self.started = True
-                yield chunk
+            if chunk is None:
+                continue
+            if state.finish_reason is not None:  # the finish chunk, or a frame after it
+                yield from self._after_finish(chunk)
+                continue
+            self.started = True
+            yield chunk
+
+    def _after_finish(self, chunk: StreamChunk) -> Iterator[StreamChunk]:
+        """Hold the finish chunk back; let out what follows it only if it carries content."""
+        held = self._held
+        if chunk.finish_reason is not None:
+            self._held = chunk
+            return
+        if not (chunk.content or chunk.reasoning_content or chunk.tool_calls or chunk.web_search):
+            return  # a repeated finish chunk, or the usage chunk: its usage is on the state
+        if held is not None:  # content after the finish (not GLM's wire): keep the order
+            self._held = None
+            self.started = True
+            yield held
+        self.started = True
+        yield chunk
+
+    def _end(self) -> Iterator[StreamChunk]:
+        """The stream's last chunk: the held finish chunk, with the last usage and held text."""
+        last = self.state.final(self._held)
+        self._held = None
+        if last is not None:
+            self.started = True
+            yield last

@@ -177,7 +177,13 @@ def _loaded() -> dict[str, ModelSpec]:
 
 
 _registered: dict[str, ModelSpec] = {}
+# Unknown names warned about, once each. Bounded: a server taking model names from its users must
+# not keep every one for good (20,000 names were 23.6 MiB), nor leave one warning text per name
+# in the caller's ``__warningregistry__``. Past the bound, one last warning says so.
+_WARNED_MAX = 256
 _warned: set[str] = set()
+# Names longer than this are neither cached nor remembered whole (a warned name is kept cut to it).
+_NAME_KEPT = 200
 
 
 def catalogue() -> dict[str, ModelSpec]:
@@ -230,15 +236,12 @@ def register_model(name: str, *, like: str | None = None, **facts: Any) -> Model
     return spec
 
 
-# Gateway and client spellings: "zai/glm-5.3", "z-ai/GLM-5.3", "zhipu/glm-4.6",
-# "glm-5.2[1m]" (Coding Plan client configs, wire reference §8), ":batch" / "@latest" suffixes.
-_PREFIXED = re.compile(r"^.*/")
-_TAG = re.compile(r"(\[[^\]]*\]|[:@].*)$")
-
-
-@functools.lru_cache(maxsize=512)  # a process uses a handful of names, once per call each
 def canonical_name(model: str) -> str:
     """``model`` as the catalogue spells it.
+
+    Gateway and client spellings: ``zai/glm-5.3``, ``z-ai/GLM-5.3``, ``zhipu/glm-4.6``,
+    ``glm-5.2[1m]`` (Coding Plan client configs, wire reference §8), ``:batch`` / ``@latest``
+    suffixes.
 
     Args:
         model: A model name as a user or gateway spells it (``z-ai/GLM-5.3:batch``).
@@ -246,7 +249,43 @@ def canonical_name(model: str) -> str:
     Returns:
         The name lower case, without gateway prefix or tag (``glm-5.3``).
     """
-    return _TAG.sub("", _PREFIXED.sub("", model.strip().lower()))
+    if len(model) > _NAME_KEPT:  # not cached: a cache must not keep a hostile or generated name
+        return _canonical(model)
+    return _canonical_cached(model)
+
+
+@functools.lru_cache(maxsize=512)  # a process uses a handful of names, once per call each
+def _canonical_cached(model: str) -> str:
+    return _canonical(model)
+
+
+def _canonical(model: str) -> str:
+    r""":func:`canonical_name`, uncached.
+
+    String scans, each linear, where regular expressions were: the tag pattern
+    ``(\[[^\]]*\]|[:@].*)$`` backtracked quadratically (``'[' * 100_000`` took 5.7 s). The
+    results are the patterns' own, to the letter: the prefix ``^.*/`` ends at the last ``/`` of
+    the first line; the tag is a trailing ``[...]`` without ``]`` inside, or everything from the
+    first ``:`` or ``@`` of the last line, whichever starts first.
+    """
+    name = model.strip().lower()
+    first_line = name.find("\n")
+    slash = name.rfind("/", 0, first_line if first_line >= 0 else len(name))
+    if slash >= 0:
+        name = name[slash + 1 :]
+    cut = len(name)
+    if name.endswith("]"):
+        # The tag opens at the first "[" after the last "]" before the final one: the earliest
+        # "[" with no "]" between it and the end.
+        opened = name.find("[", name.rfind("]", 0, cut - 1) + 1, cut - 1)
+        if opened >= 0:
+            cut = opened
+    last_line = name.rfind("\n") + 1  # ".*" stops at a line end, so the tag lies on the last line
+    for mark in ":@":
+        at = name.find(mark, last_line, cut)
+        if at >= 0:
+            cut = at
+    return name[:cut]
 
 
 def model_spec(model: str) -> ModelSpec:
@@ -254,7 +293,8 @@ def model_spec(model: str) -> ModelSpec:
 
     Dated or suffixed variants (``glm-4.6-0925``) take the longest known prefix; a name that
     matches nothing gets the newest generation's facts, with a one-time warning (pass
-    ``profile=`` / ``context_window=`` or :func:`register_model` to fix).
+    ``profile=`` / ``context_window=`` or :func:`register_model` to fix); past 256 unknown
+    names, no more warnings.
 
     Args:
         model: The model's name, in any spelling :func:`canonical_name` reads.
@@ -271,13 +311,22 @@ def model_spec(model: str) -> ModelSpec:
     if best is not None:
         return specs[best]
     newest = _newest(specs)
-    if model not in _warned:
-        _warned.add(model)
+    kept = model[:_NAME_KEPT]
+    if kept not in _warned and len(_warned) < _WARNED_MAX:
+        _warned.add(kept)
+        shown = (
+            repr(model) if len(model) <= _NAME_KEPT else f"{kept!r}... ({len(model):,} characters)"
+        )
+        last = (
+            f" This is the last such warning: {_WARNED_MAX} unknown names were reported."
+            if len(_warned) == _WARNED_MAX
+            else ""
+        )
         warnings.warn(
-            f"GLM model {model!r} is not in the catalogue; assuming {newest.name}'s limits "
+            f"GLM model {shown} is not in the catalogue; assuming {newest.name}'s limits "
             f"({newest.context_window:,} context, {newest.max_output_tokens:,} output) and "
             "checking no thinking or reasoning_effort rule. Override with profile= (LangChain), "
-            "context_window= (LlamaIndex) or glm_transport.models.register_model().",
+            f"context_window= (LlamaIndex) or glm_transport.models.register_model().{last}",
             UserWarning,
             stacklevel=2,
         )

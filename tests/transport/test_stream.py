@@ -125,22 +125,26 @@ def test_stream_without_object_field_and_role_in_every_delta() -> None:
 
 
 def test_duplicate_finish_chunks_give_one_finish_reason_and_one_usage() -> None:
-    st = StreamState()
     usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
-    first = st.process(chunk({"role": "assistant", "content": ""}, "tool_calls", usage=usage))
-    second = st.process(chunk({"role": "assistant", "content": ""}, "tool_calls", usage=usage))
-    assert first is not None and second is not None
-    assert first.finish_reason == "tool_calls" and second.finish_reason is None
-    assert first.usage is not None and second.usage is None
+    finish = frame(chunk({"role": "assistant", "content": ""}, "tool_calls", usage=usage))
+    chunks = read(StreamReader(), finish, finish, b"data: [DONE]\n\n")
+    assert [c.finish_reason for c in chunks] == ["tool_calls"]
+    assert [c.usage.total_tokens for c in chunks if c.usage] == [2]
 
 
 def test_usage_in_a_trailing_chunk_without_choices() -> None:
-    st = StreamState()
-    st.process(chunk({"role": "assistant", "content": ""}, "stop"))
-    tail = st.process(
-        {"id": "x", "choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}
+    trailing = {"id": "x", "choices": [], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}
+    chunks = read(
+        StreamReader(),
+        frame(chunk({"role": "assistant", "content": "hi"}, "stop")),
+        frame(trailing),
+        b"data: [DONE]\n\n",
     )
-    assert tail is not None and tail.usage is not None and tail.usage.total_tokens == 5
+    # The finish chunk goes out last and carries the usage, in its raw frame too.
+    (last,) = chunks
+    assert last.content == "hi" and last.finish_reason == "stop"
+    assert last.usage is not None and last.usage.total_tokens == 5
+    assert last.raw is not None and last.raw["usage"] == trailing["usage"]
 
 
 def test_tool_calls_at_index_minus_one_stay_apart() -> None:
