@@ -154,13 +154,31 @@ def _bounded(reads: Iterator[bytes], at: float | None) -> Iterator[bytes]:
 def _body(response: httpx.Response) -> Iterator[bytes]:
     """The body's reads, decoded here in bounded pieces (see :mod:`._decode`)."""
     encoding = response.headers.get("content-encoding", "")
-    return decoded(response.iter_raw(), encoding, response.status_code)
+    # A response built with its content (httpx.MockTransport, the in-process emulator) has no
+    # raw stream left to read: its content is the raw body.
+    raw = iter((response.content,)) if response.is_stream_consumed else response.iter_raw()
+    return decoded(raw, encoding, response.status_code)
 
 
 def _abody(response: _AsyncReply) -> AsyncIterator[bytes]:
     """:func:`_body` for async replies."""
     encoding = response.headers.get("content-encoding", "")
+    if getattr(response, "is_stream_consumed", False):
+        return adecoded(_one(response.content), encoding, response.status_code)  # type: ignore[attr-defined]
     return adecoded(response.aiter_raw(), encoding, response.status_code)
+
+
+async def _one(content: bytes) -> AsyncIterator[bytes]:
+    yield content
+
+
+def _answered(exc: BaseException) -> bool:
+    """Whether ``exc`` is an error status read whole: its connection may be reused.
+
+    Any other way out of an attempt (a reply found to be another request's, a cut body, a
+    cancellation) closes the connection, whatever it holds.
+    """
+    return isinstance(exc, E.APIError) and exc.status is not None and exc.status >= 400
 
 
 def _is_stream(head: Head) -> bool:
@@ -253,14 +271,18 @@ class GLMClient:
                 response.close()
 
     @contextlib.contextmanager
-    def _opened(self, call: Call, attempts: Attempts) -> Iterator[Iterator[bytes]]:
+    def _opened(
+        self, call: Call, attempts: Attempts, reader: Reader[Any]
+    ) -> Iterator[Iterator[bytes]]:
         """One attempt's streamed reply: its reads, once the status says it is no error.
 
         Left without an error before the body's end, the rest is drained (bounded). On every
         way out, a connection with bytes past the reply's end is closed before the response is,
-        so it never goes back to the pool.
+        so it never goes back to the pool; left with an error (a reply echoing another request's
+        id, say), the connection is closed whatever it holds.
         """
-        content, _ = call.attempt()
+        content, request_id = call.attempt()
+        reader.expect(request_id)
         at = attempts.deadline
         with _translated(self.settings), self._http() as http:
             with deadline(at):
@@ -269,10 +291,14 @@ class GLMClient:
                 if not _is_stream(response):
                     reads = attempts.watch(_bounded(_body(response), at))
                     received = _read(reads, MAX_ERROR_BYTES, response.status_code)
-                    raise stream_error(self.settings, response, received, call.explain)
+                    raise stream_error(self.settings, response, received, call.explain, request_id)
                 reads = _body(response)
                 yield attempts.watch(_bounded(reads, at))
                 drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
+            except BaseException as exc:
+                if not _answered(exc):
+                    discard(http, response)
+                raise
             finally:
                 discard_if_desynced(http, response)
                 response.close()
@@ -286,7 +312,7 @@ class GLMClient:
         while True:
             reader = reader_for()
             try:
-                with self._opened(call, attempts) as reads:
+                with self._opened(call, attempts, reader) as reads:
                     for raw in reads:
                         yield from reader.feed(raw)
                         if reader.done:
@@ -367,22 +393,29 @@ class AsyncGLMClient:
                 await response.aclose()
 
     @contextlib.asynccontextmanager
-    async def _opened(self, call: Call, attempts: Attempts) -> AsyncIterator[AsyncIterator[bytes]]:
+    async def _opened(
+        self, call: Call, attempts: Attempts, reader: Reader[Any]
+    ) -> AsyncIterator[AsyncIterator[bytes]]:
         """:meth:`GLMClient._opened`, without blocking.
 
         aiohttp itself closes a connection with bytes past the end of a reply.
         """
-        content, _ = call.attempt()
+        content, request_id = call.attempt()
+        reader.expect(request_id)
         with _translated(self.settings):
             response = await self._send(call, content, attempts)
             try:
                 if not _is_stream(response):
                     reads = attempts.awatch(_abody(response))
                     received = await _aread(reads, MAX_ERROR_BYTES, response.status_code)
-                    raise stream_error(self.settings, response, received, call.explain)
+                    raise stream_error(self.settings, response, received, call.explain, request_id)
                 reads = _abody(response)
                 yield attempts.awatch(reads)
                 await _adrain(reads)
+            except BaseException as exc:
+                if not _answered(exc):
+                    await _adiscard(response)
+                raise
             finally:
                 await response.aclose()
 
@@ -392,7 +425,7 @@ class AsyncGLMClient:
         while True:
             reader = reader_for()
             try:
-                async with self._opened(call, attempts) as reads:
+                async with self._opened(call, attempts, reader) as reads:
                     async for raw in reads:
                         for item in reader.feed(raw):
                             yield item

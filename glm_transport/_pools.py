@@ -186,7 +186,9 @@ def _bound_by_deadline(client: httpx.Client) -> None:
 
     pool: Any = getattr(getattr(client, "_transport", None), "_pool", None)
     inner: Any = getattr(pool, "_network_backend", None)
-    if pool is None or inner is None:  # an httpcore that moved it: calls keep httpx's per-operation timeouts
+    if (
+        pool is None or inner is None
+    ):  # an httpcore that moved it: calls keep httpx's per-operation timeouts
         return
 
     class Stream(httpcore.NetworkStream):
@@ -548,6 +550,6 @@ def _state() -> dict[str, Any]:
     """For tests: what the pools hold right now."""
     live = [loop for loop in _loops if not loop.is_closed()]
     return {
-        "sync": len(_sync),
+        "sync": [base_url for base_url, _ in _sync],
         "loops": sum(1 for loop in live if (_pools_of(loop) or _LoopPools()).routes),
     }

@@ -22,6 +22,7 @@ from glm_transport import errors as E
 from glm_transport._decode import ACCEPT_ENCODING
 from glm_transport._version import __version__
 from glm_transport.config import GLMSettings, check_serves
+from glm_transport.jsonbody import encode_json
 from glm_transport.parse import parse_error
 from glm_transport.retry import parse_retry_after
 
@@ -89,6 +90,9 @@ class Reader(Protocol[T_co]):
     """The end marker was read: the rest of the body is drained, not parsed."""
     started: bool
     """Items were handed out: from here on the call cannot be retried."""
+
+    def expect(self, request_id: str | None) -> None:
+        """The ``request_id`` the attempt sent; a reply echoing another must be refused."""
 
     def feed(self, raw: bytes) -> Iterable[T_co]:
         """Items completed by one network read."""
@@ -201,11 +205,6 @@ def stale_error(echoed: str, sent: str) -> E.GLMError:
     )
 
 
-def encode_json(body: Mapping[str, Any]) -> bytes:
-    """Compact UTF-8 JSON; deterministic for a given body (cassettes match on it)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
 def _headers(settings: GLMSettings, stream: bool) -> Headers:
     headers = {
         "Content-Type": "application/json",
@@ -304,13 +303,17 @@ def error_of(
 
 
 def stream_error(
-    settings: GLMSettings, head: Head, content: bytes, explain: Explain | None = None
-) -> E.APIError:
+    settings: GLMSettings,
+    head: Head,
+    content: bytes,
+    explain: Explain | None = None,
+    request_id: str | None = None,
+) -> E.GLMError:
     """The typed error for a reply to a stream request that is not a stream.
 
-    An error status, as :func:`error_of`; a JSON body with a 2xx status (a gateway that sends its
-    error, or a whole reply, as JSON with 200), GLM's code and message kept, or an error saying
-    the reply was not a stream.
+    An error status, as :func:`error_of`; a JSON body with a 2xx status: another request's reply
+    (its ``request_id`` says so), an error (a gateway that sends one with 200: GLM's code and
+    message kept), or an error saying the reply was not a stream.
     """
     if not 200 <= head.status_code < 300:
         return error_of(settings, head, content, explain)
@@ -318,6 +321,9 @@ def stream_error(
         body = json.loads(content)
     except (ValueError, RecursionError):
         body = None
+    echoed = stale(body, request_id)
+    if echoed is not None:  # another request's whole reply, left on a reused connection
+        return stale_error(echoed, str(request_id))
     if isinstance(body, dict) and "error" in body:
         return error_of(settings, head, content, explain)
     return E.APIError(

@@ -529,7 +529,9 @@ def test_a_redirect_is_never_the_answer_and_is_not_retried(
         assert hostile.requests - before == 1
 
 
-@pytest.mark.parametrize(("framework", "mode"), [(f, m) for f, m in FRAMEWORK_MODES if "stream" in m])
+@pytest.mark.parametrize(
+    ("framework", "mode"), [(f, m) for f, m in FRAMEWORK_MODES if "stream" in m]
+)
 def test_a_json_error_sent_with_200_to_a_stream_keeps_its_code(
     hostile: Any, framework: str, mode: str
 ) -> None:
@@ -578,9 +580,13 @@ def _tracker_view(err: BaseException) -> str:
             return repr(value)
         if isinstance(value, dict) or (hasattr(value, "items") and hasattr(value, "keys")):
             try:
-                return "{" + ",".join(
-                    show(k, depth + 1) + ":" + show(v, depth + 1) for k, v in value.items()
-                ) + "}"
+                return (
+                    "{"
+                    + ",".join(
+                        show(k, depth + 1) + ":" + show(v, depth + 1) for k, v in value.items()
+                    )
+                    + "}"
+                )
             except Exception:
                 return repr(value)
         if isinstance(value, (list, tuple, set, frozenset)):
