@@ -102,6 +102,9 @@ class Provider:
     serves: frozenset[str] = ALL_ENDPOINTS
     """The GLM endpoints (by name: ``chat``, ``embeddings``, ``rerank``) this way of reaching GLM
     serves. A request to another is refused before sending (:func:`check_serves`)."""
+    request_ids: bool = True
+    """Each attempt sends a fresh ``request_id``, which GLM echoes (wire reference §1): a reply
+    echoing another is a stale one. Off for gateways whose pages do not list the field."""
 
     def __str__(self) -> str:
         """The provider's label, else ``provider '<name>'``."""
@@ -145,6 +148,7 @@ PROVIDERS: dict[str, Provider] = {
             file_part="file",
             error_style="openai",
             serves=CHAT_ONLY,
+            request_ids=False,
         ),
         # powertokens' page: one stop sequence, top_p [0.01, 1], "only the function tool shape".
         Provider(
@@ -153,6 +157,7 @@ PROVIDERS: dict[str, Provider] = {
             ("POWERTOKENS_API_KEY",),
             Limits(tool_types=frozenset({"function"})),
             serves=CHAT_ONLY,
+            request_ids=False,
         ),
         Provider("custom", "", (), _OFFICIAL, requires_key=False),
     )

@@ -223,11 +223,6 @@ def _headers(settings: GLMSettings, stream: bool) -> Headers:
     return Headers(headers)
 
 
-def _echoes_ids(settings: GLMSettings) -> bool:
-    # TODO(config): a Provider field; the gateways' pages list no request_id.
-    return settings.provider.name not in ("maxtoken", "powertokens")
-
-
 def prepare(
     settings: GLMSettings,
     endpoint: Endpoint,
@@ -250,7 +245,7 @@ def prepare(
         _headers(settings, stream),
         explain,
         request_id=given if isinstance(given, str) else None,
-        fresh_ids=endpoint.request_id and given is None and _echoes_ids(settings),
+        fresh_ids=endpoint.request_id and given is None and settings.provider.request_ids,
     )
 
 

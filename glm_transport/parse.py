@@ -141,6 +141,13 @@ def _completion(body: Any) -> ChatCompletion:
             body=body,
         )
     choice = choices[0]
+    if choice.get("index") or len(choices) > 1:  # missing or None: the one choice asked for
+        raise E.ServerError(
+            f"GLM answered with {len(choices)} choices (first index {choice.get('index')!r}); "
+            "only one choice (index 0) was asked for",
+            request_id=_opt_str(body.get("request_id") or body.get("id")),
+            retryable=False,
+        )
     message = choice.get("message")
     if not isinstance(message, Mapping):
         raise E.APIError(

@@ -327,3 +327,60 @@ def test_a_batch_size_below_one_is_refused_before_sending(batch_size: int, mode:
     with pytest.raises(GLMValidationError, match="integer >= 1") as info:
         embed_with("langchain", mode, script, TEXTS, batch_size=batch_size)
     assert info.value.field == "batch_size" and script.requests == 0
+
+
+# ---- whole replies ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("choices", [[1], [0, 1]], ids=["index-1", "two-choices"])
+def test_a_whole_reply_of_another_choice_is_refused(
+    framework: str, mode: str, choices: list[int]
+) -> None:
+    def answer(request: dict[str, Any]) -> bytes:
+        made = [
+            {
+                "index": i,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": f"choice {i}"},
+            }
+            for i in choices
+        ]
+        return json.dumps({"id": "r", "model": "glm-5", "choices": made}).encode()
+
+    scripted = Scripted(answer, stream=False)
+    sync, async_ = scripted.clients()
+    with pytest.raises(E.ServerError, match="only one choice"):
+        if framework == "langchain":
+            from langchain_glm import ChatGLM
+
+            llm: Any = ChatGLM(
+                api_key="k",
+                base_url=BASE_URL,
+                http_client=sync,
+                http_async_client=async_,
+                max_retries=2,
+            )
+            if mode == "sync":
+                llm.invoke("hi")
+            else:
+                asyncio.run(llm.ainvoke("hi"))
+        else:
+            from llama_index.core.base.llms.types import ChatMessage
+
+            from llama_index_glm import GLM
+
+            llm = GLM(
+                api_key="k",
+                base_url=BASE_URL,
+                http_client=sync,
+                async_http_client=async_,
+                max_retries=2,
+            )
+            messages = [ChatMessage(role="user", content="hi")]
+            if mode == "sync":
+                llm.chat(messages)
+            else:
+                asyncio.run(llm.achat(messages))
+    assert scripted.requests == 1  # not retried: the same gateway would answer the same
