@@ -412,3 +412,47 @@ def test_tool_call_arguments_json_cannot_carry_are_refused_before_sending(
         _ask(framework, model, *_history_with_call(framework, args))
     field = info.value.field  # the frameworks copy the outer dict: a cycle may close one level in
     assert "'c1'" in field and f"arguments.{last}" in field
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "field", "wrong"),
+    [
+        ("langchain_glm", "ChatGLM", "http_client", "async"),
+        ("langchain_glm", "ChatGLM", "http_async_client", "sync"),
+        ("llama_index_glm", "GLM", "http_client", "async"),
+        ("llama_index_glm", "GLM", "async_http_client", "sync"),
+        ("langchain_glm", "GLMEmbeddings", "http_client", "other"),
+        ("llama_index_glm", "GLMEmbedding", "http_client", "other"),
+    ],
+)
+def test_an_http_client_of_the_wrong_kind_is_refused_before_sending(
+    module: str, name: str, field: str, wrong: str
+) -> None:
+    import importlib
+
+    import httpx
+
+    given: object = {"async": httpx.AsyncClient(), "sync": httpx.Client(), "other": object()}[wrong]
+    cls = getattr(importlib.import_module(module), name)
+    model = cls(api_key="k", base_url="http://127.0.0.1:9/v4", **{field: given})
+    with pytest.raises(GLMValidationError, match="httpx"):
+        if name in ("ChatGLM", "GLM"):
+            if "async" in field:
+                import asyncio
+
+                if name == "GLM":
+                    from llama_index.core.base.llms.types import ChatMessage
+
+                    asyncio.run(model.achat([ChatMessage(role="user", content="hi")]))
+                else:
+                    asyncio.run(model.ainvoke("hi"))
+            elif name == "GLM":
+                from llama_index.core.base.llms.types import ChatMessage
+
+                model.chat([ChatMessage(role="user", content="hi")])
+            else:
+                model.invoke("hi")
+        elif name == "GLMEmbeddings":
+            model.embed_query("hi")
+        else:
+            model.get_text_embedding("hi")
