@@ -130,9 +130,10 @@ def test_600_short_lived_loops_leave_fds_loops_and_memory_flat(
 
 
 def test_one_pool_per_route_whatever_the_timeouts(glm_emulator: EmulatorServer) -> None:
+    before = _pools._state()["sync"].count(glm_emulator.base_url)  # other keys' routes
     for seconds in range(1, 40):
         _lc(glm_emulator.base_url, timeout=seconds + 0.5).invoke("hi")
-    assert _pools._state()["sync"].count(glm_emulator.base_url) == 1
+    assert _pools._state()["sync"].count(glm_emulator.base_url) <= before + 1
     assert len(glm_emulator.state.connections) <= 2
 
     async def many() -> int:
