@@ -15,28 +15,17 @@ must not outlive a pool).
 
 from __future__ import annotations
 
-import ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import aiohttp
 import httpx
 
 from glm_transport._constants import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
-from glm_transport._pools import AsyncPool
+from glm_transport._tls import shared_ssl_context
 from glm_transport.endpoint import Headers
 
-__all__ = ["AioReply", "new_session", "send", "shared_ssl_context"]
-
-_ssl: ssl.SSLContext | None = None
-
-
-def shared_ssl_context() -> ssl.SSLContext:
-    """The TLS context of every pool: httpx's default, built once (loading the CAs takes ms)."""
-    global _ssl
-    if _ssl is None:
-        _ssl = httpx.create_ssl_context()
-    return _ssl
+__all__ = ["AioReply", "new_session", "send"]
 
 
 def new_session() -> aiohttp.ClientSession:
@@ -53,11 +42,11 @@ def new_session() -> aiohttp.ClientSession:
 class AioReply:
     """An aiohttp response, seen through the ``httpx.Response`` members the async loops use."""
 
-    __slots__ = ("_pool", "_response", "headers", "status_code")
+    __slots__ = ("_done", "_response", "headers", "status_code")
 
-    def __init__(self, response: aiohttp.ClientResponse, pool: AsyncPool) -> None:
+    def __init__(self, response: aiohttp.ClientResponse, done: Callable[[], None]) -> None:
         self._response = response
-        self._pool: AsyncPool | None = pool
+        self._done: Callable[[], None] | None = done
         self.status_code: int = response.status
         self.headers: Mapping[str, str] = response.headers
 
@@ -70,10 +59,10 @@ class AioReply:
 
     async def aclose(self) -> None:
         # Back to the pool when the body was read to its end; closed otherwise.
-        pool, self._pool = self._pool, None
+        done, self._done = self._done, None
         self._response.release()
-        if pool is not None:
-            pool.done()
+        if done is not None:
+            done()
 
     def discard(self) -> None:
         """Close the connection, even one already back in the pool, so it is never reused.
@@ -88,14 +77,15 @@ class AioReply:
 
 
 async def send(
-    pool: AsyncPool,
+    session: aiohttp.ClientSession,
+    done: Callable[[], None],
     url: Any,
     content: bytes,
     headers: Headers,
     timeout: httpx.Timeout,
     total: float | None,
 ) -> AioReply:
-    """POST one attempt on ``pool`` (counted busy until the reply's ``aclose``).
+    """POST one attempt on ``session``; ``done`` is called once, when the reply is closed.
 
     The timeouts mean what httpx's do: ``connect`` to open a connection, ``read`` between two reads,
     ``pool`` to wait for a free connection (aiohttp's ``connect`` covers the wait and the opening);
@@ -103,7 +93,7 @@ async def send(
     status line, headers and body of this attempt (aiohttp's ``total`` covers all three).
     """
     try:
-        response = await pool.session.request(
+        response = await session.request(
             "POST",
             str(url),
             data=content,
@@ -117,6 +107,6 @@ async def send(
             ),
         )
     except BaseException:
-        pool.done()
+        done()
         raise
-    return AioReply(response, pool)
+    return AioReply(response, done)

@@ -360,7 +360,7 @@ class AsyncGLMClient:
         from glm_transport._aio import send
 
         pool = async_pool(self._route)
-        return await send(pool, call.url, content, call.headers, timeout, left)
+        return await send(pool.session, pool.done, call.url, content, call.headers, timeout, left)
 
     async def post(self, call: Call, parse: Callable[[Any], T]) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""

@@ -48,6 +48,7 @@ from glm_transport._constants import (
     MAX_CONNECTIONS,
     MAX_KEEPALIVE_CONNECTIONS,
 )
+from glm_transport._tls import shared_ssl_context
 
 __all__ = [
     "MAX_ROUTES",
@@ -113,8 +114,6 @@ _sync: OrderedDict[Route, SyncPool] = OrderedDict()
 
 
 def _new_client() -> httpx.Client:
-    from glm_transport._aio import shared_ssl_context
-
     client = httpx.Client(limits=LIMITS, verify=shared_ssl_context(), cookies=_NoCookies())
     _bound_by_deadline(client)
     return client
