@@ -124,6 +124,8 @@ class HostileServer:
         first: bool,
     ) -> bool:
         """Write one answer; ``False`` to close the connection after it."""
+        if path.endswith("/embeddings"):
+            return await self._embeddings(writer, modes, body, first)
         if "malformed" in modes:
             writer.write(b"HTTP/1.1 abc Nope\r\n\r\n")
             await writer.drain()
@@ -170,10 +172,14 @@ class HostileServer:
             await writer.drain()
             return True
         if "echo_key" in modes:
+            # The key quoted in the message, in the code (as JSON \u escapes) and in a header.
             quoted = fields.get(b"authorization", b"").decode()
-            error = {"error": {"code": "1000", "message": f"Invalid API key in header: {quoted}"}}
-            payload = json.dumps(error).encode()
-            writer.write(_head(401, b"application/json", len(payload)) + payload)
+            key = quoted.removeprefix("Bearer ")
+            escaped = "".join(f"\\u{ord(c):04x}" for c in key)
+            message = json.dumps(f"Invalid API key in header: {quoted}")
+            payload = ('{"error": {"code": "%s", "message": %s}}' % (escaped, message)).encode()
+            echo = b"x-request-id: " + quoted.encode() + b"\r\n"
+            writer.write(_head(401, b"application/json", len(payload), echo) + payload)
             await writer.drain()
             return True
         extra = b"Set-Cookie: tenant=secret-session; Path=/\r\n" if "cookie" in modes else b""
@@ -188,6 +194,25 @@ class HostileServer:
         if "late" in modes and stale:
             await asyncio.sleep(0.02)
             writer.write(stale)
+            await writer.drain()
+        return True
+
+    async def _embeddings(
+        self, writer: asyncio.StreamWriter, modes: set[str], body: dict[str, Any], first: bool
+    ) -> bool:
+        """Vectors whose first component is the number in each input (``"u7"`` -> 7.0)."""
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(t.lstrip("u") or 0), 0.5]}
+            for i, t in enumerate(texts)
+        ]
+        payload = json.dumps({"object": "list", "model": "embedding-3", "data": data}).encode()
+        out = _head(200, b"application/json", len(payload)) + payload
+        writer.write(out)
+        await writer.drain()
+        if "late" in modes and first:  # the same reply again, later: stale for the next call
+            await asyncio.sleep(0.02)
+            writer.write(out)
             await writer.drain()
         return True
 

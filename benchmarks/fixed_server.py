@@ -15,8 +15,9 @@ import asyncio
 import json
 
 REPLY = {
-    # No request_id: a prebuilt reply cannot echo the client's (a gateway that drops it).
     "id": "20261122000000bench",
+    # Echoed per request as GLM does (see _json_response): a placeholder of the same length.
+    "request_id": "0" * 32,
     "created": 1763769600,
     "model": "glm-5-turbo",
     "object": "chat.completion",
@@ -78,6 +79,14 @@ def sse_body(chunks: int) -> bytes:
 
 
 JSON_RESPONSE = _response(json.dumps(REPLY).encode(), b"application/json")
+_PLACEHOLDER = b'"request_id": "' + b"0" * 32 + b'"'
+
+
+def _json_response(body: bytes) -> bytes:
+    """The fixed reply, echoing the request's ``request_id`` (32 hex digits, ours) when sent."""
+    if body.startswith(b'{"request_id":"') and body[47:48] == b'"':
+        return JSON_RESPONSE.replace(_PLACEHOLDER, b'"request_id": "' + body[15:47] + b'"', 1)
+    return JSON_RESPONSE
 _SSE: dict[int, bytes] = {}
 
 
@@ -140,7 +149,7 @@ class _Protocol(asyncio.Protocol):
                 self.transport.write(embeddings_response(_input_count(body)))
                 continue
             stream = b'"stream":true' in body or b'"stream": true' in body
-            self.transport.write(sse_response(chunks) if stream else JSON_RESPONSE)
+            self.transport.write(sse_response(chunks) if stream else _json_response(body))
 
 
 async def serve(host: str, port: int) -> None:

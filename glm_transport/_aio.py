@@ -15,6 +15,7 @@ must not outlive a pool).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -106,6 +107,12 @@ async def send(
                 sock_read=timeout.read,
             ),
         )
+    except asyncio.CancelledError as cancelled:
+        done()
+        # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error it
+        # raises; its traceback runs through aiohttp's frames, whose locals hold the request
+        # headers, key included. Raised again from here, without them.
+        raise cancelled.with_traceback(None) from None
     except BaseException:
         done()
         raise

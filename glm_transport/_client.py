@@ -24,6 +24,7 @@ from glm_transport import errors as E
 from glm_transport._decode import adecoded, decoded
 from glm_transport._pools import (
     async_pool,
+    bound_by_deadline,
     deadline,
     discard,
     discard_if_desynced,
@@ -44,6 +45,7 @@ from glm_transport.endpoint import (
     stale,
     stale_error,
     stream_error,
+    unproven,
 )
 
 __all__ = ["AsyncGLMClient", "GLMClient"]
@@ -224,6 +226,10 @@ class GLMClient:
     def __init__(self, settings: GLMSettings, http_client: Any = None) -> None:
         self.settings = settings
         self._given = _checked_client(http_client, False, "http_client")
+        if isinstance(self._given, httpx.Client):
+            # total_timeout bounds your client's status line and headers too; a no-op for calls
+            # that are not ours (see _pools.deadline).
+            bound_by_deadline(self._given)
         self._route = route_of(settings)
 
     def __repr__(self) -> str:
@@ -265,6 +271,8 @@ class GLMClient:
                 if echoed is not None:
                     discard(http, response)
                     raise stale_error(echoed, str(request_id))
+                if unproven(call, reply, request_id):
+                    discard(http, response)
                 return reply
             finally:
                 discard_if_desynced(http, response)
@@ -388,6 +396,8 @@ class AsyncGLMClient:
                 if echoed is not None:
                     await _adiscard(response)
                     raise stale_error(echoed, str(request_id))
+                if unproven(call, reply, request_id):
+                    await _adiscard(response)
                 return reply
             finally:
                 await response.aclose()

@@ -56,6 +56,7 @@ __all__ = [
     "SyncPool",
     "aclose_shared_clients",
     "async_pool",
+    "bound_by_deadline",
     "deadline",
     "discard",
     "discard_if_desynced",
@@ -115,7 +116,7 @@ _sync: OrderedDict[Route, SyncPool] = OrderedDict()
 
 def _new_client() -> httpx.Client:
     client = httpx.Client(limits=LIMITS, verify=shared_ssl_context(), cookies=_NoCookies())
-    _bound_by_deadline(client)
+    bound_by_deadline(client)
     return client
 
 
@@ -179,15 +180,17 @@ def _cut(timeout: float | None, expired: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
-def _bound_by_deadline(client: httpx.Client) -> None:
-    """Make ``client``'s connections honour :func:`deadline` (httpcore's network backend)."""
+def bound_by_deadline(client: httpx.Client) -> None:
+    """Make ``client``'s connections honour :func:`deadline` (httpcore's network backend).
+
+    Idempotent, and transparent to calls made without a deadline.
+    """
     import httpcore
 
     pool: Any = getattr(getattr(client, "_transport", None), "_pool", None)
     inner: Any = getattr(pool, "_network_backend", None)
-    if (
-        pool is None or inner is None
-    ):  # an httpcore that moved it: calls keep httpx's per-operation timeouts
+    if pool is None or inner is None or getattr(inner, "glm_deadline", False):
+        # Another transport, or an httpcore that moved it: per-operation timeouts only.
         return
 
     class Stream(httpcore.NetworkStream):
@@ -216,6 +219,8 @@ def _bound_by_deadline(client: httpx.Client) -> None:
             return self._stream.get_extra_info(info)
 
     class Backend(httpcore.NetworkBackend):
+        glm_deadline = True
+
         def connect_tcp(
             self,
             host: str,
@@ -402,12 +407,12 @@ class _LoopPools:
         self.pid = os.getpid()
         self.routes: OrderedDict[Route, AsyncPool] = OrderedDict()
 
-    async def aclose(self) -> None:
-        """Close idle sessions now, and busy ones when their last reply is done."""
+    async def aclose(self, busy_too: bool = False) -> None:
+        """Close idle sessions now, and busy ones when their last reply is done (or now)."""
         pools, self.routes = list(self.routes.values()), OrderedDict()
         for pool in pools:
             pool.closing = True
-            if pool.busy == 0:
+            if pool.busy == 0 or busy_too:
                 await pool.session.close()
 
 
@@ -483,7 +488,8 @@ def _close_with(loop: asyncio.AbstractEventLoop) -> None:
             and asyncio._get_running_loop() is None  # not from inside another loop (a GC pass)
         ):
             with contextlib.suppress(Exception):  # closing is best effort
-                this.run_until_complete(pools.aclose())
+                # The loop ends: replies still open on it (an abandoned stream) end with it.
+                this.run_until_complete(pools.aclose(busy_too=True))
         original()
 
     # asyncio.run() and LlamaIndex's asyncio_run() both end with loop.close(): wrapping the

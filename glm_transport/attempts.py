@@ -167,6 +167,10 @@ def _mask(err: E.GLMError, secret: str) -> None:
     if secret in err.message:
         err.message = err.message.replace(secret, _MASK)
         err.args = (err.message,)
+    for name in ("code", "request_id"):  # a gateway may put anything there, the key included
+        value = getattr(err, name, None)
+        if isinstance(value, str) and secret in value:
+            setattr(err, name, value.replace(secret, _MASK))
     body = err.body
     if isinstance(body, str):
         if secret in body:

@@ -21,7 +21,7 @@ import httpx
 from glm_transport import errors as E
 from glm_transport._decode import ACCEPT_ENCODING
 from glm_transport._version import __version__
-from glm_transport.config import GLMSettings, check_serves
+from glm_transport.config import PROVIDERS, GLMSettings, check_serves
 from glm_transport.jsonbody import encode_json
 from glm_transport.parse import parse_error
 from glm_transport.retry import parse_retry_after
@@ -41,11 +41,18 @@ __all__ = [
     "stale",
     "stale_error",
     "stream_error",
+    "unproven",
 ]
 
 T_co = TypeVar("T_co", covariant=True)
 
 _USER_AGENT = f"glm-integrations/{__version__}"
+# GLM's own hosts (the Z.ai and BigModel presets in .config, the Coding Plan ones included).
+_GLM_HOSTS = frozenset(
+    httpx.URL(p.base_url).host
+    for p in PROVIDERS.values()
+    if p.base_url and p.error_style == "glm" and p.request_ids
+)
 _MASK = "**********"
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
@@ -149,7 +156,7 @@ class Call:
     :meth:`attempt` gives each attempt its own (GLM answers 1231 to a repeated one).
     """
 
-    __slots__ = ("content", "explain", "fresh_ids", "headers", "request_id", "url")
+    __slots__ = ("content", "explain", "fresh_ids", "headers", "request_id", "trusted", "url")
 
     def __init__(
         self,
@@ -160,14 +167,21 @@ class Call:
         *,
         request_id: str | None = None,
         fresh_ids: bool = False,
+        trusted: bool = False,
     ) -> None:
-        """Hold one request's parts."""
+        """Hold one request's parts.
+
+        ``trusted``: the route is GLM's own host over TLS, where no proxy can add bytes to a
+        reply; elsewhere a connection whose reply could not be matched to its request (no
+        ``request_id`` came back) is not reused.
+        """
         self.url = url
         self.content = content
         self.headers = headers
         self.explain = explain
         self.request_id = request_id
         self.fresh_ids = fresh_ids
+        self.trusted = trusted
 
     def attempt(self) -> tuple[bytes, str | None]:
         """One attempt's body, and the ``request_id`` its reply must carry if it carries one."""
@@ -182,6 +196,16 @@ class Call:
     def __repr__(self) -> str:
         """The URL, the body's size and the headers, the key masked."""
         return f"Call(POST {self.url}, {len(self.content)} bytes, {self.headers!r})"
+
+
+def unproven(call: Call, reply: Any, request_id: str | None) -> bool:
+    """Whether ``reply`` could not be matched to its request on a route that is not GLM's own.
+
+    Its connection is then not reused: a stale reply left behind it could not be told apart.
+    """
+    if call.trusted:
+        return False
+    return request_id is None or type(reply) is not dict or reply.get("request_id") is None
 
 
 def stale(reply: Any, request_id: str | None) -> str | None:
@@ -239,13 +263,22 @@ def prepare(
     """
     check_serves(settings.provider, endpoint.name)
     given = body.get("request_id")
+    url = settings.url_for(endpoint.path)
+    headers = _headers(settings, stream)
+    fresh = endpoint.request_id and given is None and settings.provider.request_ids
+    trusted = url.scheme == "https" and url.host in _GLM_HOSTS
+    if not trusted and not fresh and not isinstance(given, str):
+        # No id can tie the reply to this request: the connection is used once (a gateway that
+        # leaves a stale reply on a kept-alive connection would hand it to the next call).
+        headers.plain()["Connection"] = "close"
     return Call(
-        settings.url_for(endpoint.path),
+        url,
         encode_json(body),
-        _headers(settings, stream),
+        headers,
         explain,
         request_id=given if isinstance(given, str) else None,
-        fresh_ids=endpoint.request_id and given is None and settings.provider.request_ids,
+        fresh_ids=fresh,
+        trusted=trusted,
     )
 
 

@@ -547,7 +547,7 @@ def test_a_key_the_upstream_echoes_is_masked(hostile: Any, framework: str, mode:
     with pytest.raises(E.AuthenticationError) as info:
         _say(framework, model, mode, "q")
     err = info.value
-    seen = f"{err!s}{err!r}{err.body!r}{err.args!r}{err.message}"
+    seen = f"{err!s}{err!r}{err.body!r}{err.args!r}{err.message}{vars(err)!r}"
     assert "Invalid API key in header" in seen and "**********" in seen
     assert KEY not in seen and KEY.split("-")[-1] not in seen
 
@@ -645,3 +645,98 @@ def test_an_error_tracker_never_sees_the_key(framework: str, mode: str) -> None:
             link = link.__cause__ or link.__context__
         # No transport exception (with the frames that held the request) is chained.
         assert all(isinstance(link, E.GLMError) for link in chain), chain
+
+
+# ---- a second round: what the red team found after the first ------------------------------------
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+@pytest.mark.parametrize("mode", ["sync", "async", "threads"])
+def test_embeddings_never_get_another_calls_vectors(
+    hostile: Any, framework: str, mode: str
+) -> None:
+    # Embedding replies carry no request_id to check, so off GLM's own hosts a connection is
+    # used for one reply only: a stale reply arriving later on it can reach no one.
+    from benchmarks._hostile import HEADER
+
+    options = {"api_key": KEY, "max_retries": 0, "default_headers": {HEADER: "late"}}
+    if framework == "langchain":
+        from langchain_glm import GLMEmbeddings
+
+        model: Any = GLMEmbeddings(base_url=hostile.base_url, **options)
+        one, aone = model.embed_query, model.aembed_query
+    else:
+        from llama_index_glm import GLMEmbedding
+
+        model = GLMEmbedding(base_url=hostile.base_url, **options)
+        one, aone = model.get_query_embedding, model.aget_query_embedding
+
+    texts = [f"u{n}" for n in range(1, 41)]
+    if mode == "sync":
+        vectors = [one(t) for t in texts]
+    elif mode == "async":
+
+        async def each() -> list[list[float]]:
+            return [await aone(t) for t in texts]
+
+        vectors = asyncio.run(each())
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(8) as pool:
+            vectors = list(pool.map(one, texts))
+    assert [v[0] for v in vectors] == [float(n) for n in range(1, 41)]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_total_timeout_bounds_headers_on_your_own_sync_client(hostile: Any, stream: bool) -> None:
+    settings = resolve_settings(
+        base_url=hostile.base_url,
+        api_key=KEY,
+        max_retries=0,
+        total_timeout=1.0,
+        default_headers={"x-hostile": "drip_headers"},
+    )
+    with httpx.Client() as own:
+        client = GLMClient(settings, own)
+        started = time.monotonic()
+        call: Any = _stream_all if stream else (lambda c: chat.complete(c, REQ))
+        with pytest.raises(E.APITimeoutError, match="total_timeout"):
+            call(client)
+        assert time.monotonic() - started < 6  # the 1 s budget, not the ~8 s of headers
+        # Your client still works as before for calls without a budget.
+        plain = resolve_settings(base_url=hostile.base_url, api_key=KEY)
+        assert chat.complete(GLMClient(plain, own), REQ).content == "GLM emulator reply to: hi"
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_a_callers_own_timeout_ships_no_key_to_an_error_tracker(framework: str) -> None:
+    # asyncio.wait_for cancels the call mid-request and chains the cancellation to its
+    # TimeoutError; the cancellation's traceback ran through aiohttp's request frame.
+    from glm_transport.emulator import EmulatorServer
+    from glm_transport.emulator.app import FAULT_HEADER
+
+    server = EmulatorServer().start()
+    try:
+        model = _hostile_model(framework, server.base_url, "", api_key=KEY)
+        model = model.model_copy(update={"default_headers": {FAULT_HEADER: '{"delay": 3}'}})
+
+        async def main() -> BaseException:
+            try:
+                if framework == "langchain":
+                    await asyncio.wait_for(model.ainvoke("q"), 0.3)
+                else:
+                    from llama_index.core.base.llms.types import ChatMessage
+
+                    await asyncio.wait_for(
+                        model.achat([ChatMessage(role="user", content="q")]), 0.3
+                    )
+            except BaseException as err:
+                return err
+            raise AssertionError("not cancelled")
+
+        err = asyncio.run(main())
+    finally:
+        server.stop()
+    assert isinstance(err, (asyncio.TimeoutError, TimeoutError))
+    assert KEY not in _tracker_view(err)
