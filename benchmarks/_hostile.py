@@ -177,7 +177,7 @@ class HostileServer:
             key = quoted.removeprefix("Bearer ")
             escaped = "".join(f"\\u{ord(c):04x}" for c in key)
             message = json.dumps(f"Invalid API key in header: {quoted}")
-            payload = ('{"error": {"code": "%s", "message": %s}}' % (escaped, message)).encode()
+            payload = f'{{"error": {{"code": "{escaped}", "message": {message}}}}}'.encode()
             echo = b"x-request-id: " + quoted.encode() + b"\r\n"
             writer.write(_head(401, b"application/json", len(payload), echo) + payload)
             await writer.drain()

@@ -87,6 +87,8 @@ def _json_response(body: bytes) -> bytes:
     if body.startswith(b'{"request_id":"') and body[47:48] == b'"':
         return JSON_RESPONSE.replace(_PLACEHOLDER, b'"request_id": "' + body[15:47] + b'"', 1)
     return JSON_RESPONSE
+
+
 _SSE: dict[int, bytes] = {}
 
 

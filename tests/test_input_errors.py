@@ -3,6 +3,7 @@ keys are checked and never echoed."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import json
 import math
@@ -435,24 +436,17 @@ def test_an_http_client_of_the_wrong_kind_is_refused_before_sending(
     given: object = {"async": httpx.AsyncClient(), "sync": httpx.Client(), "other": object()}[wrong]
     cls = getattr(importlib.import_module(module), name)
     model = cls(api_key="k", base_url="http://127.0.0.1:9/v4", **{field: given})
+    from llama_index.core.base.llms.types import ChatMessage
+
+    messages = [ChatMessage(role="user", content="hi")]
+    calls = {
+        ("ChatGLM", False): lambda: model.invoke("hi"),
+        ("ChatGLM", True): lambda: asyncio.run(model.ainvoke("hi")),
+        ("GLM", False): lambda: model.chat(messages),
+        ("GLM", True): lambda: asyncio.run(model.achat(messages)),
+        ("GLMEmbeddings", False): lambda: model.embed_query("hi"),
+        ("GLMEmbedding", False): lambda: model.get_text_embedding("hi"),
+    }
+    call = calls[(name, "async" in field)]
     with pytest.raises(GLMValidationError, match="httpx"):
-        if name in ("ChatGLM", "GLM"):
-            if "async" in field:
-                import asyncio
-
-                if name == "GLM":
-                    from llama_index.core.base.llms.types import ChatMessage
-
-                    asyncio.run(model.achat([ChatMessage(role="user", content="hi")]))
-                else:
-                    asyncio.run(model.ainvoke("hi"))
-            elif name == "GLM":
-                from llama_index.core.base.llms.types import ChatMessage
-
-                model.chat([ChatMessage(role="user", content="hi")])
-            else:
-                model.invoke("hi")
-        elif name == "GLMEmbeddings":
-            model.embed_query("hi")
-        else:
-            model.get_text_embedding("hi")
+        call()

@@ -351,36 +351,37 @@ def test_a_whole_reply_of_another_choice_is_refused(
 
     scripted = Scripted(answer, stream=False)
     sync, async_ = scripted.clients()
+    if framework == "langchain":
+        from langchain_glm import ChatGLM
+
+        lc = ChatGLM(
+            api_key="k",
+            base_url=BASE_URL,
+            http_client=sync,
+            http_async_client=async_,
+            max_retries=2,
+        )
+        call: Callable[[], Any] = (
+            (lambda: lc.invoke("hi")) if mode == "sync" else (lambda: asyncio.run(lc.ainvoke("hi")))
+        )
+    else:
+        from llama_index.core.base.llms.types import ChatMessage
+
+        from llama_index_glm import GLM
+
+        li = GLM(
+            api_key="k",
+            base_url=BASE_URL,
+            http_client=sync,
+            async_http_client=async_,
+            max_retries=2,
+        )
+        messages = [ChatMessage(role="user", content="hi")]
+        call = (
+            (lambda: li.chat(messages))
+            if mode == "sync"
+            else (lambda: asyncio.run(li.achat(messages)))
+        )
     with pytest.raises(E.ServerError, match="only one choice"):
-        if framework == "langchain":
-            from langchain_glm import ChatGLM
-
-            llm: Any = ChatGLM(
-                api_key="k",
-                base_url=BASE_URL,
-                http_client=sync,
-                http_async_client=async_,
-                max_retries=2,
-            )
-            if mode == "sync":
-                llm.invoke("hi")
-            else:
-                asyncio.run(llm.ainvoke("hi"))
-        else:
-            from llama_index.core.base.llms.types import ChatMessage
-
-            from llama_index_glm import GLM
-
-            llm = GLM(
-                api_key="k",
-                base_url=BASE_URL,
-                http_client=sync,
-                async_http_client=async_,
-                max_retries=2,
-            )
-            messages = [ChatMessage(role="user", content="hi")]
-            if mode == "sync":
-                llm.chat(messages)
-            else:
-                asyncio.run(llm.achat(messages))
+        call()
     assert scripted.requests == 1  # not retried: the same gateway would answer the same
