@@ -29,10 +29,13 @@ from glm_transport.endpoint import Headers
 __all__ = ["AioReply", "new_session", "send"]
 
 
-def new_session() -> aiohttp.ClientSession:
-    """A pool for one route on the running event loop."""
+def new_session(reuse: bool = True) -> aiohttp.ClientSession:
+    """A pool for one route on the running event loop (``reuse=False``: one connection a call)."""
     connector = aiohttp.TCPConnector(
-        limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_EXPIRY, ssl=shared_ssl_context()
+        limit=MAX_CONNECTIONS,
+        keepalive_timeout=KEEPALIVE_EXPIRY if reuse else None,
+        force_close=not reuse,
+        ssl=shared_ssl_context(),
     )
     # Bodies are decoded by the client, in bounded pieces (._decode), not by aiohttp.
     return aiohttp.ClientSession(

@@ -231,16 +231,17 @@ class GLMClient:
             # that are not ours (see _pools.deadline).
             bound_by_deadline(self._given)
         self._route = route_of(settings)
+        self._once = route_of(settings, reuse=False)
 
     def __repr__(self) -> str:
         return f"GLMClient({self.settings!r})"
 
     @contextlib.contextmanager
-    def _http(self) -> Iterator[httpx.Client]:
+    def _http(self, call: Call) -> Iterator[httpx.Client]:
         if self._given is not None:
             yield self._given
         else:
-            with sync_pool(self._route) as client:
+            with sync_pool(self._route if call.reuse else self._once) as client:
                 yield client
 
     def post(self, call: Call, parse: Callable[[Any], T]) -> T:
@@ -258,7 +259,7 @@ class GLMClient:
         """One attempt's reply JSON; the connection is checked before it goes back to the pool."""
         content, request_id = call.attempt()
         at = attempts.deadline
-        with _translated(self.settings), self._http() as http:
+        with _translated(self.settings), self._http(call) as http:
             with deadline(at):
                 response = http.send(_build(http, call, content, attempts.start()), stream=True)
             try:
@@ -292,7 +293,7 @@ class GLMClient:
         content, request_id = call.attempt()
         reader.expect(request_id)
         at = attempts.deadline
-        with _translated(self.settings), self._http() as http:
+        with _translated(self.settings), self._http(call) as http:
             with deadline(at):
                 response = http.send(_build(http, call, content, attempts.start()), stream=True)
             try:
@@ -347,6 +348,7 @@ class AsyncGLMClient:
         self.settings = settings
         self._given = _checked_client(http_client, True, "http_async_client")
         self._route = route_of(settings)
+        self._once = route_of(settings, reuse=False)
 
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
@@ -367,7 +369,7 @@ class AsyncGLMClient:
             return response
         from glm_transport._aio import send
 
-        pool = async_pool(self._route)
+        pool = async_pool(self._route if call.reuse else self._once)
         return await send(pool.session, pool.done, call.url, content, call.headers, timeout, left)
 
     async def post(self, call: Call, parse: Callable[[Any], T]) -> T:

@@ -78,13 +78,18 @@ LIMITS = httpx.Limits(  # the sync pools'; the async sessions take the same numb
 MAX_ROUTES = 64
 """Idle routes kept open per process (sync) and per event loop (async)."""
 
-Route = tuple[str, str]
+Route = tuple[str, str, bool]
+"""Base URL, key digest, and whether connections are kept alive (``False``: one per call)."""
 
 
-def route_of(settings: GLMSettings) -> Route:
-    """The route of ``settings``: its base URL and a digest of its key (never the key)."""
+def route_of(settings: GLMSettings, reuse: bool = True) -> Route:
+    """The route of ``settings``: its base URL and a digest of its key (never the key).
+
+    ``reuse=False``: the route's pool of single-use connections, for calls whose reply cannot
+    be checked to be theirs (see :class:`~glm_transport.endpoint.Call`).
+    """
     key = settings.api_key.get_secret_value() if settings.api_key is not None else ""
-    return settings.base_url, hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+    return settings.base_url, hashlib.blake2b(key.encode(), digest_size=12).hexdigest(), reuse
 
 
 # ---- the sync pools --------------------------------------------------------------------------
@@ -114,8 +119,12 @@ _lock = threading.Lock()
 _sync: OrderedDict[Route, SyncPool] = OrderedDict()
 
 
-def _new_client() -> httpx.Client:
-    client = httpx.Client(limits=LIMITS, verify=shared_ssl_context(), cookies=_NoCookies())
+_SINGLE_USE = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=0)
+
+
+def _new_client(reuse: bool) -> httpx.Client:
+    limits = LIMITS if reuse else _SINGLE_USE
+    client = httpx.Client(limits=limits, verify=shared_ssl_context(), cookies=_NoCookies())
     bound_by_deadline(client)
     return client
 
@@ -127,7 +136,7 @@ def sync_pool(route: Route) -> Iterator[httpx.Client]:
     with _lock:
         pool = _sync.get(route)
         if pool is None:
-            pool = _sync[route] = SyncPool(_new_client())
+            pool = _sync[route] = SyncPool(_new_client(route[2]))
             if len(_sync) > MAX_ROUTES:
                 evicted = _evict(_sync)
         else:
@@ -459,7 +468,7 @@ def async_pool(route: Route) -> AsyncPool:
     if pool is None:
         from glm_transport._aio import new_session  # aiohttp loads with the first async call
 
-        pool = pools.routes[route] = AsyncPool(new_session())
+        pool = pools.routes[route] = AsyncPool(new_session(route[2]))
         if len(pools.routes) > MAX_ROUTES:
             for old in _evict(pools.routes):
                 old.closing = True
@@ -555,6 +564,6 @@ def _state() -> dict[str, Any]:
     """For tests: what the pools hold right now."""
     live = [loop for loop in _loops if not loop.is_closed()]
     return {
-        "sync": [base_url for base_url, _ in _sync],
+        "sync": [base_url for base_url, _, _ in _sync],
         "loops": sum(1 for loop in live if (_pools_of(loop) or _LoopPools()).routes),
     }

@@ -47,11 +47,10 @@ __all__ = [
 T_co = TypeVar("T_co", covariant=True)
 
 _USER_AGENT = f"glm-integrations/{__version__}"
-# GLM's own hosts (the Z.ai and BigModel presets in .config, the Coding Plan ones included).
-_GLM_HOSTS = frozenset(
-    httpx.URL(p.base_url).host
-    for p in PROVIDERS.values()
-    if p.base_url and p.error_style == "glm" and p.request_ids
+# The presets' hosts (.config: Z.ai, BigModel, their Coding Plan twins, maxtoken, powertokens),
+# reached over TLS: no proxy on the way can add bytes to a reply. Custom base URLs are not.
+_TRUSTED_HOSTS = frozenset(
+    httpx.URL(p.base_url).host for p in PROVIDERS.values() if p.base_url.startswith("https://")
 )
 _MASK = "**********"
 
@@ -156,7 +155,16 @@ class Call:
     :meth:`attempt` gives each attempt its own (GLM answers 1231 to a repeated one).
     """
 
-    __slots__ = ("content", "explain", "fresh_ids", "headers", "request_id", "trusted", "url")
+    __slots__ = (
+        "content",
+        "explain",
+        "fresh_ids",
+        "headers",
+        "request_id",
+        "reuse",
+        "trusted",
+        "url",
+    )
 
     def __init__(
         self,
@@ -168,12 +176,16 @@ class Call:
         request_id: str | None = None,
         fresh_ids: bool = False,
         trusted: bool = False,
+        reuse: bool = True,
     ) -> None:
         """Hold one request's parts.
 
-        ``trusted``: the route is GLM's own host over TLS, where no proxy can add bytes to a
-        reply; elsewhere a connection whose reply could not be matched to its request (no
-        ``request_id`` came back) is not reused.
+        ``trusted``: the route is GLM's (or a preset gateway's) host over TLS, where no proxy can
+        add bytes to a reply. ``reuse``: the call may go on a kept-alive connection; off a
+        trusted route only calls whose reply is checked against their ``request_id`` do, and a
+        connection whose reply came back without one is not reused either (:func:`unproven`).
+        Every other call has a connection of its own, closed after it: it can neither read a
+        stale reply left on a shared connection nor leave one behind.
         """
         self.url = url
         self.content = content
@@ -182,6 +194,7 @@ class Call:
         self.request_id = request_id
         self.fresh_ids = fresh_ids
         self.trusted = trusted
+        self.reuse = reuse
 
     def attempt(self) -> tuple[bytes, str | None]:
         """One attempt's body, and the ``request_id`` its reply must carry if it carries one."""
@@ -266,10 +279,12 @@ def prepare(
     url = settings.url_for(endpoint.path)
     headers = _headers(settings, stream)
     fresh = endpoint.request_id and given is None and settings.provider.request_ids
-    trusted = url.scheme == "https" and url.host in _GLM_HOSTS
-    if not trusted and not fresh and not isinstance(given, str):
-        # No id can tie the reply to this request: the connection is used once (a gateway that
-        # leaves a stale reply on a kept-alive connection would hand it to the next call).
+    trusted = url.scheme == "https" and url.host in _TRUSTED_HOSTS
+    # Off a trusted route, a reply no id can tie to its request (embeddings; a stream, whose
+    # frames GLM sends without request_id) goes on a connection of its own: a gateway that
+    # leaves a stale reply on a kept-alive connection would hand it to the next call.
+    reuse = trusted or (not stream and (fresh or isinstance(given, str)))
+    if not reuse:
         headers.plain()["Connection"] = "close"
     return Call(
         url,
@@ -279,6 +294,7 @@ def prepare(
         request_id=given if isinstance(given, str) else None,
         fresh_ids=fresh,
         trusted=trusted,
+        reuse=reuse,
     )
 
 

@@ -146,7 +146,7 @@ def test_one_pool_per_route_whatever_the_timeouts(glm_emulator: EmulatorServer) 
 
 def test_concurrent_first_calls_build_one_pool(glm_emulator: EmulatorServer) -> None:
     _pools._close_sync()
-    route = ("http://127.0.0.1:1/v4", "k")
+    route = ("http://127.0.0.1:1/v4", "k", True)
     seen: list[int] = []
     barrier = threading.Barrier(16)
 

@@ -37,7 +37,9 @@ async def test_soak_short_form() -> None:
     # Speed is the benchmarks' business, not this test's.
     allowed = 3 * 1.0 + 0.5 + 1.0
     assert result.max_latency < 10 * allowed
-    assert connections <= 400  # pooled, not one per request
+    # Pooled, not one per request: whole replies share connections; streams (half the requests)
+    # have one each, as off GLM's own hosts nothing could tell a stale stream from theirs.
+    assert connections <= 400 + 2000 // 2
     first, last = result.rss_samples_mb[1], result.rss_samples_mb[-1]
     assert last - first < 50, result.rss_samples_mb
 

@@ -294,12 +294,15 @@ async def test_async_connection_refused() -> None:
 
 
 def test_connections_are_reused(glm_emulator: EmulatorServer) -> None:
+    # Whole replies, checked against their request_id, share one kept-alive connection. A
+    # stream's frames carry no request_id: off GLM's own hosts each stream has a connection of
+    # its own, closed after it, so it can neither read nor leave a stale reply.
     client = GLMClient(settings(glm_emulator.base_url))
     for _ in range(5):
         chat.complete(client, req())
         collect(client, req())
     assert glm_emulator.state.requests == 10
-    assert len(glm_emulator.state.connections) == 1
+    assert len(glm_emulator.state.connections) == 1 + 5
 
 
 async def test_async_connections_are_reused(glm_emulator: EmulatorServer) -> None:
@@ -307,8 +310,27 @@ async def test_async_connections_are_reused(glm_emulator: EmulatorServer) -> Non
     for _ in range(5):
         await chat.acomplete(client, req())
         await acollect(client, req())
-    assert len(glm_emulator.state.connections) == 1
+    assert len(glm_emulator.state.connections) == 1 + 5
     await aclose_shared_clients()
+
+
+@pytest.mark.parametrize(
+    ("base_url", "stream", "reuse"),
+    [
+        ("https://api.z.ai/api/paas/v4", True, True),  # GLM's own host over TLS
+        ("https://open.bigmodel.cn/api/coding/paas/v4", True, True),
+        ("https://api.maxtoken.io/v1", True, True),  # a preset gateway over TLS
+        ("https://gateway.example/v4", False, True),  # a whole reply, checked by request_id
+        ("https://gateway.example/v4", True, False),  # a stream: nothing to check it by
+        ("http://api.z.ai/api/paas/v4", True, False),  # no TLS: anything on the way
+    ],
+)
+def test_which_calls_may_share_a_connection(base_url: str, stream: bool, reuse: bool) -> None:
+    from glm_transport.chat import chat_call
+
+    call = chat_call(resolve_settings(base_url=base_url, api_key="k"), req(), stream)
+    assert call.reuse is reuse
+    assert (call.headers.plain().get("Connection") == "close") is not reuse
 
 
 def test_validation_happens_before_any_request(glm_emulator: EmulatorServer) -> None:
