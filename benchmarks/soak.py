@@ -11,7 +11,9 @@ mid-way, a malformed frame, a reply slower than the timeout, a stream held open 
 (with and without keep-alive comments), a body that drips past the total timeout, a 1 MiB frame,
 and, from a deliberately broken server (``benchmarks/_hostile.py``), bytes past Content-Length in
 the same write and in a later one, a malformed status line, headers dripped past the total
-timeout, a compressed error body that expands without bound, and a redirect carrying a completion.
+timeout, a compressed error body that expands without bound, a redirect carrying a completion,
+and a 401 that quotes the key back. Every error is checked for the key (its message, fields,
+chain and traceback frames, as an error tracker ships them): "key leaked" must stay 0.
 A request "hangs" when it outlives its total timeout plus the longest backoff.
 """
 
@@ -45,7 +47,9 @@ FAULTS: list[tuple[dict[str, Any], str]] = [
     ({"hostile": "drip_headers"}, "APITimeoutError"),  # headers past the total timeout
     ({"hostile": "bomb500"}, "APIError"),  # an error body that decompresses without bound
     ({"hostile": "redirect"}, "APIError"),  # a 302 carrying a completion is not the answer
+    ({"hostile": "echo_key"}, "AuthenticationError"),  # a 401 quoting the key back
 ]
+KEY = "soak0123456789abcdef.0123456789ABCDEFghij"  # a key of GLM's shape, checked for leaks
 TOTAL_TIMEOUT = 5.0
 
 
@@ -57,6 +61,8 @@ class SoakResult:
     outcomes: Counter[str] = field(default_factory=Counter)
     wrong: list[str] = field(default_factory=list)
     hung: int = 0
+    leaked: int = 0
+    """Errors whose message, fields, chain or traceback frames held the key."""
     max_latency: float = 0.0
     max_rss_mb: float = 0.0
     rss_samples_mb: list[float] = field(default_factory=list)
@@ -67,7 +73,7 @@ class SoakResult:
             f"requests {self.requests} at {self.concurrency} in flight, "
             f"{self.seconds:.1f}s ({self.requests / self.seconds:.0f}/s)",
             f"outcomes: {dict(sorted(self.outcomes.items()))}",
-            f"wrong or untyped: {len(self.wrong)}, hung: {self.hung}",
+            f"wrong or untyped: {len(self.wrong)}, hung: {self.hung}, key leaked: {self.leaked}",
             f"slowest: {self.max_latency:.2f}s",
             f"RSS by progress (MB): {[round(x) for x in self.rss_samples_mb]}",
             f"max RSS {self.max_rss_mb:.0f} MB, server saw {self.server_connections} connections",
@@ -95,7 +101,7 @@ def _model(framework: str, fault_no: int, base_url: str, timeout: float) -> Any:
         cls: Any = ChatGLM if framework == "langchain" else GLM
         _MODELS[key] = cls(
             base_url=base_url,
-            api_key="soak",
+            api_key=KEY,
             default_headers=headers,
             timeout=timeout,
             total_timeout=TOTAL_TIMEOUT,
@@ -142,6 +148,8 @@ async def _one(i: int, base_url: str, fault_every: int, timeout: float) -> tuple
         return "ok", elapsed
     except glm_transport.GLMError as err:
         elapsed = time.monotonic() - started
+        if _holds_key(err):
+            return f"LEAKED {i}: {type(err).__name__}", elapsed
         name = type(err).__name__.removeprefix("GLM")
         if expect == "stream-or-ok" and isinstance(err, glm_transport.StreamInterruptedError):
             return "StreamInterruptedError", elapsed
@@ -153,6 +161,27 @@ async def _one(i: int, base_url: str, fault_every: int, timeout: float) -> tuple
         return f"WRONG {i}: {expect} expected, got {name}", elapsed
     except Exception as err:  # anything untyped is a failure of the library
         return f"UNTYPED {i}: {type(err).__name__}: {err}", time.monotonic() - started
+
+
+def _holds_key(err: BaseException) -> bool:
+    """Whether the key is in what an error tracker would ship of ``err``: every exception of
+    its chain (suppressed or not), their fields, and the locals of their traceback frames."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        texts = [str(exc), repr(exc), repr(vars(exc))]
+        tb = exc.__traceback__
+        while tb is not None:
+            texts += [repr(v) for v in tb.tb_frame.f_locals.values()]
+            tb = tb.tb_next
+        if any(KEY in text for text in texts):
+            return True
+        todo += [exc.__cause__, exc.__context__]
+    return False
 
 
 def _rss_mb() -> float:
@@ -188,7 +217,10 @@ async def run_soak(
             # Nothing outlives its total timeout plus the longest backoff (8 s), doubled.
             if elapsed > 2 * (TOTAL_TIMEOUT + 8.0):
                 result.hung += 1
-            if outcome.startswith(("WRONG", "UNTYPED")):
+            if outcome.startswith("LEAKED"):
+                result.leaked += 1
+                result.wrong.append(outcome)
+            elif outcome.startswith(("WRONG", "UNTYPED")):
                 result.wrong.append(outcome)
                 result.outcomes["wrong"] += 1
             else:
@@ -220,7 +252,7 @@ def main() -> None:
     print(result.table())
     for line in result.wrong[:20]:
         print(line)
-    raise SystemExit(1 if result.wrong or result.hung else 0)
+    raise SystemExit(1 if result.wrong or result.hung or result.leaked else 0)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ async def test_soak_short_form() -> None:
         )
         connections = int(emu.stats()["connections"])  # type: ignore[call-overload]
     print(result.table())
-    assert result.wrong == [] and result.hung == 0
+    assert result.wrong == [] and result.hung == 0 and result.leaked == 0
     assert sum(result.outcomes.values()) == 2000
     assert result.outcomes["ok"] >= 1750  # the transient faults were retried into answers
     assert result.outcomes["long frame"] > 0 and result.outcomes["APIConnectionError"] > 0
