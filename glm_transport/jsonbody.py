@@ -92,27 +92,48 @@ def _join(path: str, key: Any) -> str:
     return f"{path}[{key!r}]"
 
 
+# A value's place in the body, as a chain of (parent, key) links: a path is spelled out only for the
+# value that is named, so a body nested 100,000 deep costs a link per level, not a string per level.
+_Where = tuple[Any, Any] | None
+_MAX_PATH = 300
+
+
+def _spell(where: _Where, root_path: str) -> str:
+    """The path of the value at ``where`` (its last characters, when very deep)."""
+    keys: list[Any] = []
+    while where is not None:
+        where, key = where
+        keys.append(key)
+        if len(keys) > _MAX_PATH:  # every key adds at least two characters
+            break
+    deeper = where is not None
+    path = "" if deeper else root_path
+    for key in reversed(keys):
+        path = _join(path, key)
+    return f"...{path[-_MAX_PATH:]}" if deeper or len(path) > _MAX_PATH else path
+
+
 def _problems(root: Any, root_path: str, encoded: bool) -> Iterator[tuple[str, Any, str]]:
     """``(path, value, allowed)`` for each value json cannot write, in the order JSON writes them.
 
     Iterative, so a body nested past the recursion limit is walked too; a container met again on
     its own path is a cycle (one shared twice elsewhere is fine, as for json).
     """
-    # Entries: (action, value, path); "leave" takes a container off the current path.
-    stack: list[tuple[str, Any, str]] = [("value", root, root_path)]
+    # Entries: (action, value, where); "leave" takes a container off the current path.
+    stack: list[tuple[str, Any, _Where]] = [("value", root, None)]
     on_path: set[int] = set()
     while stack:
-        action, value, path = stack.pop()
+        action, value, where = stack.pop()
         if action == "leave":
             on_path.discard(id(value))
             continue
         if action == "key":
-            problem = _key_problem(value, path, encoded)
+            problem = _key_problem(value, _spell(where, root_path), encoded)
             if problem is not None:
                 yield problem
             continue
         if isinstance(value, str):
-            problem = _text_problem(value, path or "body", encoded)
+            problem = _text_problem(value, _spell(where, root_path) or "body", encoded)
             if problem is not None:
                 yield problem
         elif value is None or isinstance(value, bool):
@@ -121,26 +142,29 @@ def _problems(root: Any, root_path: str, encoded: bool) -> Iterator[tuple[str, A
             try:
                 int.__repr__(value)
             except ValueError:  # Python's limit on int-to-str digits
-                yield path, f"<an int of {value.bit_length()} bits>", "an integer json can write"
+                bits = f"<an int of {value.bit_length()} bits>"
+                yield _spell(where, root_path), bits, "an integer json can write"
         elif isinstance(value, float):
             if not math.isfinite(value):
-                yield path, value, _FINITE
+                yield _spell(where, root_path), value, _FINITE
         elif isinstance(value, (dict, list, tuple)):
             if id(value) in on_path:
-                yield path, value, "a structure that does not contain itself (a cycle)"
+                cycle = "a structure that does not contain itself (a cycle)"
+                yield _spell(where, root_path), value, cycle
                 continue
             on_path.add(id(value))
-            stack.append(("leave", value, path))
-            children: list[tuple[str, Any, str]] = []
+            stack.append(("leave", value, where))
+            children: list[tuple[str, Any, _Where]] = []
             if isinstance(value, dict):
                 for key, item in value.items():
-                    children.append(("key", key, path))
-                    children.append(("value", item, _join(path, key)))
+                    children.append(("key", key, where))
+                    children.append(("value", item, (where, key)))
             else:
-                children = [("value", item, _join(path, i)) for i, item in enumerate(value)]
+                children = [("value", item, (where, i)) for i, item in enumerate(value)]
             stack.extend(reversed(children))
         else:
-            yield path, value, f"{_JSON_TYPES}; convert the {type(value).__name__} first"
+            kind = f"{_JSON_TYPES}; convert the {type(value).__name__} first"
+            yield _spell(where, root_path), value, kind
 
 
 def _text_problem(text: str, path: str, encoded: bool) -> tuple[str, Any, str] | None:

@@ -301,6 +301,23 @@ def test_a_body_nested_too_deeply_is_refused() -> None:
     assert info.value.field == "body" and "nested" in info.value.allowed
 
 
+def test_a_bad_value_deep_in_the_body_is_named_by_the_end_of_its_path() -> None:
+    # The walk keeps a link per level, not a path string per level (that was 11 GB here).
+    from glm_transport.jsonbody import encode_json
+
+    deep: list[Any] = []
+    node = deep
+    for _ in range(100_000):
+        node.append([])
+        node = node[0]
+    node.append(float("nan"))
+    with pytest.raises(GLMValidationError) as info:
+        encode_json({"deep": deep})
+    field = info.value.field
+    assert field.startswith("...") and field.endswith("[0][0][0]") and len(field) <= 303
+    assert "finite" in info.value.allowed
+
+
 def _refuses(probe: Any) -> bool:
     try:
         probe()
