@@ -58,6 +58,7 @@ if TYPE_CHECKING:
         PermissionDeniedError,
         QuotaExhaustedError,
         RateLimitError,
+        ReasoningExhaustedError,
         ServerError,
         StreamInterruptedError,
         ToolCallTruncatedError,
@@ -142,6 +143,7 @@ _HOME: dict[str, str] = {
     "RateLimitError": "errors",
     "ServerError": "errors",
     "StreamInterruptedError": "errors",
+    "ReasoningExhaustedError": "errors",
     "ToolCallTruncatedError": "errors",
     "ToolChoiceError": "errors",
 }
@@ -176,6 +178,7 @@ __all__ = [
     "Provider",
     "QuotaExhaustedError",
     "RateLimitError",
+    "ReasoningExhaustedError",
     "RerankResult",
     "Reranked",
     "ServerError",

@@ -102,6 +102,9 @@ class Provider:
     serves: frozenset[str] = ALL_ENDPOINTS
     """The GLM endpoints (by name: ``chat``, ``embeddings``, ``rerank``) this way of reaching GLM
     serves. A request to another is refused before sending (:func:`check_serves`)."""
+    official: bool = False
+    """Z.ai's or BigModel's own API: client-side tags such as ``[1m]`` are not model codes there
+    (Z.ai answers "Unknown Model" to ``glm-5.2[1m]``, wire reference §9.4) and are not sent."""
     request_ids: bool = True
     """Each attempt sends a fresh ``request_id``, which GLM echoes (wire reference §1): a reply
     echoing another is a stale one. Off for gateways whose pages do not list the field."""
@@ -115,7 +118,7 @@ _OFFICIAL = Limits()
 PROVIDERS: dict[str, Provider] = {
     p.name: p
     for p in (
-        Provider("zai", "https://api.z.ai/api/paas/v4", ("ZAI_API_KEY",), _OFFICIAL),
+        Provider("zai", "https://api.z.ai/api/paas/v4", ("ZAI_API_KEY",), _OFFICIAL, official=True),
         Provider(
             "zai-coding",
             "https://api.z.ai/api/coding/paas/v4",
@@ -123,12 +126,14 @@ PROVIDERS: dict[str, Provider] = {
             _OFFICIAL,
             preserves_thinking=True,
             serves=CHAT_ONLY,
+            official=True,
         ),
         Provider(
             "bigmodel",
             "https://open.bigmodel.cn/api/paas/v4",
             ("ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"),
             _OFFICIAL,
+            official=True,
         ),
         Provider(
             "bigmodel-coding",
@@ -137,6 +142,7 @@ PROVIDERS: dict[str, Provider] = {
             _OFFICIAL,
             preserves_thinking=True,
             serves=CHAT_ONLY,
+            official=True,
         ),
         # maxtoken's page: up to 4 stop sequences, top_p 0.0-1.0, files as OpenAI `file` parts,
         # 403 for lack of balance and 400 for content policy, no GLM business code promised.

@@ -210,6 +210,19 @@ class ToolCallTruncatedError(InvalidToolCallError):
     """
 
 
+class ReasoningExhaustedError(APIError):
+    """``max_tokens`` ran out before GLM answered: ``finish_reason: "length"``, no content, no call.
+
+    Thinking counts against ``max_tokens``, and GLM-5.2/5.3 think at ``max`` effort by default,
+    so the budget can end inside the reasoning. The reasoning already sent is on ``.partial``
+    (a whole reply; a stream has handed it out as chunks) and the usage on ``.usage``. Not retried:
+    the same request spends the same budget. Pass ``empty_answer="return"`` to get the empty
+    answer instead.
+    """
+
+    usage: Any = None
+
+
 class APIConnectionError(GLMError):
     """The server could not be reached, or it dropped the connection."""
 

@@ -96,6 +96,14 @@ def plan_chat(
     thinking = normalize_thinking(params.pop("thinking", None))
     tools, required = plan_tool_choice(params.pop("tools", None), params.pop("tool_choice", None))
     parallel = params.pop("parallel_tool_calls", None)
+    empty_answer = params.pop("empty_answer", "raise")
+    if empty_answer not in ("raise", "return"):
+        raise GLMValidationError(
+            "empty_answer",
+            empty_answer,
+            "'raise' (ReasoningExhaustedError when max_tokens runs out before any answer) or "
+            "'return' (the empty answer)",
+        )
     tool_stream = params.pop("tool_stream", None)
     if tool_stream is None:
         tool_stream = model_spec(model).tool_stream
@@ -113,5 +121,6 @@ def plan_chat(
         extra_body={**unknown, **extra_body},
         required_tool=required if tools else None,
         max_tool_calls=1 if parallel is False and tools else None,
+        empty_answer=empty_answer,
         **params,
     )

@@ -25,11 +25,12 @@ from typing import Any
 
 from glm_transport.errors import (
     GLMValidationError,
+    ReasoningExhaustedError,
     ToolCallTruncatedError,
     ToolChoiceError,
     finish_error,
 )
-from glm_transport.types import ChatCompletion, ChatRequest
+from glm_transport.types import ChatCompletion, ChatRequest, Usage
 
 __all__ = ["apply_reply_policy", "check_reply", "plan_tool_choice"]
 
@@ -67,11 +68,16 @@ def check_reply(
     required_tool: str | None,
     request_id: str | None,
     reply: Any,
+    *,
+    answered: bool = True,
+    empty_answer: str = "raise",
+    usage: Usage | None = None,
 ) -> None:
     """Raise the typed error, if any, that a finished reply calls for.
 
-    A reply calls for one when it is abnormal, cut off in a tool call, or missing the required call.
-    ``called``: the names of the calls kept.
+    A reply calls for one when it is abnormal, cut off in a tool call, cut off before any answer
+    (``answered``: it has content; unless ``empty_answer="return"``), or missing the required
+    call. ``called``: the names of the calls kept.
     """
     if finish_reason:
         err = finish_error(finish_reason, request_id, reply)
@@ -86,6 +92,8 @@ def check_reply(
                 request_id=request_id,
                 partial=reply,
             )
+        if finish_reason == "length" and not answered and empty_answer == "raise":
+            raise _exhausted(request_id, reply, usage)
     if required_tool is None:
         return
     if called if required_tool == "any" else required_tool in called:
@@ -99,6 +107,24 @@ def check_reply(
     )
 
 
+def _exhausted(request_id: str | None, reply: Any, usage: Usage | None) -> ReasoningExhaustedError:
+    spent = ""
+    if usage is not None and usage.completion_tokens:
+        reasoning = usage.reasoning_tokens
+        spent = f" ({usage.completion_tokens} tokens"
+        spent += f", {reasoning} of them reasoning)" if reasoning else ")"
+    err = ReasoningExhaustedError(
+        f"GLM used all of max_tokens{spent} before answering (finish_reason 'length', no "
+        "content, no tool call): thinking counts against max_tokens. Raise max_tokens, or lower "
+        "reasoning_effort; pass empty_answer='return' to get the empty answer instead.",
+        code="length",
+        request_id=request_id,
+        partial=reply,
+    )
+    err.usage = usage
+    return err
+
+
 def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatCompletion:
     """A whole reply held to the request's policy (extra calls dropped, requirements checked)."""
     if request.max_tool_calls is not None and len(result.tool_calls) > request.max_tool_calls:
@@ -109,5 +135,8 @@ def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatComp
         request.required_tool,
         result.request_id,
         result,
+        answered=bool(result.content),
+        empty_answer=request.empty_answer,
+        usage=result.usage,
     )
     return result

@@ -290,13 +290,27 @@ def _extra(body: dict[str, Any], request: ChatRequest) -> None:
     body.update(extra)
 
 
+def wire_model(model: str, provider: Provider) -> str:
+    """The model code sent: a client-side tag (``glm-5.4[1m]``) is dropped on GLM's own API.
+
+    Coding Plan clients spell the 1M-context setting into the name; Z.ai answers that name with
+    "Unknown Model" (wire reference §9.4). A custom gateway gets the name as given: it may route
+    on the tag.
+    """
+    if provider.official and model.endswith("]"):
+        start = model.rfind("[")
+        if start > 0:
+            return model[:start]
+    return model
+
+
 def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -> dict[str, Any]:
     """The JSON body for ``POST {base_url}/chat/completions``, every limit checked on the way."""
     limits = provider.limits
     if not request.model or not isinstance(request.model, str):
         raise GLMValidationError("model", request.model, "a model name such as 'glm-5-turbo'")
     body: dict[str, Any] = {
-        "model": request.model,
+        "model": wire_model(request.model, provider),
         "messages": validate_messages(request.messages, provider),
     }
     if stream:

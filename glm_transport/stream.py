@@ -112,6 +112,7 @@ class StreamState:
     """
 
     __slots__ = (
+        "answered",
         "error_style",
         "expected_request_id",
         "finish_reason",
@@ -133,6 +134,8 @@ class StreamState:
         self.model: str | None = None
         self.request_id: str | None = None
         self.expected_request_id: str | None = None
+        self.answered = False
+        """Some content came (a reply cut off before any is a ReasoningExhaustedError)."""
         """The ``request_id`` this attempt sent: a frame echoing another is someone else's."""
         self.usage_frame: dict[str, Any] | None = None
         """The last frame that carried ``usage``: the reply's usage is the last one sent."""
@@ -257,6 +260,7 @@ class StreamState:
         if reasoning is not None and reasoning.__class__ is not str:
             reasoning = _text(reasoning)
         if content:
+            self.answered = True
             content, tagged = self.tags.feed(content)
             if tagged:  # GLM-4.5V's <think> inside content
                 reasoning = (reasoning or "") + tagged
@@ -268,6 +272,16 @@ class StreamState:
             if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
                 calls = [d for d in calls if d.index < self.max_tool_calls]
             chunk.tool_calls = calls or None
+
+
+def _usage_of(frame: dict[str, Any] | None) -> Any:
+    """The usage of the frame that carried it last, if any (for an error's ``usage``)."""
+    if frame is None:
+        return None
+    try:
+        return parse_usage(frame.get("usage"))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def _other_choice(choices: list[Any], request_id: str | None) -> E.ServerError:
@@ -321,12 +335,13 @@ class StreamReader:
     or a trailing usage chunk is folded into it.
     """
 
-    __slots__ = ("_decoder", "_held", "done", "required_tool", "started", "state")
+    __slots__ = ("_decoder", "_held", "done", "empty_answer", "required_tool", "started", "state")
 
     def __init__(self, request: ChatRequest | None = None, error_style: str = "glm") -> None:
         """A reader for one attempt at ``request``, whose reply policy it enforces."""
         self.state = StreamState(error_style, request.max_tool_calls if request else None)
         self.required_tool = request.required_tool if request else None
+        self.empty_answer = request.empty_answer if request else "raise"
         self._decoder = SSEDecoder()
         self._held: StreamChunk | None = None
         self.done = False
@@ -368,6 +383,9 @@ class StreamReader:
             self.required_tool,
             state.request_id,
             None,
+            answered=state.answered,
+            empty_answer=self.empty_answer,
+            usage=_usage_of(state.usage_frame),
         )
 
     def only_end_lost(self, err: E.GLMError) -> bool:

@@ -228,15 +228,28 @@ def test_tool_stream_fragments_reassemble(glm_emulator: EmulatorServer, framewor
 def test_reasoning_that_uses_up_max_tokens_ends_in_length_with_no_content(
     glm_emulator: EmulatorServer, framework: str, stream: bool
 ) -> None:
+    # What empty_answer="return" gives; by default it is a ReasoningExhaustedError
+    # (tests/test_reply_policy.py).
     if framework == "langchain":
-        llm = _lc(glm_emulator.base_url, "glm-5.3", max_tokens=3, streaming=stream)
+        llm = _lc(
+            glm_emulator.base_url,
+            "glm-5.3",
+            max_tokens=3,
+            streaming=stream,
+            model_kwargs={"empty_answer": "return"},
+        )
         msg = llm.invoke("Explain everything")
         assert (msg.content, msg.response_metadata["finish_reason"]) == ("", "length")
         assert msg.additional_kwargs["reasoning_content"]
     else:
         from llama_index.core.base.llms.types import ChatMessage
 
-        llm = _li(glm_emulator.base_url, "glm-5.3", max_tokens=3)
+        llm = _li(
+            glm_emulator.base_url,
+            "glm-5.3",
+            max_tokens=3,
+            additional_kwargs={"empty_answer": "return"},
+        )
         messages = [ChatMessage(role="user", content="Explain everything")]
         if stream:
             response = None
@@ -296,3 +309,93 @@ def test_a_502_html_page_is_a_typed_retried_server_error(
             _hi(framework, llm)
     assert info.value.status == 502 and info.value.attempts == 3
     assert "HTML page" in str(info.value) and "<html>" not in str(info.value)
+
+
+# ---- client-side tags on GLM's own API (issue #23) ----------------------------------------------
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+@pytest.mark.parametrize(
+    ("provider", "sent"),
+    [
+        ("zai", "glm-5.4"),  # Z.ai answers "Unknown Model" to the tagged name
+        ("zai-coding", "glm-5.2"),
+        ("bigmodel", "glm-5.4"),
+        ("maxtoken", None),  # a gateway gets the name as given: it may route on the tag
+    ],
+)
+def test_a_client_side_tag_is_not_sent_to_glms_own_api(
+    framework: str, provider: str, sent: str | None
+) -> None:
+    import httpx
+
+    model = "glm-5.2[1m]" if provider == "zai-coding" else "glm-5.4[1m]"
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body["model"])
+        message = {"role": "assistant", "content": "ok"}
+        reply = {
+            "id": "r",
+            "request_id": body.get("request_id"),
+            "model": body["model"],
+            "choices": [{"index": 0, "finish_reason": "stop", "message": message}],
+        }
+        return httpx.Response(200, json=reply)
+
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an unknown model name warns; not the point here
+        if framework == "langchain":
+            from langchain_glm import ChatGLM
+
+            ChatGLM(model=model, provider=provider, api_key="k", http_client=client).invoke("hi")
+        else:
+            from llama_index.core.base.llms.types import ChatMessage
+
+            from llama_index_glm import GLM
+
+            GLM(model=model, provider=provider, api_key="k", http_client=client).chat(
+                [ChatMessage(role="user", content="hi")]
+            )
+    assert seen == [sent or model]
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_reasoning_effort_levels_follow_the_endpoint(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    # glm-5.3: pay-as-you-go takes low, high, max; the Coding Plan validates none..max.
+    root = glm_emulator.base_url.split("/api/")[0]
+    coding_url = f"{root}/api/coding/paas/v4"
+
+    def ask(provider: str, url: str, effort: str) -> str:
+        options = {"model": "glm-5.3", "provider": provider, "base_url": url, "api_key": "k"}
+        if framework == "langchain":
+            from langchain_glm import ChatGLM
+
+            return str(ChatGLM(reasoning_effort=effort, **options).invoke("hi").content)
+        from llama_index.core.base.llms.types import ChatMessage
+
+        from llama_index_glm import GLM
+
+        llm = GLM(reasoning_effort=effort, **options)
+        return str(llm.chat([ChatMessage(role="user", content="hi")]).message.content)
+
+    assert ask("zai-coding", coding_url, "medium")  # sent, and answered
+    with pytest.raises(GLMValidationError, match="low, high, max on glm-5.3"):
+        ask("zai", glm_emulator.base_url, "medium")  # refused before sending
+    with pytest.raises(GLMValidationError, match="none, minimal, low, medium, high, xhigh, max"):
+        ask("zai-coding", coding_url, "extreme")  # the Coding Plan's enum, also certain
+
+
+def test_glm_5_4_is_known_with_its_media() -> None:
+    from glm_transport.models import model_spec
+    from langchain_glm import ChatGLM
+
+    spec = model_spec("glm-5.4[1m]")
+    assert spec.known and spec.context_window == 1_048_576 and spec.max_output_tokens == 131_072
+    assert spec.image_input and spec.video_input and spec.pdf_input
+    profile = ChatGLM(model="glm-5.4", api_key="k").profile or {}
+    assert profile.get("image_inputs") is True and profile.get("video_inputs") is True

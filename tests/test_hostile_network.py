@@ -710,33 +710,28 @@ def test_total_timeout_bounds_headers_on_your_own_sync_client(hostile: Any, stre
 
 
 @pytest.mark.parametrize("framework", ["langchain", "llama_index"])
-def test_a_callers_own_timeout_ships_no_key_to_an_error_tracker(framework: str) -> None:
+def test_a_callers_own_timeout_ships_no_key_to_an_error_tracker(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
     # asyncio.wait_for cancels the call mid-request and chains the cancellation to its
     # TimeoutError; the cancellation's traceback ran through aiohttp's request frame.
-    from glm_transport.emulator import EmulatorServer
     from glm_transport.emulator.app import FAULT_HEADER
 
-    server = EmulatorServer().start()
-    try:
-        model = _hostile_model(framework, server.base_url, "", api_key=KEY)
-        model = model.model_copy(update={"default_headers": {FAULT_HEADER: '{"delay": 3}'}})
+    model = _hostile_model(framework, glm_emulator.base_url, "", api_key=KEY)
+    model = model.model_copy(update={"default_headers": {FAULT_HEADER: '{"delay": 1}'}})
 
-        async def main() -> BaseException:
-            try:
-                if framework == "langchain":
-                    await asyncio.wait_for(model.ainvoke("q"), 0.3)
-                else:
-                    from llama_index.core.base.llms.types import ChatMessage
+    async def main() -> BaseException:
+        try:
+            if framework == "langchain":
+                await asyncio.wait_for(model.ainvoke("q"), 0.3)
+            else:
+                from llama_index.core.base.llms.types import ChatMessage
 
-                    await asyncio.wait_for(
-                        model.achat([ChatMessage(role="user", content="q")]), 0.3
-                    )
-            except BaseException as err:
-                return err
-            raise AssertionError("not cancelled")
+                await asyncio.wait_for(model.achat([ChatMessage(role="user", content="q")]), 0.3)
+        except BaseException as err:
+            return err
+        raise AssertionError("not cancelled")
 
-        err = asyncio.run(main())
-    finally:
-        server.stop()
+    err = asyncio.run(main())
     assert isinstance(err, (asyncio.TimeoutError, TimeoutError))
     assert KEY not in _tracker_view(err)

@@ -188,3 +188,74 @@ def test_a_call_cut_off_by_max_tokens_never_reaches_a_tool(
     with pytest.raises(E.ToolCallTruncatedError, match="cut off by max_tokens") as info:
         run(glm_emulator.base_url, fault, mode)
     assert info.value.code == "length"
+
+
+# ---- max_tokens spent before any answer (issue #23) -------------------------------------------
+
+
+def _empty_after_thinking(framework: str, mode: str, url: str, **extra: Any) -> str:
+    # The emulator honours max_tokens: 3 tokens go to the reasoning, none are left to answer.
+    from langchain_core.messages import HumanMessage
+
+    if framework == "langchain":
+        from langchain_glm import ChatGLM
+
+        lc = ChatGLM(base_url=url, api_key="k", model="glm-5", max_tokens=3, **extra)
+        if mode == "sync":
+            return str(lc.invoke([HumanMessage("hi")]).content)
+        if mode == "async":
+            return str(asyncio.run(lc.ainvoke([HumanMessage("hi")])).content)
+        if mode == "stream":
+            return "".join(str(c.content) for c in lc.stream([HumanMessage("hi")]))
+
+        async def lc_astream() -> str:
+            return "".join([str(c.content) async for c in lc.astream([HumanMessage("hi")])])
+
+        return asyncio.run(lc_astream())
+    from llama_index.core.base.llms.types import ChatMessage
+
+    from llama_index_glm import GLM
+
+    li = GLM(base_url=url, api_key="k", model="glm-5", max_tokens=3, **extra)
+    messages = [ChatMessage(role="user", content="hi")]
+    if mode == "sync":
+        return str(li.chat(messages).message.content or "")
+    if mode == "async":
+        return str(asyncio.run(li.achat(messages)).message.content or "")
+    if mode == "stream":
+        return "".join(r.delta or "" for r in li.stream_chat(messages))
+
+    async def li_astream() -> str:
+        gen = await li.astream_chat(messages)
+        return "".join([r.delta or "" async for r in gen])
+
+    return asyncio.run(li_astream())
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+@pytest.mark.parametrize("mode", ["sync", "async", "stream", "astream"])
+def test_max_tokens_spent_on_thinking_is_an_error_not_an_empty_answer(
+    glm_emulator: EmulatorServer, framework: str, mode: str
+) -> None:
+    with pytest.raises(E.ReasoningExhaustedError, match="max_tokens") as info:
+        _empty_after_thinking(framework, mode, glm_emulator.base_url)
+    err = info.value
+    assert err.code == "length" and not err.retryable and glm_emulator.state.requests == 1
+    assert "reasoning_effort" in str(err) and "empty_answer='return'" in str(err)
+    assert err.usage is not None and err.usage.completion_tokens == 3
+    if mode in ("sync", "async"):  # a whole reply: the reasoning is on .partial
+        assert err.partial.reasoning_content and not err.partial.content
+    if framework == "langchain":
+        from langchain_core.exceptions import ModelAPIError
+
+        assert isinstance(err, ModelAPIError)  # what langchain-core's error handling catches
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+@pytest.mark.parametrize("mode", ["sync", "stream"])
+def test_the_empty_answer_when_asked_for(
+    glm_emulator: EmulatorServer, framework: str, mode: str
+) -> None:
+    key = "model_kwargs" if framework == "langchain" else "additional_kwargs"
+    extra = {key: {"empty_answer": "return"}}
+    assert _empty_after_thinking(framework, mode, glm_emulator.base_url, **extra) == ""

@@ -105,15 +105,22 @@ def _check_model_rules(
     if (body.get("thinking") or {}).get("type") == "disabled" and (
         spec.disabled_for(provider) == "rejected"
     ):
-        levels = ", ".join(spec.efforts or ())
+        use = ", ".join(spec.efforts or ())
         return error_body(
             "1210",
-            f"This model always engages in thinking and cannot be disabled; please use {levels}",
+            f"This model always engages in thinking and cannot be disabled; please use {use}",
             request_id,
         )
     effort = body.get("reasoning_effort")
-    if effort is not None and spec.efforts is not None and effort not in spec.efforts:
-        return error_body("1214", f"Invalid reasoning_effort: {effort}", request_id)
+    levels = spec.efforts_for(provider)
+    if effort is not None and levels is not None and effort not in levels:
+        # GLM's texts (wire reference §9.3): the Coding Plan names its enum; pay-as-you-go says
+        # which levels to use.
+        if coding:
+            text = f"reasoning_effort must be one of: {', '.join(levels)}"
+        else:
+            text = f"Invalid reasoning_effort: {effort}; please use {', '.join(levels)}"
+        return error_body("1210", text, request_id)
     max_tokens = body.get("max_tokens")
     if isinstance(max_tokens, int) and max_tokens > spec.max_output_tokens:
         return error_body(

@@ -58,6 +58,8 @@ class ModelSpec:
     disabled_on: dict[str, Disabled] = field(default_factory=dict, compare=False)
     efforts: tuple[str, ...] | None = None
     """``reasoning_effort`` levels checked locally; ``None``: not documented, not checked."""
+    efforts_on: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False)
+    """Levels by provider where an endpoint validates others (the Coding Plan's glm-5.3)."""
     effort_default: str | None = None
     source: str = ""
     known: bool = True
@@ -85,6 +87,10 @@ class ModelSpec:
     def disabled_for(self, provider: str) -> Disabled:
         """What ``thinking={"type": "disabled"}`` does on ``provider``."""
         return self.disabled_on.get(provider, self.disabled)
+
+    def efforts_for(self, provider: str) -> tuple[str, ...] | None:
+        """The ``reasoning_effort`` levels ``provider`` accepts for this model (``None``: unchecked)."""
+        return self.efforts_on.get(provider, self.efforts) if self.efforts_on else self.efforts
 
 
 # The keys of a data/models.json entry and of register_model: ModelSpec's fields but ``name``
@@ -115,6 +121,7 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
     "json_mode": bool,
     "disabled_on": dict,
     "efforts": _efforts,
+    "efforts_on": lambda value: {k: _efforts(v) for k, v in dict(value).items()},
     "source": str,
 }
 
@@ -337,6 +344,7 @@ def model_spec(model: str) -> ModelSpec:
         disabled="ok",
         disabled_on={},
         efforts=None,
+        efforts_on={},
         effort_default=None,
         source=f"assumed: the limits of {newest.name}",
         known=False,
@@ -371,9 +379,10 @@ def check_reasoning(
     if effort is not None:
         if not isinstance(effort, str):
             raise GLMValidationError("reasoning_effort", effort, "a string such as 'high'")
-        if spec.efforts is not None and effort not in spec.efforts:
+        levels = spec.efforts_for(provider)
+        if levels is not None and effort not in levels:
             raise GLMValidationError(
-                "reasoning_effort", effort, f"{', '.join(spec.efforts)} on {spec.name}"
+                "reasoning_effort", effort, f"{', '.join(levels)} on {spec.name} ({provider})"
             )
     disabled = thinking is not None and thinking.get("type") == "disabled"
     if disabled and spec.disabled_for(provider) == "rejected":
@@ -422,7 +431,19 @@ def markdown_table() -> str:
         efforts = ", ".join(spec.efforts) if spec.efforts else "-"
         if spec.effort_default:
             efforts += f" (default {spec.effort_default})"
-        thinking = spec.thinking + (" (can't be disabled)" if spec.disabled == "rejected" else "")
+        others = {", ".join(v) if v else "-" for v in spec.efforts_on.values()}
+        if others:  # the Coding Plan presets share their levels
+            efforts += f"; Coding Plan: {', '.join(sorted(others))}"
+        thinking: str = spec.thinking
+        if spec.disabled == "rejected":
+            on = set(spec.disabled_on.values())
+            thinking += " (can't be disabled" + (
+                ", except on the Coding Plan)"
+                if on == {"ok"}
+                else "; sent on the Coding Plan, where it is unconfirmed)"
+                if "disputed" in on
+                else ")"
+            )
         inputs = ", ".join(sorted(spec.inputs, key=["text", "image", "video", "pdf"].index))
         rows.append(
             f"| {spec.name} | {spec.context_window:,} | {spec.max_output_tokens:,} | {inputs} | "

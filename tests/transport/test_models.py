@@ -191,6 +191,7 @@ UNUSUAL = {
     "disabled": "disputed",
     "disabled_on": {"zai-coding": "rejected"},
     "efforts": ["max", "low"],
+    "efforts_on": {"zai-coding": ["none", "max"]},
     "effort_default": "low",
     "source": "a test",
 }
@@ -246,8 +247,13 @@ def test_thinking_off_on_an_always_thinking_model() -> None:
     assert info.value.field == "thinking"
     # The Coding Plan is reported to accept it (and think anyway); disputed models are sent.
     assert _body("glm-5.3", "zai-coding", thinking={"type": "disabled"})["thinking"]
-    assert _body("glm-5.3-flash", thinking={"type": "disabled"})["thinking"]
+    assert _body("glm-5.2", thinking={"type": "disabled"})["thinking"]
     assert _body("glm-4.6", thinking={"type": "disabled"})["thinking"]
+    # glm-5.3-flash: rejected on pay-as-you-go (wire reference §9.3), unreported on the Coding
+    # Plan, so sent there.
+    with pytest.raises(GLMValidationError, match="glm-5.3-flash always thinks"):
+        _body("glm-5.3-flash", thinking={"type": "disabled"})
+    assert _body("glm-5.3-flash", "zai-coding", thinking={"type": "disabled"})["thinking"]
 
 
 def test_max_tokens_follows_the_models_output_limit() -> None:

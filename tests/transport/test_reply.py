@@ -83,4 +83,15 @@ def test_a_call_cut_by_max_tokens_raises() -> None:
         apply_reply_policy(_reply(("a", '{"x": '), finish="length"), _request())
     assert info.value.partial is not None
     # Text cut by max_tokens is an ordinary (short) answer.
-    assert apply_reply_policy(_reply(finish="length"), _request()).finish_reason == "length"
+    short = _reply(finish="length")
+    short.content = "a short"
+    assert apply_reply_policy(short, _request()).finish_reason == "length"
+    # No text at all: the budget went before any answer (ReasoningExhaustedError), unless the
+    # empty answer is asked for.
+    empty = _reply(finish="length")
+    empty.content = ""
+    with pytest.raises(E.ReasoningExhaustedError, match="before answering"):
+        apply_reply_policy(empty, _request())
+    asked = _request()
+    asked.empty_answer = "return"
+    assert apply_reply_policy(empty, asked).content == ""
