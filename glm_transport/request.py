@@ -13,6 +13,7 @@ from glm_transport.config import Limits, Provider
 from glm_transport.errors import GLMValidationError
 from glm_transport.jsonbody import json_text
 from glm_transport.models import check_reasoning, model_spec
+from glm_transport.schema import inline_refs
 from glm_transport.types import ChatRequest
 
 __all__ = [
@@ -155,11 +156,13 @@ def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[s
                     f"tools[{i}].function.name", name, "1-64 characters from [a-zA-Z0-9_-]"
                 )
             # GLM's FunctionObject marks description and parameters as required.
-            if "description" not in fn or "parameters" not in fn or "strict" in fn:
+            params = fn.get("parameters")
+            inlined = inline_refs(params)  # $defs make GLM-5.x stringify nested arguments
+            if "description" not in fn or params is None or "strict" in fn or inlined is not params:
                 fn = {
                     "name": name,
                     "description": fn.get("description") or "",
-                    "parameters": fn.get("parameters") or _EMPTY_PARAMS,
+                    "parameters": inlined or _EMPTY_PARAMS,
                 }
                 tool = {"type": "function", "function": fn}
         out.append(tool)

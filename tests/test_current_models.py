@@ -9,6 +9,7 @@ import warnings
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from glm_transport import GLMValidationError
 from glm_transport import errors as E
@@ -399,3 +400,96 @@ def test_glm_5_4_is_known_with_its_media() -> None:
     assert spec.image_input and spec.video_input and spec.pdf_input
     profile = ChatGLM(model="glm-5.4", api_key="k").profile or {}
     assert profile.get("image_inputs") is True and profile.get("video_inputs") is True
+
+
+# ---- schemas with $defs (issue #23) -------------------------------------------------------------
+
+NESTED = {
+    "type": "object",
+    "properties": {
+        "order": {"$ref": "#/$defs/Order", "description": "the order"},
+        "notes": {"type": "string"},
+    },
+    "required": ["order"],
+    "$defs": {
+        "Order": {
+            "type": "object",
+            "properties": {
+                "sku": {"type": "string"},
+                "lines": {"type": "array", "items": {"$ref": "#/$defs/Line"}},
+            },
+        },
+        "Line": {"type": "object", "properties": {"qty": {"type": "integer"}}},
+    },
+}
+
+
+class Line(BaseModel):
+    qty: int
+
+
+class Order(BaseModel):
+    sku: str
+    lines: list[Line]
+
+
+class PlaceOrder(BaseModel):
+    order: Order
+    notes: str = ""
+
+
+def place_order(order: Any, notes: str = "") -> str:
+    """Place an order."""
+    return "ok"
+
+
+def _refs(node: Any) -> list[str]:
+    text = json.dumps(node)
+    return [word for word in ("$ref", "$defs", "definitions") if word in text]
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_tool_schemas_go_without_defs(glm_emulator: EmulatorServer, framework: str) -> None:
+    # GLM-5.2/5.3 answer $defs schemas with nested arguments as JSON strings (issue #23).
+    if framework == "langchain":
+        tool = {
+            "type": "function",
+            "function": {"name": "place", "description": "Place an order", "parameters": NESTED},
+        }
+        _lc(glm_emulator.base_url, "glm-5.3").bind_tools([tool]).invoke("order two")
+    else:
+        from llama_index.core.base.llms.types import ChatMessage
+        from llama_index.core.tools import FunctionTool
+
+        llm = _li(glm_emulator.base_url, "glm-5.3")
+        tool = FunctionTool.from_defaults(fn=place_order, fn_schema=PlaceOrder)
+        assert _refs(tool.metadata.get_parameters_dict())  # LlamaIndex sends $defs as they are
+        llm.chat_with_tools([tool], chat_history=[ChatMessage(role="user", content="order two")])
+    sent = glm_emulator.state.bodies[-1]["tools"][0]["function"]["parameters"]
+    assert _refs(sent) == []
+    order = sent["properties"]["order"]
+    assert order["type"] == "object" and "sku" in order["properties"]
+    assert order["properties"]["lines"]["items"]["properties"]["qty"]["type"] == "integer"
+
+
+def test_a_recursive_definition_ends_in_an_open_object() -> None:
+    from glm_transport.schema import inline_refs
+
+    tree = {
+        "type": "object",
+        "properties": {"root": {"$ref": "#/$defs/Node"}},
+        "$defs": {
+            "Node": {
+                "type": "object",
+                "description": "a node",
+                "properties": {"kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}}},
+            }
+        },
+    }
+    out = inline_refs(tree)
+    assert _refs(out) == [] and "$defs" in tree  # the input is left as it was
+    assert out["properties"]["root"]["properties"]["kids"]["items"] == {
+        "type": "object",
+        "description": "a node",
+    }
+    assert inline_refs(NESTED["$defs"]["Line"]) is NESTED["$defs"]["Line"]  # nothing to inline
