@@ -96,6 +96,14 @@ def plan_chat(
     thinking = normalize_thinking(params.pop("thinking", None))
     tools, required = plan_tool_choice(params.pop("tools", None), params.pop("tool_choice", None))
     parallel = params.pop("parallel_tool_calls", None)
+    effort_mapping = params.pop("effort_mapping", None)
+    if effort_mapping not in (None, "nearest"):
+        raise GLMValidationError(
+            "effort_mapping",
+            effort_mapping,
+            "None (reasoning_effort sent as given) or 'nearest' (the nearest level the model "
+            "takes on this endpoint)",
+        )
     empty_answer = params.pop("empty_answer", "raise")
     if empty_answer not in ("raise", "return"):
         raise GLMValidationError(
@@ -122,5 +130,6 @@ def plan_chat(
         required_tool=required if tools else None,
         max_tool_calls=1 if parallel is False and tools else None,
         empty_answer=empty_answer,
+        effort_mapping=effort_mapping,
         **params,
     )

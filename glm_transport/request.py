@@ -12,7 +12,7 @@ from typing import Any
 from glm_transport.config import Limits, Provider
 from glm_transport.errors import GLMValidationError
 from glm_transport.jsonbody import json_text
-from glm_transport.models import check_reasoning, model_spec
+from glm_transport.models import check_reasoning, model_spec, nearest_effort
 from glm_transport.schema import inline_refs
 from glm_transport.types import ChatRequest
 
@@ -228,17 +228,14 @@ def _tool_choice(body: dict[str, Any], request: ChatRequest, limits: Limits) -> 
 
 def _thinking(body: dict[str, Any], request: ChatRequest, provider: Provider) -> None:
     th = request.thinking
-    if request.reasoning_effort is not None or (
-        isinstance(th, dict) and th.get("type") == "disabled"
-    ):
-        check_reasoning(
-            model_spec(request.model),
-            provider.name,
-            th if isinstance(th, dict) else None,
-            request.reasoning_effort,
-        )
-        if request.reasoning_effort is not None:
-            body["reasoning_effort"] = request.reasoning_effort
+    effort = request.reasoning_effort
+    if effort is not None or (isinstance(th, dict) and th.get("type") == "disabled"):
+        spec = model_spec(request.model)
+        if request.effort_mapping == "nearest" and isinstance(effort, str):
+            effort = nearest_effort(spec, provider.name, effort)  # asked for: never by default
+        check_reasoning(spec, provider.name, th if isinstance(th, dict) else None, effort)
+        if effort is not None:
+            body["reasoning_effort"] = effort
     if th is None:
         return
     if not isinstance(th, dict) or th.get("type") not in THINKING_TYPES:

@@ -49,6 +49,9 @@ class ChatRequest:
     """``"any"`` or a tool name: the reply must call it."""
     max_tool_calls: int | None = None
     """Calls past this many are dropped (``parallel_tool_calls=False`` is 1)."""
+    effort_mapping: str | None = None
+    """``"nearest"``: a ``reasoning_effort`` the model does not take on this endpoint becomes the
+    nearest one it does (ties go up); ``None``: sent as given, refused when certain."""
     empty_answer: str = "raise"
     """``max_tokens`` spent before any answer: ``"raise"`` :class:`ReasoningExhaustedError`
     (the default), or ``"return"`` the empty answer."""

@@ -493,3 +493,32 @@ def test_a_recursive_definition_ends_in_an_open_object() -> None:
         "description": "a node",
     }
     assert inline_refs(NESTED["$defs"]["Line"]) is NESTED["$defs"]["Line"]  # nothing to inline
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+@pytest.mark.parametrize("stream", [False, True])
+def test_generic_effort_levels_map_to_the_nearest_only_when_asked(
+    glm_emulator: EmulatorServer, framework: str, stream: bool
+) -> None:
+    # Agent code passes generic levels; glm-5.3 on pay-as-you-go takes low, high, max.
+    def ask(effort: str, mapping: str | None) -> None:
+        extra = {"effort_mapping": mapping} if mapping else {}
+        if framework == "langchain":
+            lc = _lc(glm_emulator.base_url, "glm-5.3", reasoning_effort=effort, model_kwargs=extra)
+            _ = list(lc.stream("hi")) if stream else lc.invoke("hi")
+            return
+        from llama_index.core.base.llms.types import ChatMessage
+
+        li = _li(glm_emulator.base_url, "glm-5.3", reasoning_effort=effort, additional_kwargs=extra)
+        messages = [ChatMessage(role="user", content="hi")]
+        _ = list(li.stream_chat(messages)) if stream else li.chat(messages)
+
+    for effort, sent in (("medium", "high"), ("xhigh", "max"), ("minimal", "low"), ("low", "low")):
+        ask(effort, "nearest")
+        assert glm_emulator.state.bodies[-1]["reasoning_effort"] == sent
+    before = glm_emulator.state.requests
+    with pytest.raises(GLMValidationError, match="low, high, max on glm-5.3"):
+        ask("medium", None)  # by default nothing is changed silently: refused, unsent
+    with pytest.raises(GLMValidationError, match="effort_mapping"):
+        ask("medium", "closest")
+    assert glm_emulator.state.requests == before

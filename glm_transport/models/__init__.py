@@ -361,6 +361,30 @@ def _newest(specs: dict[str, ModelSpec]) -> ModelSpec:
     return specs[max(specs, key=version)]
 
 
+# The reasoning_effort levels GLM knows, least thinking first (the Coding Plan's enum, wire
+# reference §9.3).
+EFFORT_ORDER = ("none", "minimal", "low", "medium", "high", "xhigh", "max")
+
+
+def nearest_effort(spec: ModelSpec, provider: str, effort: str) -> str:
+    """The level ``spec`` takes on ``provider`` nearest to ``effort`` (a tie goes up).
+
+    ``medium`` on glm-5.3 (low, high, max) is ``high``, ``xhigh`` is ``max``, ``minimal`` is
+    ``low``: as GLM-5.2's guide maps them. A level the model takes, an unknown level or a model
+    whose levels are not known is returned as it is.
+    """
+    levels = spec.efforts_for(provider)
+    if levels is None or effort in levels or effort not in EFFORT_ORDER:
+        return effort
+    known = [level for level in levels if level in EFFORT_ORDER]
+    if not known:
+        return effort
+    at = EFFORT_ORDER.index(effort)
+    return min(
+        known, key=lambda level: (abs(EFFORT_ORDER.index(level) - at), -EFFORT_ORDER.index(level))
+    )
+
+
 def check_reasoning(
     spec: ModelSpec, provider: str, thinking: dict[str, Any] | None, effort: Any
 ) -> None:
