@@ -26,6 +26,7 @@ __all__ = [
     "GLMPermissionDeniedError",
     "GLMQuotaExhaustedError",
     "GLMRateLimitError",
+    "GLMReasoningExhaustedError",
     "GLMServerError",
     "GLMStreamInterruptedError",
     "GLMTimeoutError",
@@ -103,6 +104,15 @@ class GLMToolCallTruncatedError(E.ToolCallTruncatedError, lc.ModelAPIError):
     """``max_tokens`` cut the reply off inside a tool call; the reply is on ``.partial``."""
 
 
+class GLMReasoningExhaustedError(E.ReasoningExhaustedError, lc.ModelAPIError):
+    """``max_tokens`` ran out before any answer (thinking counts against it).
+
+    A ``ModelAPIError``: ``with_fallbacks`` (whose default catches every exception) and code
+    catching langchain-core's errors handle it; the reasoning is on ``.partial`` and the usage
+    on ``.usage``.
+    """
+
+
 # Every LangChain class above, keyed by the transport class it extends. An error takes the class
 # of its nearest transport ancestor (most specific first, by inheritance, as httpx maps errors).
 _BY_BASE: dict[type[E.GLMError], type[E.GLMError]] = {
@@ -124,6 +134,7 @@ _BY_BASE: dict[type[E.GLMError], type[E.GLMError]] = {
         GLMToolChoiceError,
         GLMInvalidToolCallError,
         GLMToolCallTruncatedError,
+        GLMReasoningExhaustedError,
     )
 }
 
