@@ -7,6 +7,7 @@ the value and what is allowed. Only the sampling parameters the caller set are s
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from glm_transport.config import Limits, Provider
@@ -21,7 +22,9 @@ __all__ = [
     "assistant_message",
     "build_chat_body",
     "data_url",
+    "join_text",
     "validate_messages",
+    "wire_model",
     "wire_tool_call",
 ]
 
@@ -52,6 +55,16 @@ DEFAULT_MIME = {"image": "image/png", "video": "video/mp4", "file": "application
 def data_url(kind: str, mime: str | None, b64: str) -> str:
     """A ``data:`` URL for base64 media of ``kind`` (``image``, ``video`` or ``file``)."""
     return f"data:{mime or DEFAULT_MIME[kind]};base64,{b64}"
+
+
+def join_text(texts: Iterable[str]) -> str:
+    """Several text blocks of one message as the one string GLM takes: a line between blocks.
+
+    As langchain-core flattens content for string-only providers and LlamaIndex's
+    ``ChatMessage.content`` reads blocks: glued together, an MCP tool's ``["Paris", "Lyon"]``
+    would read ``ParisLyon`` (issue 24).
+    """
+    return "\n".join(texts)
 
 
 def wire_tool_call(call_id: str, name: str, arguments: Any) -> dict[str, Any]:

@@ -34,7 +34,13 @@ from langchain_core.messages.tool import (
 )
 
 from glm_transport import ChatCompletion, GLMValidationError, StreamChunk, Usage
-from glm_transport.request import DEFAULT_MIME, assistant_message, data_url, wire_tool_call
+from glm_transport.request import (
+    DEFAULT_MIME,
+    assistant_message,
+    data_url,
+    join_text,
+    wire_tool_call,
+)
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -140,7 +146,7 @@ def _text_only(content: str | list[Any], where: str) -> str:
             raise GLMValidationError(
                 f"{where}[{i}].type", btype, "text blocks only (GLM takes a plain string here)"
             )
-    return "".join(texts)
+    return join_text(texts)
 
 
 def _reasoning_of(message: AIMessage) -> str | None:
@@ -189,7 +195,7 @@ def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
                 parts = [_to_wire_part(b, f"{where}[{j}]") for j, b in enumerate(content)]
                 # GLM's text models take a string only: keep a parts list just for media.
                 if all(p["type"] == "text" for p in parts):
-                    out.append({"role": "user", "content": "".join(p["text"] for p in parts)})
+                    out.append({"role": "user", "content": join_text(p["text"] for p in parts)})
                 else:
                     out.append({"role": "user", "content": parts})
             else:

@@ -37,7 +37,7 @@ from glm_transport import (
     ToolCallAccumulator,
     Usage,
 )
-from glm_transport.request import assistant_message, data_url, wire_tool_call
+from glm_transport.request import assistant_message, data_url, join_text, wire_tool_call
 
 __all__ = [
     "StreamAssembler",
@@ -98,7 +98,7 @@ def _citation_text(block: Any, where: str) -> str:
             )
         texts.append(part["text"])
     title = f"{block.title} " if getattr(block, "title", None) else ""
-    return f"[{title}({block.source})] " + "".join(texts)
+    return f"[{title}({block.source})] " + join_text(texts)
 
 
 def _part(block: Any, where: str) -> dict[str, Any] | None:
@@ -179,7 +179,7 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
             and (p := _part(b, f"{where}.blocks[{j}]")) is not None
         ]
         only_text = all(p["type"] == "text" for p in parts)
-        text = "".join(p["text"] for p in parts) if only_text else None
+        text = join_text(p["text"] for p in parts) if only_text else None
         if role == "user":
             out.append({"role": "user", "content": text if only_text else parts})
             continue

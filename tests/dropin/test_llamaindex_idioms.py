@@ -243,7 +243,7 @@ def test_citation_blocks_are_sent_as_text(url: str, glm_emulator: EmulatorServer
     message = ChatMessage(role="user", blocks=[source, TextBlock(text="What is 1302?")])
     llm(url).chat([message])
     sent = glm_emulator.state.bodies[-1]["messages"][-1]["content"]
-    assert sent == "[Codes (errors.md)] 1302 means busy.What is 1302?"
+    assert sent == "[Codes (errors.md)] 1302 means busy.\nWhat is 1302?"
 
 
 def test_the_three_flows_can_also_be_scripted_exactly(

@@ -96,3 +96,22 @@ def test_chunks_add_up() -> None:
     total = first + last
     assert total.tool_calls == [{"name": "w", "args": {"a": 1}, "id": "c1", "type": "tool_call"}]
     assert total.response_metadata["finish_reason"] == "tool_calls"
+
+
+def test_text_blocks_of_any_role_are_joined_with_a_line() -> None:
+    # An MCP tool returning ["Paris", "Lyon"] must not reach GLM as "ParisLyon" (issue #24);
+    # langchain-core flattens content for string-only providers with "\n" too.
+    from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+
+    from langchain_glm._convert import to_wire_messages
+
+    two = [{"type": "text", "text": "Paris"}, {"type": "text", "text": "Lyon"}]
+    wire = to_wire_messages(
+        [
+            SystemMessage(content=list(two)),
+            HumanMessage(content=list(two)),
+            AIMessage(content=list(two), tool_calls=[{"name": "f", "args": {}, "id": "c1"}]),
+            ToolMessage(content=["Paris", "Lyon"], tool_call_id="c1"),
+        ]
+    )
+    assert [m["content"] for m in wire] == ["Paris\nLyon"] * 4

@@ -316,3 +316,27 @@ def test_the_final_calls_are_the_transports(pieces: list[dict[str, Any]]) -> Non
     assert [(w["id"], w["function"]["name"], w["function"]["arguments"]) for w in wire] == [
         (c.id, c.name, c.arguments) for c in transport.complete()
     ]
+
+
+def test_text_blocks_of_any_role_are_joined_with_a_line() -> None:
+    # LlamaIndex's Memory(insert_method="user") puts "<memory>...</memory>" and the question in
+    # two blocks; glued together they read "...</memory>Hello!" (issue #24). ChatMessage.content
+    # itself joins blocks with "\n".
+    from llama_index.core.base.llms.types import ChatMessage, TextBlock
+
+    from llama_index_glm._convert import to_wire_messages
+
+    blocks = [TextBlock(text="<memory>likes tea</memory>"), TextBlock(text="Hello!")]
+    roles = ("system", "user", "assistant", "tool")
+    messages = [
+        ChatMessage(
+            role=role,
+            blocks=list(blocks),
+            additional_kwargs={"tool_call_id": "c1"} if role == "tool" else {},
+        )
+        for role in roles
+    ]
+    wire = to_wire_messages(messages)
+    expected = ChatMessage(role="user", blocks=list(blocks)).content
+    assert expected == "<memory>likes tea</memory>\nHello!"
+    assert [m["content"] for m in wire] == [expected] * 4
