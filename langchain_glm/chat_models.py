@@ -18,7 +18,7 @@ from langchain_core.output_parsers.openai_tools import (
     PydanticToolsParser,
 )
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableMap, RunnablePassthrough
+from langchain_core.runnables import Runnable, RunnableLambda, RunnableMap, RunnablePassthrough
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_core.utils.pydantic import is_basemodel_subclass
@@ -34,6 +34,7 @@ from glm_transport import (
     ChatRequest,
     GLMClient,
     GLMValidationError,
+    check_reply,
     model_spec,
 )
 from glm_transport.binding import Binding, KeyedModel, binding_of, copy_memo, portable_state
@@ -564,6 +565,11 @@ class ChatGLM(KeyedModel, BaseChatModel):
                 if is_pydantic
                 else JsonOutputKeyToolsParser(key_name=name, first_tool_only=True)
             )
+            if include_raw:
+                # A reply in prose, without the call, is not a valid null: the missing call
+                # becomes the parsing_error (GLMToolChoiceError), as it is raised without
+                # include_raw.
+                parser = RunnableLambda(_requiring_call(name)) | parser
         elif method == "json_mode":
             llm = self.bind(
                 response_format={"type": "json_object"},
@@ -587,6 +593,20 @@ class ChatGLM(KeyedModel, BaseChatModel):
         return RunnableMap(raw=llm) | parsed.with_fallbacks(
             [fallback], exception_key="parsing_error"
         )
+
+
+def _requiring_call(name: str) -> Any:
+    """A step that passes a reply on only if it calls tool ``name`` (else GLMToolChoiceError)."""
+
+    def require(message: BaseMessage) -> BaseMessage:
+        calls = getattr(message, "tool_calls", None) or []
+        invalid = getattr(message, "invalid_tool_calls", None) or []
+        called = [c.get("name") or "" for c in [*calls, *invalid]]
+        with glm_errors():
+            check_reply(None, called, name, message.response_metadata.get("request_id"), message)
+        return message
+
+    return require
 
 
 _LIVE_FIELDS = ("http_client", "http_async_client")

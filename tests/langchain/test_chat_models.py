@@ -621,3 +621,32 @@ def test_glm_45v_think_tags_become_reasoning(glm_emulator: EmulatorServer, mode:
     assert msg.content == "GLM emulator reply to: Describe it."
     assert msg.additional_kwargs["reasoning_content"].startswith("The user asks")
     assert "<think>" not in str(msg.content) and "box" not in str(msg.content)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_include_raw_reports_a_missing_tool_call_as_the_parsing_error(
+    glm_emulator: EmulatorServer, asynchronous: bool
+) -> None:
+    # GLM (tool_choice auto only) answered in prose: not a valid null (issue #24, item 3).
+    import asyncio
+
+    from pydantic import BaseModel
+
+    from langchain_glm.errors import GLMToolChoiceError
+
+    class Person(BaseModel):
+        name: str
+
+    glm_emulator.state.script.reply("I would rather chat.")
+    glm_emulator.state.script.reply(tool_calls=[("Person", {"name": "Ada"})])
+    structured = emu_llm(glm_emulator).with_structured_output(Person, include_raw=True)
+    ask = (
+        (lambda: asyncio.run(structured.ainvoke("who?")))
+        if asynchronous
+        else (lambda: structured.invoke("who?"))
+    )
+    out = ask()
+    assert out["parsed"] is None and isinstance(out["parsing_error"], GLMToolChoiceError)
+    assert "Person" in str(out["parsing_error"]) and out["raw"].content == "I would rather chat."
+    out = ask()  # a reply that does call it parses as before
+    assert out["parsed"] == Person(name="Ada") and out["parsing_error"] is None
