@@ -200,6 +200,14 @@ def reply_ids(body: dict[str, Any], seed: str | None = None) -> tuple[str, str]:
     return reply_id, given if isinstance(given, str) and given else reply_id
 
 
+def rejection(body: dict[str, Any], coding: bool = False) -> tuple[int, dict[str, Any]] | None:
+    """The error the real API answers ``body`` with, if any.
+
+    Checked before a script is asked, so a rejected request never uses up a scripted reply.
+    """
+    return _validate(body, reply_ids(body)[1], coding)
+
+
 def plan_reply(
     body: dict[str, Any],
     fault: Fault,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from glm_transport.emulator.answers import plan_reply, reply_ids, scripted_error
+from glm_transport.emulator.answers import plan_reply, rejection, reply_ids, scripted_error
 from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.render import render_body, render_frames
@@ -217,6 +217,11 @@ def _fault_error(fault: Fault, request_id: str) -> Outcome:
 
 
 def _chat(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
+    if not fault.is_error:
+        # Rejected first: a request the API refuses must not use up the next scripted reply.
+        refused = rejection(body, coding="/coding/" in path)
+        if refused is not None:
+            return _error(*refused, fault)
     scripted = None if fault.is_error else state.script.answer(body)
     if scripted is not None and scripted.fault:
         fault = Fault.from_json({**fault.__dict__, **scripted.fault})

@@ -29,6 +29,7 @@ A script file (``python -m glm_transport.emulator --script FILE``)::
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -108,6 +109,19 @@ class Rule:
     used: int = 0
     query: str | None = None
 
+    def __post_init__(self) -> None:
+        """Refuse, when the rule is made, a ``re:`` pattern that is not a regex."""
+        for name in ("user", "system", "query"):
+            pattern = getattr(self, name)
+            if isinstance(pattern, str) and pattern.startswith("re:"):
+                try:
+                    re.compile(pattern[3:])
+                except re.error as exc:
+                    raise ValueError(
+                        f"rule condition {name}={pattern!r} is not a regular expression ({exc}); "
+                        "drop the 're:' prefix to match it as plain text"
+                    ) from None
+
     @property
     def for_rerank(self) -> bool:
         """Whether the rule answers rerank requests (it has a ``query`` condition)."""
@@ -142,10 +156,24 @@ def _last(messages: list[Any], role: str) -> str:
 
 
 def _found(pattern: str, text: str) -> bool:
-    """A plain substring, or a regex when it is one (``re:`` prefix or regex characters)."""
+    """A plain substring, or a regex when it is one (``re:`` prefix, or a pattern that compiles).
+
+    A pattern that does not compile (a lone ``(`` in plain text) is plain text only.
+    """
     if pattern.startswith("re:"):
         return re.search(pattern[3:], text) is not None
-    return pattern in text or re.search(pattern, text) is not None
+    if pattern in text:
+        return True
+    compiled = _as_regex(pattern)
+    return compiled is not None and compiled.search(text) is not None
+
+
+@functools.lru_cache(maxsize=256)
+def _as_regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return None
 
 
 class Script:

@@ -217,3 +217,25 @@ def test_fixtures_script_the_server(glm_emulator: EmulatorServer, glm_script: Sc
     client = GLMClient(resolve_settings(base_url=glm_emulator.base_url, api_key="k"))
     assert ask(client, "x").content == "from the fixture"
     assert glm_emulator.request(0).last_user == "x"
+
+
+def test_a_plain_pattern_with_a_lone_parenthesis_is_plain_text() -> None:
+    # Tried as a regex too, "(" failed to compile on every request: HTTP 500 for all of them.
+    client, emu = in_process()
+    emu.script.on(user="price (USD", reply="42 dollars")
+    assert ask(client, "what is the price (USD?").content == "42 dollars"
+    assert ask(client, "something else").content  # unmatched: the default answer, not a 500
+
+
+def test_a_re_pattern_that_is_no_regex_is_refused_when_the_rule_is_made() -> None:
+    with pytest.raises(ValueError, match="not a regular expression"):
+        Script().on(user="re:price (USD", reply="x")
+
+
+def test_a_rejected_request_does_not_use_up_the_next_scripted_reply() -> None:
+    client, emu = in_process()
+    emu.script.reply("the scripted answer")
+    messages = [{"role": "user", "content": "hi"}]
+    with pytest.raises(E.NotFoundError):  # the API answers 1211: no such model
+        chat.complete(client, ChatRequest(model="gpt-4o", messages=messages))
+    assert ask(client, "hi").content == "the scripted answer"
