@@ -22,6 +22,7 @@ __all__ = [
     "assistant_message",
     "build_chat_body",
     "data_url",
+    "hoist_tool_media",
     "join_text",
     "validate_messages",
     "wire_model",
@@ -91,6 +92,66 @@ def assistant_message(
     if reasoning:
         wire["reasoning_content"] = reasoning
     return wire
+
+
+# What each media part needs of the model (ModelSpec.inputs).
+_PART_INPUT = {
+    "image_url": "image",
+    "video_url": "video",
+    "file_url": "pdf",
+    "file": "pdf",
+    "input_audio": "audio",
+}
+
+
+def hoist_tool_media(messages: list[dict[str, Any]], model: str) -> list[dict[str, Any]]:
+    """Media a tool returned, moved where GLM takes it: a user message right after the results.
+
+    GLM's tool messages take text only. Sent as text, a screenshot becomes some 40,000 characters
+    of base64 prompt (issue 24). On a model that takes the media, each tool message keeps its text
+    and says where its media went, and one user message after the run of tool results carries
+    them, each preceded by the id of the tool call that returned it. On a model that does not,
+    a :class:`GLMValidationError` before sending. Messages without such tool results are returned
+    as they are.
+    """
+    if not any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in messages):
+        return messages
+    spec = model_spec(model)
+    out: list[dict[str, Any]] = []
+    carried: list[dict[str, Any]] = []
+    for i, msg in enumerate(messages):
+        if msg.get("role") != "tool" and carried:
+            out.append({"role": "user", "content": carried})
+            carried = []
+        content = msg.get("content")
+        if msg.get("role") != "tool" or not isinstance(content, list):
+            out.append(msg)
+            continue
+        texts, media = [], []
+        for j, part in enumerate(content):
+            ptype = part.get("type") if isinstance(part, dict) else None
+            if ptype == "text":
+                texts.append(str(part.get("text", "")))
+                continue
+            needs = _PART_INPUT.get(str(ptype))
+            if needs is None or needs not in spec.inputs:
+                takes = ", ".join(sorted(spec.inputs))
+                raise GLMValidationError(
+                    f"messages[{i}].content[{j}]",
+                    ptype,
+                    f"text in a tool result; {spec.name} takes {takes}, so its tool results "
+                    "cannot carry this (GLM takes media only in user messages)",
+                )
+            media.append(part)
+        call_id = str(msg.get("tool_call_id") or "")
+        if media:
+            texts.append(f"[{len(media)} attachment(s) follow in the next user message]")
+            carried.append({"type": "text", "text": f"Returned by tool call {call_id}:"})
+            carried.extend(media)
+        out.append({**msg, "content": join_text(texts)})
+    if carried:
+        out.append({"role": "user", "content": carried})
+    return out
 
 
 def validate_messages(messages: list[dict[str, Any]], provider: Provider) -> list[dict[str, Any]]:
@@ -324,7 +385,7 @@ def build_chat_body(request: ChatRequest, provider: Provider, *, stream: bool) -
         raise GLMValidationError("model", request.model, "a model name such as 'glm-5-turbo'")
     body: dict[str, Any] = {
         "model": wire_model(request.model, provider),
-        "messages": validate_messages(request.messages, provider),
+        "messages": validate_messages(hoist_tool_media(request.messages, request.model), provider),
     }
     if stream:
         body["stream"] = True

@@ -205,11 +205,14 @@ def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
             calls = _wire_tool_calls(msg)
             out.append(assistant_message(text, calls, _reasoning_of(msg)))
         elif isinstance(msg, ToolMessage):
-            text = _tool_text(msg.content, where)
-            if msg.status == "error" and not text.lower().startswith("error"):
+            result = _tool_content(msg.content, where)
+            if msg.status == "error":
                 # GLM has no error flag on tool results: say it in the content.
-                text = f"Error: {text}"
-            out.append({"role": "tool", "tool_call_id": msg.tool_call_id, "content": text})
+                if isinstance(result, str) and not result.lower().startswith("error"):
+                    result = f"Error: {result}"
+                elif isinstance(result, list):
+                    result = [{"type": "text", "text": "Error:"}, *result]
+            out.append({"role": "tool", "tool_call_id": msg.tool_call_id, "content": result})
         elif isinstance(msg, ChatMessage) and msg.role in ("system", "user", "assistant"):
             out.append({"role": msg.role, "content": _text_only(msg.content, where)})
         else:
@@ -222,14 +225,17 @@ def to_wire_messages(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
     return out
 
 
-def _tool_text(content: str | list[Any], where: str) -> str:
+def _tool_content(content: str | list[Any], where: str) -> str | list[dict[str, Any]]:
+    """A tool result: its text, or its parts when it returned media.
+
+    The transport moves media where GLM takes them (``glm_transport.request.hoist_tool_media``).
+    """
     if isinstance(content, str):
         return content
     try:
         return _text_only(content, where)
     except GLMValidationError:
-        # Non-text tool output (images, structured blocks): GLM takes a string, so send JSON.
-        return json.dumps(content, ensure_ascii=False, default=str)
+        return [_to_wire_part(block, f"{where}[{j}]") for j, block in enumerate(content)]
 
 
 def to_usage_metadata(usage: Usage) -> UsageMetadata:

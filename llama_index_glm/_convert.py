@@ -183,7 +183,7 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
         if role == "user":
             out.append({"role": "user", "content": text if only_text else parts})
             continue
-        if not only_text:
+        if not only_text and role != "tool":  # a tool's media: moved by the transport
             raise GLMValidationError(
                 f"{where}.blocks",
                 [p["type"] for p in parts],
@@ -202,7 +202,8 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
                     None,
                     "the id of the tool call this message answers",
                 )
-            out.append({"role": "tool", "tool_call_id": call_id, "content": text or ""})
+            result: Any = (text or "") if only_text else parts
+            out.append({"role": "tool", "tool_call_id": call_id, "content": result})
         else:
             raise GLMValidationError(f"{where}.role", msg.role, ", ".join(sorted(set(_ROLES))))
     return out

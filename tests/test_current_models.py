@@ -522,3 +522,77 @@ def test_generic_effort_levels_map_to_the_nearest_only_when_asked(
     with pytest.raises(GLMValidationError, match="effort_mapping"):
         ask("medium", "closest")
     assert glm_emulator.state.requests == before
+
+
+# ---- media returned by a tool (issue #24, item 2) -----------------------------------------------
+
+PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+
+
+def _tool_turns(framework: str) -> list[Any]:
+    if framework == "langchain":
+        from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+
+        return [
+            HumanMessage("take a screenshot"),
+            AIMessage("", tool_calls=[{"name": "shot", "args": {}, "id": "call_1"}]),
+            ToolMessage(
+                content=[
+                    {"type": "text", "text": "here it is"},
+                    {"type": "image_url", "image_url": {"url": PNG}},
+                ],
+                tool_call_id="call_1",
+            ),
+        ]
+    from llama_index.core.base.llms.types import (
+        ChatMessage,
+        ImageBlock,
+        TextBlock,
+        ToolCallBlock,
+    )
+
+    return [
+        ChatMessage(role="user", content="take a screenshot"),
+        ChatMessage(
+            role="assistant",
+            blocks=[ToolCallBlock(tool_call_id="call_1", tool_name="shot", tool_kwargs={})],
+        ),
+        ChatMessage(
+            role="tool",
+            blocks=[TextBlock(text="here it is"), ImageBlock(url=PNG)],
+            additional_kwargs={"tool_call_id": "call_1"},
+        ),
+    ]
+
+
+def _send(framework: str, url: str, model: str) -> None:
+    if framework == "langchain":
+        _lc(url, model).invoke(_tool_turns(framework))
+    else:
+        _li(url, model).chat(_tool_turns(framework))
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_an_image_a_tool_returned_goes_in_a_user_message_after_the_results(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    _send(framework, glm_emulator.base_url, "glm-4.6v")
+    messages = glm_emulator.state.bodies[-1]["messages"]
+    tool, after = messages[-2], messages[-1]
+    assert tool["role"] == "tool" and tool["tool_call_id"] == "call_1"
+    assert tool["content"].startswith("here it is") and "base64" not in tool["content"]
+    assert after["role"] == "user"
+    assert after["content"][0] == {"type": "text", "text": "Returned by tool call call_1:"}
+    assert after["content"][1]["type"] == "image_url"
+    assert after["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_an_image_a_tool_returned_to_a_text_model_is_refused_before_sending(
+    glm_emulator: EmulatorServer, framework: str
+) -> None:
+    before = glm_emulator.state.requests
+    with pytest.raises(GLMValidationError, match=r"messages\[2\]\.content\[1\]") as info:
+        _send(framework, glm_emulator.base_url, "glm-5.3")
+    assert "glm-5.3 takes text" in str(info.value)
+    assert glm_emulator.state.requests == before
