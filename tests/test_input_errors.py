@@ -109,8 +109,14 @@ def test_a_key_with_a_trailing_newline_is_stripped_with_a_warning(framework: str
 
 @pytest.mark.parametrize("bad", [KEY + "é", "sk key", "sk\x00key", "   "])
 def test_keys_that_cannot_be_sent_are_refused_unseen(bad: str) -> None:
-    with pytest.raises(GLMValidationError) as info:
-        resolve_settings(api_key=bad)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with pytest.raises(GLMValidationError) as info:
+            resolve_settings(api_key=bad)
+    # Whitespace around a key is stripped with a warning; the rest is then refused.
+    assert any("whitespace" in str(w.message) for w in seen) is (bad != bad.strip())
     assert info.value.field == "api_key"
     assert bad.strip() not in f"{info.value!s}{info.value!r}{info.value.value!r}" or not bad.strip()
 

@@ -563,6 +563,7 @@ def test_key_never_shows(glm_emulator: EmulatorServer, caplog: pytest.LogCapture
         assert FAKE_KEY not in text and "S3CR3T" not in text
 
 
+@pytest.mark.filterwarnings("ignore:The function `loads` is in beta")
 def test_serialisation_round_trip_without_the_key() -> None:
     llm = ChatGLM(model="glm-4.7", api_key=FAKE_KEY, temperature=0.3, provider="bigmodel")
     text = dumps(llm)

@@ -320,7 +320,11 @@ def test_rag_query_engine_with_settings_llm() -> None:
     ],
 )
 def test_metadata(model: str, window: int, out: int, tools: bool) -> None:
-    meta = GLM(model=model, api_key=FAKE_KEY).metadata
+    if model == "some-new-model":
+        with pytest.warns(UserWarning, match="not in the catalogue"):
+            meta = GLM(model=model, api_key=FAKE_KEY).metadata
+    else:
+        meta = GLM(model=model, api_key=FAKE_KEY).metadata
     assert (meta.context_window, meta.num_output, meta.is_function_calling_model) == (
         window,
         out,

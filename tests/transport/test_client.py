@@ -326,9 +326,16 @@ async def test_async_connections_are_reused(glm_emulator: EmulatorServer) -> Non
     ],
 )
 def test_which_calls_may_share_a_connection(base_url: str, stream: bool, reuse: bool) -> None:
+    import warnings
+
+    from glm_transport import InsecureTransportWarning
     from glm_transport.chat import chat_call
 
-    call = chat_call(resolve_settings(base_url=base_url, api_key="k"), req(), stream)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        call = chat_call(resolve_settings(base_url=base_url, api_key="k"), req(), stream)
+    insecure = any(issubclass(w.category, InsecureTransportWarning) for w in seen)
+    assert insecure is base_url.startswith("http://")
     assert call.reuse is reuse
     assert (call.headers.plain().get("Connection") == "close") is not reuse
 

@@ -46,7 +46,7 @@ def _client(fault: dict[str, Any] | None = None, **kw: Any) -> tuple[GLMClient, 
 
     headers = {FAULT_HEADER: json.dumps(fault)} if fault else {}
     settings = resolve_settings(
-        base_url="http://emulator/v4", api_key="k", default_headers=headers, **kw
+        base_url="http://emulator.invalid/v4", api_key="k", default_headers=headers, **kw
     )
     return GLMClient(settings, httpx.Client(transport=httpx.MockTransport(handler))), sent
 
@@ -102,7 +102,7 @@ async def test_async_batches_go_concurrently_and_merge_the_same() -> None:
         in_flight["now"] -= 1
         return emulator.handle_request(request)
 
-    settings = resolve_settings(base_url="http://emulator/v4", api_key="k")
+    settings = resolve_settings(base_url="http://emulator.invalid/v4", api_key="k")
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     out = await arerank(AsyncGLMClient(settings, http), "france", docs)
     sync_client, _ = _client()
