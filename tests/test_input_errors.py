@@ -324,44 +324,6 @@ def test_a_bad_value_deep_in_the_body_is_named_by_the_end_of_its_path() -> None:
     assert "finite" in info.value.allowed
 
 
-def _refuses(probe: Any) -> bool:
-    try:
-        probe()
-    except GLMValidationError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-def _endpoint_encodes_strictly() -> bool:
-    from glm_transport import endpoint
-
-    return _refuses(lambda: endpoint.encode_json({"x": math.nan}))
-
-
-def _tool_arguments_encoded_strictly() -> bool:
-    from glm_transport.request import wire_tool_call
-
-    return _refuses(lambda: wire_tool_call("c1", "f", {"x": math.nan}))
-
-
-# These pass once glm_transport/endpoint.py encodes bodies with glm_transport.jsonbody.encode_json;
-# until then they are expected failures (strict: an unexpected pass fails, so the marker goes).
-needs_strict_bodies = pytest.mark.xfail(
-    not _endpoint_encodes_strictly(),
-    reason="endpoint.py does not use glm_transport.jsonbody.encode_json yet",
-    strict=True,
-)
-# These pass once glm_transport/request.py's wire_tool_call dumps arguments with
-# glm_transport.jsonbody.json_text.
-needs_strict_arguments = pytest.mark.xfail(
-    not _tool_arguments_encoded_strictly(),
-    reason="request.wire_tool_call does not use glm_transport.jsonbody.json_text yet",
-    strict=True,
-)
-
-
 def _user(framework: str, text: str) -> Any:
     if framework == "langchain":
         from langchain_core.messages import HumanMessage
@@ -372,7 +334,6 @@ def _user(framework: str, text: str) -> Any:
     return ChatMessage(role="user", content=text)
 
 
-@needs_strict_bodies
 @pytest.mark.parametrize("framework", ["langchain", "llama_index"])
 @pytest.mark.parametrize(
     ("text", "kwargs", "field"),
@@ -418,7 +379,6 @@ def _history_with_call(framework: str, args: dict[str, Any]) -> list[Any]:
     ]
 
 
-@needs_strict_arguments
 @pytest.mark.parametrize("framework", ["langchain", "llama_index"])
 @pytest.mark.parametrize(
     ("args", "last"),
