@@ -61,7 +61,9 @@ class InsecureTransportWarning(UserWarning):
     """
 
 
-ALL_ENDPOINTS = frozenset({"chat", "embeddings", "rerank"})
+ALL_ENDPOINTS = frozenset({"chat", "embeddings", "rerank", "ocr", "web_search", "reader"})
+"""Every GLM endpoint by name: ``ocr`` is ``/layout_parsing``, ``reader`` the Web Reader
+(``shared/reference/glm-platform.md``)."""
 # The Coding Plan endpoints and the gateways' API pages document chat only.
 CHAT_ONLY = frozenset({"chat"})
 
@@ -100,7 +102,7 @@ class Provider:
     label: str = ""
     """How messages name this endpoint; a custom gateway is named by its host."""
     serves: frozenset[str] = ALL_ENDPOINTS
-    """The GLM endpoints (by name: ``chat``, ``embeddings``, ``rerank``) this way of reaching GLM
+    """The GLM endpoints (by name, :data:`ALL_ENDPOINTS`) this way of reaching GLM
     serves. A request to another is refused before sending (:func:`check_serves`)."""
     official: bool = False
     """Z.ai's or BigModel's own API: client-side tags such as ``[1m]`` are not model codes there
