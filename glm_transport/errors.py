@@ -256,6 +256,10 @@ CODE_ERRORS: dict[str, type[APIError]] = {
     **dict.fromkeys(("1302", "1303", "1305", "1312"), RateLimitError),
     **dict.fromkeys(("1304", "1308", "1310", "1313"), QuotaExhaustedError),
     **dict.fromkeys(("500", "1230", "1234"), ServerError),
+    # Web search (platform reference §2, BigModel): 1701 search concurrency limit; 1702 no search
+    # engine service available; 1703 the engine returned no valid data.
+    "1701": RateLimitError,
+    **dict.fromkeys(("1702", "1703"), ServerError),
 }
 
 STATUS_ERRORS: dict[int, type[APIError]] = {

@@ -25,6 +25,7 @@ from glm_transport.emulator.faults import Fault, error_body
 from glm_transport.emulator.render import render_body, render_frames
 from glm_transport.emulator.rerank import rerank_reply
 from glm_transport.emulator.script import Script
+from glm_transport.emulator.search import reader_reply, search_error, web_search_reply
 
 __all__ = [
     "FAULT_HEADER",
@@ -268,6 +269,26 @@ def _rerank(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault)
     return Outcome(status, body=json_bytes(payload), fault=fault)
 
 
+def _search_tool(
+    reply: Callable[[dict[str, Any], str], tuple[int, dict[str, Any]]],
+) -> Handler:
+    """A handler for ``/web_search`` or ``/reader``.
+
+    A fault's error first (1701-1703 with their own statuses and messages), else the API's answer.
+    """
+
+    def handle(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
+        if fault.is_error:
+            status, payload = search_error(fault.code or "500", fault.message, reply_ids(body)[1])
+            return _error(fault.status or status, payload, fault)
+        status, payload = reply(body, path)
+        if status != 200:
+            return _error(status, payload, fault)
+        return Outcome(status, body=json_bytes(payload), fault=fault)
+
+    return handle
+
+
 Handler = Callable[[EmulatorState, str, dict[str, Any], Fault], Outcome]
 """An endpoint: (state, path, decoded body, fault) to the outcome, after the shared checks."""
 
@@ -275,6 +296,8 @@ ROUTES: dict[str, Handler] = {
     "/chat/completions": _chat,
     "/embeddings": _embeddings,
     "/rerank": _rerank,
+    "/web_search": _search_tool(web_search_reply),
+    "/reader": _search_tool(lambda body, path: reader_reply(body)),
 }
 """Path suffix to handler, for the server's router and :func:`respond` alike."""
 
