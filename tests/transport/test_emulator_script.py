@@ -239,3 +239,163 @@ def test_a_rejected_request_does_not_use_up_the_next_scripted_reply() -> None:
     with pytest.raises(E.NotFoundError):  # the API answers 1211: no such model
         chat.complete(client, ChatRequest(model="gpt-4o", messages=messages))
     assert ask(client, "hi").content == "the scripted answer"
+
+
+# ---- rules on any message, on the tool result that ends the conversation, on several patterns ----
+
+
+def send(client: GLMClient, messages: list[dict[str, Any]]) -> str:
+    return chat.complete(client, ChatRequest(model="glm-5.3", messages=messages)).content or ""
+
+
+def weather_turn(output: str, tool: str = "get_weather") -> list[dict[str, Any]]:
+    """A user question, the assistant's call to ``tool``, and the tool's result (no name on it)."""
+    call = {"id": "call_1", "type": "function", "function": {"name": tool, "arguments": "{}"}}
+    return [
+        {"role": "user", "content": "What is the weather in Paris?"},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "call_1", "content": output},
+    ]
+
+
+def test_a_message_rule_matches_any_message_not_only_the_last_user_one() -> None:
+    client, emu = in_process()
+    emu.script.on(message="Context: the refund policy", reply="Policy-grounded answer.")
+    grounded = [
+        {"role": "system", "content": "Answer from the context."},
+        {"role": "user", "content": "Context: the refund policy allows 30 days."},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": "How long do I have?"},
+    ]
+    assert send(client, grounded) == "Policy-grounded answer."
+    # An assistant's tool call (its name and arguments) is part of its message's text.
+    emu.script.on(message='"city": "Lyon"', reply="Lyon seen in a call.")
+    lyon = weather_turn("Rain")
+    lyon[1]["tool_calls"][0]["function"]["arguments"] = '{"city": "Lyon"}'
+    assert send(client, lyon) == "Lyon seen in a call."
+    assert send(client, [{"role": "user", "content": "How long do I have?"}]).startswith(
+        "GLM emulator reply to"
+    )
+
+
+def test_a_tool_rule_matches_the_tool_result_the_conversation_ends_with() -> None:
+    client, emu = in_process()
+    emu.script.on(tool="get_weather", tool_output="Sunny", reply="It is sunny in Paris.")
+    emu.script.on(tool="get_weather", reply="Some weather came back.")
+    emu.script.on(tool_output="timeout", reply="A tool timed out.")
+    # The tool message carries only tool_call_id: the name comes from the assistant's call.
+    assert send(client, weather_turn("Sunny, 24C")) == "It is sunny in Paris."
+    assert send(client, weather_turn("Rain, 12C")) == "Some weather came back."
+    assert send(client, weather_turn("timeout after 5s", tool="get_time")) == "A tool timed out."
+    # Same output from another tool: the name condition fails.
+    assert send(client, weather_turn("Sunny", tool="get_time")).startswith("Based on the tools")
+    # The result is no longer last (the user spoke after it): no tool rule applies.
+    later = [*weather_turn("Sunny"), {"role": "user", "content": "thanks"}]
+    assert send(client, later).startswith("GLM emulator reply to")
+
+
+def test_a_tool_rule_sees_every_result_of_a_parallel_call() -> None:
+    client, emu = in_process()
+    emu.script.on(tool="get_time", tool_output="noon", reply="Time seen.")
+    calls = [
+        {"id": f"c{i}", "type": "function", "function": {"name": n, "arguments": "{}"}}
+        for i, n in enumerate(["get_time", "get_weather"])
+    ]
+    messages = [
+        {"role": "user", "content": "time and weather?"},
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": "c0", "content": "noon"},
+        {"role": "tool", "tool_call_id": "c1", "content": "noon rain"},
+    ]
+    assert send(client, messages) == "Time seen."
+    # Both conditions must hold on the same result: get_weather's "noon rain" is not get_time's.
+    messages[2]["content"] = "midnight"
+    assert send(client, messages).startswith("Based on the tools")
+
+
+def test_a_list_of_patterns_must_all_match_without_lookaheads() -> None:
+    client, emu = in_process()
+    emu.script.on(user=["refund", "order 42"], reply="Refunding order 42.")
+    emu.script.on(message=["re:^You are a judge", "Answer: Paris"], reply="YES")
+    assert ask(client, "refund for order 42 please").content == "Refunding order 42."
+    assert ask(client, "order 42: I want a refund").content == "Refunding order 42."
+    assert ask(client, "refund for order 43").content.startswith("GLM emulator reply to")
+    judged = [
+        {"role": "system", "content": "You are a judge. Say YES or NO."},
+        {"role": "user", "content": "Question: capital of France? Answer: Paris"},
+    ]
+    assert send(client, judged) == "YES"
+    judged[1]["content"] = "Question: capital of France? Answer: Lyon"
+    assert send(client, judged) != "YES"
+
+
+def test_new_conditions_load_from_a_script_file(tmp_path: Path) -> None:
+    data = {
+        "rules": [
+            {"when": {"message": ["alpha", "beta"]}, "reply": "both"},
+            {"when": {"tool": "get_weather", "tool_output": "Sunny"}, "reply": "sunny"},
+        ]
+    }
+    path = tmp_path / "script.json"
+    path.write_text(json.dumps(data))
+    client, _ = in_process(Script.load(path))
+    two = [
+        {"role": "user", "content": "alpha"},
+        {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "beta"},
+    ]
+    assert send(client, two) == "both"
+    assert send(client, weather_turn("Sunny")) == "sunny"
+
+
+@pytest.mark.parametrize("bad", [[], ["ok", 3], "re:(unclosed"])
+def test_a_malformed_condition_is_refused_when_the_rule_is_made(bad: Any) -> None:
+    with pytest.raises(ValueError, match="message"):
+        Script().on(message=bad, reply="x")
+
+
+QUESTIONS = [f"question {i}: what is {i} times {i}?" for i in range(8)]
+
+
+def judge_messages(i: int) -> list[dict[str, Any]]:
+    # Every request shares the system prompt and starts alike; only one message tells them apart.
+    return [
+        {"role": "system", "content": "You grade answers."},
+        {"role": "user", "content": QUESTIONS[i]},
+        {"role": "assistant", "content": f"The answer is {i * i}."},
+        {"role": "user", "content": "Is that right?"},
+    ]
+
+
+def scripted_for_each_question(script: Script) -> None:
+    for i in range(len(QUESTIONS)):
+        script.on(message=[f"question {i}:", f"answer is {i * i}."], reply=f"verdict {i}")
+
+
+def test_concurrent_threads_each_get_the_reply_their_messages_call_for() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with EmulatorServer() as server:
+        scripted_for_each_question(server.script)
+        client = GLMClient(resolve_settings(base_url=server.base_url, api_key="k"))
+        order = [i % len(QUESTIONS) for i in range(24)]
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            replies = list(pool.map(lambda i: send(client, judge_messages(i)), order))
+    assert replies == [f"verdict {i}" for i in order]
+
+
+async def test_concurrent_tasks_each_get_the_reply_their_messages_call_for() -> None:
+    import asyncio
+
+    transport = EmulatorTransport()
+    scripted_for_each_question(transport.script)
+    client = AsyncGLMClient(
+        resolve_settings(base_url=EMULATOR_URL, api_key="k"), httpx.AsyncClient(transport=transport)
+    )
+
+    async def one(i: int) -> str:
+        request = ChatRequest(model="glm-5.3", messages=judge_messages(i))
+        return (await chat.acomplete(client, request)).content or ""
+
+    order = [7 - i % 8 for i in range(16)]
+    assert await asyncio.gather(*(one(i) for i in order)) == [f"verdict {i}" for i in order]
