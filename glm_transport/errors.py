@@ -47,6 +47,8 @@ __all__ = [
     "PermissionDeniedError",
     "QuotaExhaustedError",
     "RateLimitError",
+    "ReasoningExhaustedError",
+    "SearchMissingError",
     "ServerError",
     "StreamInterruptedError",
     "ToolCallTruncatedError",
@@ -221,6 +223,15 @@ class ReasoningExhaustedError(APIError):
     """
 
     usage: Any = None
+
+
+class SearchMissingError(APIError):
+    """The request forced web search (``require_search``) and GLM's reply carries no results.
+
+    A key without balance gets HTTP 200, no ``web_search`` results and an answer from the model's
+    own knowledge (``shared/reference/glm-platform.md``, Web search). The reply is on ``.reply``.
+    Not retried: the same request meets the same account.
+    """
 
 
 class APIConnectionError(GLMError):

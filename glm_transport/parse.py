@@ -21,6 +21,7 @@ from glm_transport.types import (
 )
 
 __all__ = [
+    "is_server_call",
     "parse_completion",
     "parse_error",
     "parse_usage",
@@ -155,16 +156,22 @@ def _completion(body: Any) -> ChatCompletion:
             request_id=_opt_str(body.get("request_id") or body.get("id")),
             body=body,
         )
-    calls = [
-        ToolCall(
-            id=str(tc.get("id") or f"call_{i}"),
-            name=_text((tc.get("function") or {}).get("name")) or "",
-            arguments=_arguments_text((tc.get("function") or {}).get("arguments")),
-            type=tc.get("type") or "function",
-            index=i,
+    calls: list[ToolCall] = []
+    server: list[dict[str, Any]] = []
+    for tc in message.get("tool_calls") or ():
+        if is_server_call(tc):
+            server.append(dict(tc))
+            continue
+        i = len(calls)
+        calls.append(
+            ToolCall(
+                id=str(tc.get("id") or f"call_{i}"),
+                name=_text((tc.get("function") or {}).get("name")) or "",
+                arguments=_arguments_text((tc.get("function") or {}).get("arguments")),
+                type=tc.get("type") or "function",
+                index=i,
+            )
         )
-        for i, tc in enumerate(message.get("tool_calls") or [])
-    ]
     content, tagged = split_tags(_text(message.get("content")) or "")
     reasoning = _text(message.get("reasoning_content"))
     if tagged:  # GLM-4.5V's <think> inside content
@@ -181,4 +188,19 @@ def _completion(body: Any) -> ChatCompletion:
         created=body.get("created"),
         web_search=list(body["web_search"]) if body.get("web_search") else None,
         raw=dict(body),
+        server_tool_calls=server or None,
+    )
+
+
+def is_server_call(tool_call: Any) -> bool:
+    """Whether a wire tool call is one GLM ran itself (``mcp`` and any other non-function type).
+
+    BigModel's MCP tool answers with ``tool_calls`` entries of ``type: "mcp"`` carrying an
+    ``mcp`` record (``mcp_list_tools``, ``mcp_call``; ``shared/reference/glm-platform.md``, MCP).
+    They are results, not requests: handed to an agent as function calls they would have an
+    empty name and be run. A missing ``type`` is a function call (as GLM's own replies send).
+    """
+    kind = tool_call.get("type")
+    return (kind is not None and kind != "function") or (
+        "mcp" in tool_call and "function" not in tool_call
     )

@@ -15,9 +15,18 @@ from glm_transport.config import Provider
 from glm_transport.errors import GLMValidationError
 from glm_transport.models import model_spec
 from glm_transport.reply import plan_tool_choice
+from glm_transport.request import TOOL_NAME
 from glm_transport.types import ChatRequest
 
-__all__ = ["REQUEST_FIELDS", "echo_reasoning", "normalize_thinking", "plan_chat", "reasoning_echo"]
+__all__ = [
+    "REQUEST_FIELDS",
+    "echo_reasoning",
+    "json_schema_tool",
+    "normalize_thinking",
+    "plan_chat",
+    "reasoning_echo",
+    "search_options",
+]
 
 # ChatRequest fields a caller may set directly; any other key goes into the body as is.
 REQUEST_FIELDS = frozenset(
@@ -94,8 +103,18 @@ def plan_chat(
     if "max_completion_tokens" in params:  # OpenAI's newer name; GLM only knows max_tokens
         params.setdefault("max_tokens", params.pop("max_completion_tokens"))
     thinking = normalize_thinking(params.pop("thinking", None))
-    tools, required = plan_tool_choice(params.pop("tools", None), params.pop("tool_choice", None))
+    tools, tool_choice = params.pop("tools", None), params.pop("tool_choice", None)
     parallel = params.pop("parallel_tool_calls", None)
+    structured = None
+    rf = params.get("response_format")
+    if isinstance(rf, dict) and rf.get("type") == "json_schema" and not tools:
+        # GLM has no json_schema mode (glm-5.3-flash accepts and ignores it, wire reference §9):
+        # it goes the forced-tool way, and the call's arguments come back as the content.
+        tool = json_schema_tool(rf)
+        structured = tool["function"]["name"]
+        tools, tool_choice, parallel = [tool], structured, False
+        del params["response_format"]
+    tools, required = plan_tool_choice(tools, tool_choice)
     effort_mapping = params.pop("effort_mapping", None)
     if effort_mapping not in (None, "nearest"):
         raise GLMValidationError(
@@ -131,5 +150,41 @@ def plan_chat(
         max_tool_calls=1 if parallel is False and tools else None,
         empty_answer=empty_answer,
         effort_mapping=effort_mapping,
+        structured_tool=structured,
+        search=search_options(tools),
         **params,
     )
+
+
+def json_schema_tool(response_format: dict[str, Any]) -> dict[str, Any]:
+    """The function tool that stands for a ``json_schema`` response format (OpenAI's shape).
+
+    Raises:
+        GLMValidationError: ``json_schema`` is not ``{"name": ..., "schema": {...}}``.
+    """
+    spec = response_format.get("json_schema")
+    if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
+        raise GLMValidationError(
+            "response_format.json_schema",
+            spec,
+            "{'name': str, 'schema': {...JSON schema...}} (OpenAI's json_schema format)",
+        )
+    name = spec.get("name") or "structured_output"
+    if not isinstance(name, str) or not TOOL_NAME.match(name):
+        raise GLMValidationError(
+            "response_format.json_schema.name", name, "1-64 characters from [a-zA-Z0-9_-]"
+        )
+    description = spec.get("description") or "Give the answer as this tool's arguments."
+    return {
+        "type": "function",
+        "function": {"name": name, "description": description, "parameters": spec["schema"]},
+    }
+
+
+def search_options(tools: list[dict[str, Any]] | None) -> dict[str, Any] | None:
+    """The options of GLM's in-chat ``web_search`` tool, if the request offers it."""
+    for tool in tools or ():
+        if isinstance(tool, dict) and tool.get("type") == "web_search":
+            options = tool.get("web_search")
+            return dict(options) if isinstance(options, dict) else {}
+    return None

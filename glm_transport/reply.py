@@ -23,16 +23,68 @@ from __future__ import annotations
 
 from typing import Any
 
+from glm_transport.arguments import decode_nested, repair_plan
 from glm_transport.errors import (
     GLMValidationError,
     ReasoningExhaustedError,
+    SearchMissingError,
     ToolCallTruncatedError,
     ToolChoiceError,
     finish_error,
 )
 from glm_transport.types import ChatCompletion, ChatRequest, Usage
 
-__all__ = ["apply_reply_policy", "check_reply", "plan_tool_choice"]
+__all__ = [
+    "apply_reply_policy",
+    "check_reply",
+    "check_search",
+    "normalized_finish_reason",
+    "plan_tool_choice",
+]
+
+# GLM's finish reasons (wire reference §1: stop, tool_calls, length, sensitive, network_error,
+# model_context_window_exceeded) onto langchain-core's normalized vocabulary (stop, length,
+# tool_call, content_filter, refusal, context_exceeded, error, other; @langchain/core 1.5.0
+# release notes, langchain-core 1.8.4 ``language_models/_finish_reason.py``).
+_NORMALIZED = {
+    "stop": "stop",
+    "tool_calls": "tool_call",
+    "length": "length",
+    "sensitive": "content_filter",
+    "network_error": "error",
+    "model_context_window_exceeded": "context_exceeded",
+}
+
+
+def normalized_finish_reason(finish_reason: str | None) -> str | None:
+    """GLM's finish reason in the cross-provider vocabulary; ``other`` for one not known here."""
+    if not finish_reason:
+        return None
+    return _NORMALIZED.get(finish_reason, "other")
+
+
+def check_search(
+    search: dict[str, Any] | None, results: Any, request_id: str | None, reply: Any = None
+) -> None:
+    """Raise when the request forced web search and the reply brought no results.
+
+    Args:
+        search: The request's ``web_search`` options (``None``: search not offered).
+        results: The reply's ``web_search`` records, if any.
+        request_id: For the error.
+        reply: The whole reply, kept on the error (``None`` for a stream).
+
+    Raises:
+        SearchMissingError: ``require_search`` was set and no results came back.
+    """
+    if search and search.get("require_search") and not results:
+        raise SearchMissingError(
+            "the request forced web search (require_search) and GLM's reply carries no search "
+            "results: the answer is not grounded. A key without balance gets this reply with "
+            "HTTP 200; check the account, or drop require_search to accept such answers.",
+            request_id=request_id,
+            reply=reply,
+        )
 
 
 def plan_tool_choice(
@@ -126,9 +178,25 @@ def _exhausted(request_id: str | None, reply: Any, usage: Usage | None) -> Reaso
 
 
 def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatCompletion:
-    """A whole reply held to the request's policy (extra calls dropped, requirements checked)."""
+    """A whole reply held to the request's policy.
+
+    Extra calls are dropped, requirements checked, nested arguments GLM sent as JSON text decoded
+    (:mod:`glm_transport.arguments`), a routed ``json_schema`` call turned into the content, and
+    search results (or their absence) recorded.
+    """
     if request.max_tool_calls is not None and len(result.tool_calls) > request.max_tool_calls:
         result.tool_calls = result.tool_calls[: request.max_tool_calls]
+    if result.tool_calls:
+        plan = repair_plan(request.tools)
+        if plan:
+            for call in result.tool_calls:
+                schema = plan.get(call.name)
+                if schema is not None:
+                    call.arguments = decode_nested(call.name, call.arguments, schema)
+    if request.search is not None:
+        result.search_args = request.search
+        if result.web_search is None:
+            result.web_search = []  # offered, none came back: said, not left out
     check_reply(
         result.finish_reason,
         [c.name for c in result.tool_calls],
@@ -139,4 +207,11 @@ def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatComp
         empty_answer=request.empty_answer,
         usage=result.usage,
     )
+    check_search(request.search, result.web_search, result.request_id, result)
+    if request.structured_tool is not None:
+        # The routed json_schema call is the answer: its arguments are the content.
+        call = result.tool_calls[0]
+        result.content, result.tool_calls = call.arguments, []
+        if result.finish_reason == "tool_calls":
+            result.finish_reason = "stop"
     return result

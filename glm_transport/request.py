@@ -333,7 +333,8 @@ def _response_format(body: dict[str, Any], request: ChatRequest, limits: Limits)
         raise GLMValidationError(
             "response_format.type" if isinstance(rf, dict) else "response_format",
             rtype if isinstance(rf, dict) else rf,
-            f"a dict {{'type': {allowed}}} (GLM has no json_schema mode)",
+            f"a dict {{'type': {allowed}}} (GLM has no json_schema mode: a json_schema format "
+            "goes the forced-tool way, which needs a request without tools of its own)",
         )
     body["response_format"] = rf
 

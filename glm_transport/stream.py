@@ -19,9 +19,17 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from glm_transport import errors as E
+from glm_transport.arguments import decode_nested, repair_plan
 from glm_transport.endpoint import stale_error
-from glm_transport.parse import _arguments_text, _opt_str, _text, parse_error, parse_usage
-from glm_transport.reply import check_reply
+from glm_transport.parse import (
+    _arguments_text,
+    _opt_str,
+    _text,
+    is_server_call,
+    parse_error,
+    parse_usage,
+)
+from glm_transport.reply import check_reply, check_search
 from glm_transport.sse import DONE, SSEDecoder, SSEEvent
 from glm_transport.tags import TagSplitter
 from glm_transport.types import ChatRequest, StreamChunk, ToolCall, ToolCallDelta
@@ -116,10 +124,16 @@ class StreamState:
         "error_style",
         "expected_request_id",
         "finish_reason",
+        "held",
         "id",
         "max_tool_calls",
         "model",
+        "repair",
         "request_id",
+        "search",
+        "searched",
+        "server_wire",
+        "structured",
         "tags",
         "tools",
         "usage_frame",
@@ -141,6 +155,24 @@ class StreamState:
         """The last frame that carried ``usage``: the reply's usage is the last one sent."""
         self.tags = TagSplitter()
         self.error_style = error_style
+        self.repair: dict[str, dict[str, Any]] | None = None
+        """Tools whose nested arguments GLM may send as JSON text (:mod:`.arguments`): their
+        calls' arguments are held and go out whole, decoded, on the last chunk."""
+        self.structured: str | None = None
+        """A routed ``json_schema`` tool: its calls are not handed out; the arguments are the
+        content, on the last chunk."""
+        self.held: set[int] = set()
+        self.search: dict[str, Any] | None = None
+        self.searched = False
+        self.server_wire: set[int] = set()
+
+    def configure(self, request: ChatRequest) -> None:
+        """Take the parts of ``request``'s reply policy that shape the chunks."""
+        self.max_tool_calls = request.max_tool_calls
+        self.structured = request.structured_tool
+        if request.tools and self.structured is None:
+            self.repair = repair_plan(request.tools)
+        self.search = request.search
 
     def finish(self) -> StreamChunk | None:
         """End of stream: content held back while deciding about a tag, if any."""
@@ -167,10 +199,27 @@ class StreamState:
         """
         content, reasoning = self.tags.flush()
         frame = self.usage_frame
+        released = self._release() if self.held else None
+        if self.structured is not None and self.tools.calls:
+            content = (content or "") + self._arguments(self.tools.calls[0])
         if last is None:
-            if not content and not reasoning and frame is None:
+            if (
+                not content
+                and not reasoning
+                and frame is None
+                and not released
+                and self.search is None
+            ):
                 return None
             last = StreamChunk(raw=frame)
+        if released:
+            last.tool_calls = (last.tool_calls or []) + released
+        if self.search is not None:
+            last.search_args = self.search
+            if not self.searched:
+                last.web_search = []  # offered, none came back: said, not left out
+        if self.structured is not None and last.finish_reason == "tool_calls":
+            last.finish_reason = "stop"  # the routed call is the answer
         if content:  # the tail of the text: after what ``last`` already carries
             last.content = (last.content or "") + content
         if reasoning:
@@ -188,6 +237,44 @@ class StreamState:
                 # Token counters read usage from the last chunk's raw frame: give it the last one.
                 last.raw = {**(last.raw or {}), "usage": usage}
         return last
+
+    def _arguments(self, call: ToolCallDelta) -> str:
+        """A call's whole arguments, nested values sent as JSON text decoded."""
+        args = call.arguments or ""
+        schema = self.repair.get(call.name or "") if self.repair else None
+        return decode_nested(call.name or "", args, schema) if schema is not None else args
+
+    def _release(self) -> list[ToolCallDelta]:
+        """The held calls' arguments, whole: one piece per call, at its stable position."""
+        cap = self.max_tool_calls
+        calls = self.tools.calls
+        return [
+            ToolCallDelta(pos, None, None, self._arguments(calls[pos]), None)
+            for pos in sorted(self.held)
+            if cap is None or pos < cap
+        ]
+
+    def _place(self, raw_calls: list[Any], chunk: StreamChunk) -> list[ToolCallDelta]:
+        """Fold wire pieces in; what to hand out now (held and server calls are not)."""
+        out = []
+        for tc in raw_calls:
+            wire_index = tc.get("index")
+            if is_server_call(tc) or (wire_index in self.server_wire and "function" not in tc):
+                if isinstance(wire_index, int):
+                    self.server_wire.add(wire_index)
+                chunk.server_tool_calls = [*(chunk.server_tool_calls or ()), dict(tc)]
+                continue
+            piece = self.tools.add(tc)
+            if self.structured is not None:
+                continue  # the routed json_schema call: its arguments become the content
+            repair = self.repair
+            if repair is not None:
+                name = self.tools.calls[piece.index].name
+                if piece.index in self.held or name is None or name in repair:
+                    self.held.add(piece.index)
+                    piece.arguments = None  # out whole, decoded, on the last chunk
+            out.append(piece)
+        return out
 
     def _invalid_calls(self) -> list[str] | None:
         calls = self.tools.calls
@@ -236,13 +323,14 @@ class StreamState:
                 reason = choice.get("finish_reason")
                 if reason and self.finish_reason is None:
                     self.finish_reason = chunk.finish_reason = _text(reason)
-                    if self.tools.calls:
+                    if self.tools.calls and self.structured is None:
                         chunk.invalid_tool_calls = self._invalid_calls()
             if data.get("usage"):
                 # Kept, not sent: the last usage seen is the reply's (:meth:`final` sends it once).
                 self.usage_frame = data
             if data.get("web_search"):
                 chunk.web_search = list(data["web_search"])
+                self.searched = True
             return chunk
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
             raise E.StreamInterruptedError(
@@ -268,7 +356,7 @@ class StreamState:
         chunk.reasoning_content = reasoning
         raw_calls = delta.get("tool_calls")
         if raw_calls:
-            calls = [self.tools.add(tc) for tc in raw_calls]
+            calls = self._place(raw_calls, chunk)
             if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
                 calls = [d for d in calls if d.index < self.max_tool_calls]
             chunk.tool_calls = calls or None
@@ -339,7 +427,9 @@ class StreamReader:
 
     def __init__(self, request: ChatRequest | None = None, error_style: str = "glm") -> None:
         """A reader for one attempt at ``request``, whose reply policy it enforces."""
-        self.state = StreamState(error_style, request.max_tool_calls if request else None)
+        self.state = StreamState(error_style)
+        if request is not None:
+            self.state.configure(request)
         self.required_tool = request.required_tool if request else None
         self.empty_answer = request.empty_answer if request else "raise"
         self._decoder = SSEDecoder()
@@ -387,6 +477,7 @@ class StreamReader:
             empty_answer=self.empty_answer,
             usage=_usage_of(state.usage_frame),
         )
+        check_search(state.search, state.searched, state.request_id)
 
     def only_end_lost(self, err: E.GLMError) -> bool:
         """Whether ``err``, a failure while reading, cost nothing.
@@ -448,7 +539,13 @@ class StreamReader:
         if chunk.finish_reason is not None:
             self._held = chunk
             return
-        if not (chunk.content or chunk.reasoning_content or chunk.tool_calls or chunk.web_search):
+        if not (
+            chunk.content
+            or chunk.reasoning_content
+            or chunk.tool_calls
+            or chunk.web_search
+            or chunk.server_tool_calls
+        ):
             return  # a repeated finish chunk, or the usage chunk: its usage is on the state
         if held is not None:  # content after the finish (not GLM's wire): keep the order
             self._held = None

@@ -55,6 +55,13 @@ class ChatRequest:
     empty_answer: str = "raise"
     """``max_tokens`` spent before any answer: ``"raise"`` :class:`ReasoningExhaustedError`
     (the default), or ``"return"`` the empty answer."""
+    structured_tool: str | None = None
+    """A ``json_schema`` response format routed to a forced tool call (GLM has no such mode):
+    the name of that tool, whose arguments come back as the reply's content."""
+    search: dict[str, Any] | None = None
+    """The options of GLM's in-chat ``web_search`` tool when the request offers it: a reply says
+    whether results came back, and one without results is an error when ``require_search`` is
+    set (:func:`glm_transport.reply.check_search`)."""
 
 
 @dataclass(slots=True)
@@ -110,7 +117,13 @@ class ChatCompletion:
     model: str | None
     created: int | None = None
     web_search: list[dict[str, Any]] | None = None
+    """GLM's search results; ``[]`` when the request offered search and none came back."""
     raw: dict[str, Any] = field(default_factory=dict)
+    server_tool_calls: list[dict[str, Any]] | None = None
+    """Tool calls GLM ran itself (``type`` other than ``function``, e.g. ``mcp``), as sent: never
+    in :attr:`tool_calls`, so no agent tries to run them."""
+    search_args: dict[str, Any] | None = None
+    """The ``web_search`` options the request sent, when it offered search."""
 
 
 @dataclass(slots=True)
@@ -129,3 +142,7 @@ class StreamChunk:
     raw: dict[str, Any] | None = None
     invalid_tool_calls: list[str] | None = None
     """On the finish chunk: names of the calls whose complete arguments are not a JSON object."""
+    server_tool_calls: list[dict[str, Any]] | None = None
+    """Tool calls GLM ran itself (``mcp`` and other non-function types), as sent."""
+    search_args: dict[str, Any] | None = None
+    """On the last chunk, when the request offered search: the ``web_search`` options sent."""
