@@ -12,7 +12,17 @@ emulator replay exactly. Behaviour, in the order it is decided:
   from the tool's JSON schema and the numbers and names in the user's message;
 * otherwise an answer: ``reasoning_content`` first unless thinking is disabled (longer for more
   ``reasoning_effort``), then ``content`` (a JSON object in JSON mode); ``stop`` and
-  ``max_tokens`` are honoured.
+  ``max_tokens`` are honoured;
+* shapes asked for by a script or a fault: thinking that used up ``max_tokens`` (finish
+  ``length``, reasoning, ``content: ""``), object and array arguments as JSON strings (GLM-5.2/5.3
+  with ``$defs``), MCP tool calls GLM ran itself (``type: "mcp"``; they end the turn with
+  ``stop`` unless a function call comes too);
+* a request offering GLM's ``web_search`` tool gets a top-level ``web_search`` array
+  (:func:`~glm_transport.emulator.search.search_results` for its query), unless the script gives
+  its own records or none.
+
+Every model the catalogue knows is served by the same rules, its own facts deciding what is
+refused (glm-5.4 as glm-5.3: reasoning first, tools, its 128K output limit).
 """
 
 from __future__ import annotations
@@ -33,6 +43,7 @@ from glm_transport.emulator.prompts import (
     word_hints,
 )
 from glm_transport.emulator.script import ScriptedReply
+from glm_transport.emulator.search import search_results
 from glm_transport.models import model_spec
 
 __all__ = ["Reply", "plan_reply"]
@@ -150,30 +161,148 @@ def _usage(
     }
 
 
-def _scripted(body: dict[str, Any], said: ScriptedReply, request_id: str, seed: str) -> Reply:
+def _scripted(
+    body: dict[str, Any], said: ScriptedReply, request_id: str, seed: str, fault: Fault
+) -> Reply:
     """A scripted reply in the shape the heuristics give theirs (ids, usage, finish reason)."""
     model = str(body.get("model", ""))
     if said.error is not None:
         return Reply(
             request_id, model, "", "", [], "", {}, error=scripted_error(said.error, request_id)
         )
-    calls = [
-        {
-            "id": f"call_{seed[:16]}{i}",
-            "type": "function",
-            "function": {"name": c["name"], "arguments": c["arguments"]},
-        }
-        for i, c in enumerate(said.tool_calls)
-    ]
+    calls = [_scripted_call(c, i, seed) for i, c in enumerate(said.tool_calls)]
+    if said.nested_as_strings or "nested_as_strings" in fault.quirks:
+        calls = nested_as_strings(calls)
     thinking = (body.get("thinking") or {}).get("type", "enabled") != "disabled"
     reasoning = (said.reasoning or "") if thinking else ""
     content = said.content
+    functions = sum(1 for c in calls if c["type"] == "function")
     out_tokens = len(content.split()) + len(reasoning.split()) + 8 * len(calls)
     usage = _usage(
         body["messages"], len(body.get("tools") or []), out_tokens, len(reasoning.split())
     )
-    finish = "tool_calls" if calls else "stop"
-    return Reply(request_id, model, reasoning, content, calls, finish, usage)
+    # MCP calls ran on GLM's side: only function calls end the turn with "tool_calls".
+    finish = said.finish_reason or fault.finish_reason or ("tool_calls" if functions else "stop")
+    reply = Reply(request_id, model, reasoning, content, calls, finish, usage)
+    if fault.exhaust_reasoning:
+        reply = _exhausted(reply, body)
+    if said.web_search is not None:
+        reply.web_search = list(said.web_search) if _offers_search(body) else None
+    else:
+        reply.web_search = _web_search(body, fault)
+    return reply
+
+
+def _scripted_call(call: dict[str, Any], i: int, seed: str) -> dict[str, Any]:
+    """A script's tool call in GLM's wire shape: a ``function`` call, or an ``mcp`` record."""
+    call_id = f"call_{seed[:16]}{i}"
+    if "mcp" in call:
+        # BigModel's chat response schema: tool_calls[].type "mcp" with mcp {id, type
+        # (mcp_list_tools | mcp_call), server_label, error, tools, arguments, name, output}
+        # (docs.bigmodel.cn api-reference 对话补全; glm-platform.md §4).
+        return {"id": call_id, "type": "mcp", "mcp": {"id": f"mcp_{seed[:12]}{i}", **call["mcp"]}}
+    return {
+        "id": call_id,
+        "type": "function",
+        "function": {"name": call["name"], "arguments": call["arguments"]},
+    }
+
+
+def nested_as_strings(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    r"""Function calls whose object and array arguments are JSON strings.
+
+    GLM-5.2/5.3 answer schemas with ``$defs``/``$ref`` this way (issue 23; pydantic-ai inlines
+    definitions for GLM-5.3 for this reason): ``{"address": "{\"city\": \"Paris\"}"}``
+    where ``{"address": {"city": "Paris"}}`` was meant.
+    """
+    out = []
+    for call in calls:
+        function = call.get("function")
+        if call.get("type") != "function" or not isinstance(function, dict):
+            out.append(call)
+            continue
+        try:
+            args = json.loads(function["arguments"])
+        except ValueError:
+            out.append(call)
+            continue
+        if isinstance(args, dict):
+            args = {
+                k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                for k, v in args.items()
+            }
+        arguments = json.dumps(args, ensure_ascii=False)
+        out.append({**call, "function": {**function, "arguments": arguments}})
+    return out
+
+
+def _exhausted(reply: Reply, body: dict[str, Any]) -> Reply:
+    """Thinking that used up ``max_tokens``: the reasoning, no text or calls, finish ``length``.
+
+    As recorded (wire reference §8): ``content: ""`` and ``finish_reason: "length"``, streamed and
+    not; the whole budget counts as reasoning tokens.
+    """
+    max_tokens = body.get("max_tokens")
+    spent = max_tokens if isinstance(max_tokens, int) else max(1, len(reply.reasoning.split()))
+    usage = dict(reply.usage)
+    prompt = int(usage.get("prompt_tokens", 0))
+    usage.update(
+        completion_tokens=spent,
+        total_tokens=prompt + spent,
+        completion_tokens_details={"reasoning_tokens": spent},
+    )
+    reply.content, reply.tool_calls, reply.finish_reason, reply.usage = "", [], "length", usage
+    return reply
+
+
+def _offers_search(body: dict[str, Any]) -> bool:
+    return any(
+        isinstance(t, dict) and t.get("type") == "web_search" for t in body.get("tools") or []
+    )
+
+
+def _web_search(body: dict[str, Any], fault: Fault) -> list[dict[str, Any]] | None:
+    """The ``web_search`` records of a reply to a request offering GLM's ``web_search`` tool.
+
+    The in-chat tool (wire reference §2, glm-platform.md §2): ``{"type": "web_search",
+    "web_search": {"enable", "search_engine", "search_query", "count" ...}}``; the reply carries
+    a top-level ``web_search`` array. The query is ``search_query``, else the last user message;
+    ``enable: false`` searches nothing; the ``no_search_results`` quirk (a key without balance:
+    200, no array) returns none.
+    """
+    tool = next(
+        (
+            t
+            for t in body.get("tools") or []
+            if isinstance(t, dict) and t.get("type") == "web_search"
+        ),
+        None,
+    )
+    if tool is None or "no_search_results" in fault.quirks:
+        return None
+    given = tool.get("web_search")
+    options: dict[str, Any] = given if isinstance(given, dict) else {}
+    if options.get("enable") is False:
+        return None
+    query = options.get("search_query")
+    if not isinstance(query, str) or not query.strip():
+        query = _last_user_text(body.get("messages") or [])
+    count = options.get("count")
+    engine = options.get("search_engine")
+    # Z.ai documents search_pro_jina as the in-chat engine (wire reference §2).
+    records = search_results(
+        query,
+        count if isinstance(count, int) and not isinstance(count, bool) else 10,
+        engine if isinstance(engine, str) and engine else "search_pro_jina",
+    )
+    return records or None
+
+
+def _last_user_text(messages: list[Any]) -> str:
+    for message in reversed(messages):
+        if isinstance(message, dict) and message.get("role") == "user":
+            return text_of(message.get("content"))
+    return ""
 
 
 # More thought for more effort: the reasoning text is the base sentence times this.
@@ -233,7 +362,7 @@ def plan_reply(
     if invalid is not None:
         return Reply(request_id, model, "", "", [], "", empty_usage, error=invalid)
     if scripted is not None:
-        return _scripted(body, scripted, request_id, seed)
+        return _scripted(body, scripted, request_id, seed, fault)
 
     messages = body["messages"]
     react = react_reply(messages)
@@ -322,16 +451,11 @@ def plan_reply(
         content = f"<think>{reasoning}</think><|begin_of_box|>{content}<|end_of_box|>"
         reasoning = ""
 
+    if "nested_as_strings" in fault.quirks:
+        calls = nested_as_strings(calls)
     usage = _usage(messages, len(tools), out_tokens, len(reasoning.split()))
-    web = None
-    if any(t.get("type") == "web_search" for t in body.get("tools") or []):
-        web = [
-            {
-                "title": "Emulated result",
-                "content": user_text[:100],
-                "link": "https://example.com/result",
-                "media": "example",
-                "refer": "ref_1",
-            }
-        ]
-    return Reply(request_id, model, reasoning, content, calls, finish, usage, web)
+    reply = Reply(request_id, model, reasoning, content, calls, finish, usage)
+    if fault.exhaust_reasoning:
+        reply = _exhausted(reply, body)
+    reply.web_search = _web_search(body, fault)
+    return reply

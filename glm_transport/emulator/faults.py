@@ -77,7 +77,14 @@ class Fault:
     hold_after_done: float = 0.0
     """Keep a stream open this long after ``[DONE]`` (silent, or pinging with ``ping_after_done``)."""
     ping_after_done: bool = False
+    exhaust_reasoning: bool = False
+    """Thinking uses up ``max_tokens``: reasoning only, no text or tool calls, finish ``length``
+    (wire reference §8: ``content: ""``, streamed and not)."""
     quirks: list[str] = field(default_factory=list)
+    """Reply shapes seen in real traffic: ``args_object``, ``cut_args``, ``think_tags``,
+    ``nested_as_strings`` (object/array arguments as JSON strings, GLM-5.2/5.3 with ``$defs``),
+    ``no_search_results`` (no ``web_search`` records, as a key without balance gets), and the
+    stream quirks (``crlf``, ``comments``, ``usage_separate``, ``duplicate_finish`` ...)."""
     times: int | None = None
     key: str | None = None
 

@@ -20,7 +20,12 @@ CREATED = 1763769600  # fixed, so replies are byte-for-byte reproducible
 
 def render_body(reply: Reply, fault: Fault) -> dict[str, Any]:
     """The non-streaming JSON body."""
-    message: dict[str, Any] = {"role": "assistant", "content": reply.content or None}
+    # Thinking that used up max_tokens leaves "content": "" (wire reference §8), not null.
+    exhausted = reply.finish_reason == "length" and not reply.tool_calls
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": reply.content or ("" if exhausted else None),
+    }
     if reply.reasoning:
         message["reasoning_content"] = reply.reasoning
     if reply.tool_calls:
@@ -34,6 +39,8 @@ def render_body(reply: Reply, fault: Fault) -> dict[str, Any]:
                         "arguments": json.loads(c["function"]["arguments"]),
                     },
                 }
+                if c["type"] == "function"
+                else c
                 for c in calls
             ]
         message["tool_calls"] = calls
@@ -72,6 +79,11 @@ def render_frames(reply: Reply, fault: Fault, tool_stream: bool) -> list[bytes]:
         deltas.append({"role": "assistant", "content": piece})
     index_of = (lambda i: -1) if "index_minus_one" in quirks else (lambda i: i)
     for i, call in enumerate(reply.tool_calls):
+        if call["type"] != "function":
+            # An MCP record (GLM ran the call) comes whole, in one delta: it is not streamed in
+            # pieces as a function's arguments are [guess: no recorded MCP stream].
+            deltas.append({"role": "assistant", "tool_calls": [{**call, "index": index_of(i)}]})
+            continue
         args = call["function"]["arguments"]
         if tool_stream:
             # As recorded (wire reference §8): every fragment repeats index and type, only the
