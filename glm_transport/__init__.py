@@ -70,6 +70,9 @@ if TYPE_CHECKING:
         model_spec,
         register_model,
     )
+    from glm_transport.reader import (
+        WebPage,
+    )
     from glm_transport.reply import (
         apply_reply_policy,
         check_reply,
@@ -91,6 +94,10 @@ if TYPE_CHECKING:
         ToolCallDelta,
         Usage,
     )
+    from glm_transport.websearch import (
+        SearchPlatform,
+        WebSearchResults,
+    )
 
 # Where each public name lives. Importing the package loads none of them: each module loads on
 # first use, so ``import glm_transport`` (and the pytest plugin) costs nothing.
@@ -104,6 +111,9 @@ _HOME: dict[str, str] = {
     "Endpoint": "endpoint",
     "Reranked": "rerank",
     "RerankResult": "rerank",
+    "WebPage": "reader",
+    "WebSearchResults": "websearch",
+    "SearchPlatform": "websearch",
     "PROVIDERS": "config",
     "GLMSettings": "config",
     "InsecureTransportWarning": "config",
@@ -181,6 +191,7 @@ __all__ = [
     "ReasoningExhaustedError",
     "RerankResult",
     "Reranked",
+    "SearchPlatform",
     "ServerError",
     "StreamChunk",
     "StreamInterruptedError",
@@ -191,6 +202,8 @@ __all__ = [
     "ToolCallTruncatedError",
     "ToolChoiceError",
     "Usage",
+    "WebPage",
+    "WebSearchResults",
     "__version__",
     "aclose_shared_clients",
     "apply_reply_policy",
