@@ -3,9 +3,9 @@
 Settings and provider presets (:mod:`~glm_transport.config`), the sync/async clients with their
 two retried primitives (``post`` a call and parse the whole reply, ``stream`` one), and one module
 per GLM endpoint pairing its pure parts with a thin sync/async pair over those primitives:
-:mod:`~glm_transport.chat`, :mod:`~glm_transport.embeddings`, :mod:`~glm_transport.rerank`. What
-every endpoint shares is in :mod:`~glm_transport.endpoint`; typed errors in
-:mod:`~glm_transport.errors`.
+:mod:`~glm_transport.chat`, :mod:`~glm_transport.embeddings`, :mod:`~glm_transport.rerank`,
+:mod:`~glm_transport.ocr`. What every endpoint shares is in :mod:`~glm_transport.endpoint`;
+typed errors in :mod:`~glm_transport.errors`.
 """
 
 from __future__ import annotations
@@ -70,6 +70,11 @@ if TYPE_CHECKING:
         model_spec,
         register_model,
     )
+    from glm_transport.ocr import (
+        LayoutElement,
+        OCRPage,
+        OCRResult,
+    )
     from glm_transport.reader import (
         WebPage,
     )
@@ -111,6 +116,9 @@ _HOME: dict[str, str] = {
     "Endpoint": "endpoint",
     "Reranked": "rerank",
     "RerankResult": "rerank",
+    "LayoutElement": "ocr",
+    "OCRPage": "ocr",
+    "OCRResult": "ocr",
     "WebPage": "reader",
     "WebSearchResults": "websearch",
     "SearchPlatform": "websearch",
@@ -181,9 +189,12 @@ __all__ = [
     "InsecureTransportWarning",
     "InvalidRequestError",
     "InvalidToolCallError",
+    "LayoutElement",
     "Limits",
     "ModelSpec",
     "NotFoundError",
+    "OCRPage",
+    "OCRResult",
     "PermissionDeniedError",
     "Provider",
     "QuotaExhaustedError",

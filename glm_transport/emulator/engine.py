@@ -22,6 +22,7 @@ from typing import Any
 from glm_transport.emulator.answers import plan_reply, rejection, reply_ids, scripted_error
 from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
+from glm_transport.emulator.ocr import ocr_reply
 from glm_transport.emulator.render import render_body, render_frames
 from glm_transport.emulator.rerank import rerank_reply
 from glm_transport.emulator.script import Script
@@ -269,6 +270,23 @@ def _rerank(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault)
     return Outcome(status, body=json_bytes(payload), fault=fault)
 
 
+def _ocr(state: EmulatorState, path: str, body: dict[str, Any], fault: Fault) -> Outcome:
+    # As rerank: a fault's error, the API's own checks, then the script's error; a script's text
+    # is the Markdown of every page read.
+    scripted = None if fault.is_error else state.script.answer_ocr(body)
+    if scripted is not None and scripted.fault:
+        fault = Fault.from_json({**fault.__dict__, **scripted.fault})
+    request_id = reply_ids(body)[1]
+    if fault.is_error:
+        return _fault_error(fault, request_id)
+    status, payload = ocr_reply(body, scripted.text if scripted is not None else None)
+    if status == 200 and scripted is not None and scripted.error is not None:
+        status, payload = scripted_error(scripted.error, request_id)
+    if status != 200:
+        return _error(status, payload, fault)
+    return Outcome(status, body=json_bytes(payload), fault=fault)
+
+
 def _search_tool(
     reply: Callable[[dict[str, Any], str], tuple[int, dict[str, Any]]],
 ) -> Handler:
@@ -296,6 +314,7 @@ ROUTES: dict[str, Handler] = {
     "/chat/completions": _chat,
     "/embeddings": _embeddings,
     "/rerank": _rerank,
+    "/layout_parsing": _ocr,
     "/web_search": _search_tool(web_search_reply),
     "/reader": _search_tool(lambda body, path: reader_reply(body)),
 }

@@ -21,7 +21,10 @@ Rerank requests (``/rerank``) take none of the above but **rerank rules**, rules
 condition matched against the request's ``query`` (``query=""`` matches every one); their reply
 is an error or a fault, and otherwise the emulator scores the documents itself. Rerank rules never
 answer chat requests, strict mode does not apply to rerank, and the queue and the callback are for
-chat only.
+chat only. OCR requests (``/layout_parsing``) likewise take only **OCR rules**, rules with a
+``file`` condition matched against the request's ``file`` (a URL or a data URI; ``file=""``
+matches every one); their reply is an error, a fault, or ``text``: the Markdown of every page
+read (``{page}`` becomes the page number).
 
 A script file (``python -m glm_transport.emulator --script FILE``)::
 
@@ -147,7 +150,7 @@ def _call(call: Any) -> dict[str, Any]:
 Patterns: TypeAlias = str | list[str]
 """A text condition: one pattern, or a list of patterns that must all match."""
 
-_TEXT_CONDITIONS = ("user", "system", "message", "tool_output", "query")
+_TEXT_CONDITIONS = ("user", "system", "message", "tool_output", "query", "file")
 
 
 @dataclass
@@ -169,6 +172,8 @@ class Rule:
     message: Patterns | None = None
     tool: str | None = None
     tool_output: Patterns | None = None
+    file: Patterns | None = None
+    """Matches an OCR request's ``file``: the rule answers OCR requests only."""
 
     def __post_init__(self) -> None:
         """Refuse, when the rule is made, a ``re:`` pattern that is not a regex, or an empty list."""
@@ -199,10 +204,17 @@ class Rule:
         """Whether the rule answers rerank requests (it has a ``query`` condition)."""
         return self.query is not None
 
+    @property
+    def for_ocr(self) -> bool:
+        """Whether the rule answers OCR requests (it has a ``file`` condition)."""
+        return self.file is not None
+
     def matches(self, body: Mapping[str, Any]) -> bool:
         """Whether the rule has uses left and ``body`` meets every given condition."""
         if self.times is not None and self.used >= self.times:
             return False
+        if self.file is not None:
+            return _all_found(self.file, [str(body.get("file") or "")])
         if self.query is not None:
             return _all_found(self.query, [str(body.get("query") or "")])
         messages = [m for m in body.get("messages") or [] if isinstance(m, Mapping)]
@@ -329,6 +341,7 @@ class Script:
         message: Patterns | None = None,
         tool: str | None = None,
         tool_output: Patterns | None = None,
+        file: Patterns | None = None,
         reply: ScriptedReply | Mapping[str, Any] | str,
         times: int | None = None,
     ) -> Script:
@@ -349,6 +362,8 @@ class Script:
                 after the last assistant turn; the name comes from the call's id).
             tool_output: The conversation ends with a tool result whose text matches (with
                 ``tool``: a result of that tool).
+            file: Matches an OCR request's ``file`` (a URL or a data URI): the rule answers OCR
+                requests only, with an ``error``, a ``fault`` or ``text`` (every page's Markdown).
             reply: What to answer (see :meth:`ScriptedReply.of`).
             times: Answer at most this many times.
 
@@ -371,6 +386,11 @@ class Script:
                 or (said.json is not None)
             ):
                 raise ValueError("a rerank rule (query=) answers with an error or a fault only")
+        if file is not None:
+            if query is not None or any(c is not None for c in chat_conditions):
+                raise ValueError("an OCR rule (file=) takes no other condition")
+            if said.reasoning is not None or said.tool_calls or said.json is not None:
+                raise ValueError("an OCR rule (file=) answers with text, an error or a fault only")
         rule = Rule(
             said,
             user,
@@ -381,6 +401,7 @@ class Script:
             message=message,
             tool=tool,
             tool_output=tool_output,
+            file=file,
         )
         with self._lock:
             self._rules.append(rule)
@@ -422,9 +443,16 @@ class Script:
         with self._lock:
             return self._take_rule(body, rerank=True)
 
-    def _take_rule(self, body: dict[str, Any], rerank: bool) -> ScriptedReply | None:
+    def answer_ocr(self, body: dict[str, Any]) -> ScriptedReply | None:
+        """The reply of the first OCR rule matching ``body``, or ``None``."""
+        with self._lock:
+            return self._take_rule(body, rerank=False, ocr=True)
+
+    def _take_rule(
+        self, body: dict[str, Any], rerank: bool, ocr: bool = False
+    ) -> ScriptedReply | None:
         for rule in self._rules:
-            if rule.for_rerank == rerank and rule.matches(body):
+            if rule.for_rerank == rerank and rule.for_ocr == ocr and rule.matches(body):
                 rule.used += 1
                 return rule.reply
         return None

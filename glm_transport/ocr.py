@@ -1,0 +1,482 @@
+"""The OCR endpoint: ``POST {base_url}/layout_parsing`` reads PDFs and images with GLM-OCR.
+
+Wire facts (Z.ai API reference "Layout Parsing", docs.z.ai/api-reference/tools/layout-parsing, and
+BigModel's "版面解析", docs.bigmodel.cn/api-reference/模型-api/版面解析, read 2026-12-05;
+``shared/reference/glm-platform.md`` §4.2; the official SDKs: zai-sdk ``layout_parsing.create``
+and glmocr ``maas_client.py``):
+
+* the body takes ``model`` (``glm-ocr``), ``file`` (a URL or base64; PDF, JPG or PNG; an image
+  at most 10 MB, a PDF at most 50 MB and 100 pages), ``start_page_id`` and ``end_page_id`` (the
+  PDF pages to read, integers from 1: docs.z.ai ``openapi.json`` ``minimum: 1``, glmocr
+  "1-indexed"), ``return_crop_images``, ``need_layout_visualization``, ``request_id`` (6 to 64
+  characters), ``user_id``;
+* the reply holds ``md_results`` (the Markdown of every page read), ``layout_details`` (one list
+  per page of elements: ``index``, ``label`` image/text/formula/table, ``bbox_2d``, ``content``
+  (text, an image URL or table HTML), the page's ``width`` and ``height``), ``data_info``
+  (``num_pages``, ``pages`` of ``width``/``height``), ``usage`` and ``request_id``.
+
+What the docs leave open, and what this module does:
+
+* the base64 form: glmocr sends a data URI ("MaaS requires data URI even for base64"), so do we;
+* ``bbox_2d``: the docs' example shows fractions, glmocr reads pixels of the page's
+  ``width``/``height``; it is passed on as GLM sends it, the page size beside it;
+* one page's Markdown: ``md_results`` covers the whole reply and no page separator is documented,
+  so a reply of one page gives it ``md_results``, and a reply of several gives each page its
+  elements' contents, in order, a blank line apart (an image element as a Markdown image);
+* whether 100 pages bound a request or a document: a longer PDF is read in ranges of at most 100
+  pages (concurrently in async), and the pages come back in order. The page count is read from
+  the PDF (:mod:`glm_transport.pdfpages`); a PDF whose count cannot be read goes whole.
+
+Like rerank (``request_id: True``): the docs describe ``request_id`` as the caller's, unique per
+request, so each attempt sends a fresh one and a reply carrying another is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import os
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar, Union
+
+from glm_transport import errors as E
+from glm_transport.config import GLMSettings
+from glm_transport.endpoint import Call, Endpoint, prepare
+from glm_transport.errors import GLMValidationError
+from glm_transport.parse import parse_usage
+from glm_transport.pdfpages import is_pdf, page_count
+from glm_transport.types import Usage
+
+if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
+    from glm_transport._client import AsyncGLMClient, GLMClient
+
+__all__ = [
+    "DEFAULT_OCR_MODEL",
+    "MAX_IMAGE_BYTES",
+    "MAX_PAGES",
+    "MAX_PDF_BYTES",
+    "OCR",
+    "LayoutElement",
+    "OCRFile",
+    "OCRPage",
+    "OCRResult",
+    "OCRSource",
+    "aocr",
+    "aocr_many",
+    "ocr",
+    "ocr_body",
+    "ocr_many",
+    "page_ranges",
+    "parse_ocr",
+    "plan_file",
+]
+
+T = TypeVar("T")
+
+OCR = Endpoint("ocr", "/layout_parsing", request_id=True)
+DEFAULT_OCR_MODEL = "glm-ocr"
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+"""An image's size (Z.ai and BigModel API references: "Single image ≤10MB")."""
+MAX_PDF_BYTES = 50 * 1024 * 1024
+"""A PDF's size (the API references: "PDF ≤50MB")."""
+MAX_PAGES = 100
+"""PDF pages a request (the API references and the GLM-OCR guide: "Maximum support: 100 pages")."""
+OCR_CONCURRENCY = 4
+"""Requests (and files being read) in flight at once for one async call."""
+
+OCRSource = Union[str, "os.PathLike[str]", bytes]
+"""A file to read: a local path, an ``http(s)://`` URL, a ``data:`` URI, or the file's bytes."""
+
+# What GLM takes (the API references: "PDF, JPG, PNG"), told by the file's first bytes.
+_MIME = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg"}
+_ALLOWED = "a PDF, PNG or JPEG file (a path, an http(s) URL, a data: URI or bytes)"
+# URL suffixes of formats GLM-OCR does not take; other URLs (no suffix, presigned) go as given.
+_REFUSED_SUFFIXES = frozenset(
+    [
+        ".gif",
+        ".bmp",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".svg",
+        ".doc",
+        ".docx",
+        ".ppt",
+        ".pptx",
+        ".xls",
+        ".xlsx",
+        ".txt",
+        ".md",
+        ".csv",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class LayoutElement:
+    """One region of a page: its ``label`` (text, table, formula, image), ``bbox`` and ``content``.
+
+    ``bbox`` is ``[x1, y1, x2, y2]`` as GLM sent it (see the module docstring); ``content`` is
+    text, table HTML, a formula or an image URL.
+    """
+
+    label: str
+    content: str
+    bbox: tuple[float, ...] | None = None
+    index: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The element as plain JSON values (for document metadata)."""
+        bbox = list(self.bbox) if self.bbox is not None else None
+        return {"index": self.index, "label": self.label, "bbox": bbox, "content": self.content}
+
+
+@dataclass(frozen=True)
+class OCRPage:
+    """One page: its number in the file (from 1), its Markdown and its layout elements."""
+
+    number: int
+    markdown: str
+    elements: tuple[LayoutElement, ...] = ()
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class OCRResult:
+    """A file read: where it came from, its pages in order, and the tokens the requests used."""
+
+    source: str
+    pages: list[OCRPage]
+    usage: Usage = field(default_factory=Usage)
+
+
+@dataclass(frozen=True)
+class OCRFile:
+    """A file checked against the limits, ready to send.
+
+    ``kind`` is ``pdf``, ``png``, ``jpeg`` or ``url``; ``file`` is what the body's ``file``
+    carries (the URL or a data URI); ``pages`` the PDF's page count when it could be read.
+    """
+
+    name: str
+    kind: str
+    file: str
+    size: int | None = None
+    pages: int | None = None
+
+
+def _kind(data: bytes) -> str | None:
+    if is_pdf(data):
+        return "pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    return None
+
+
+def _mb(n: int) -> str:
+    return f"{n // (1024 * 1024)} MB ({n} bytes)"
+
+
+def _from_bytes(data: bytes, name: str) -> OCRFile | None:
+    if not data:
+        return None  # an empty file: nothing to read, nothing sent
+    kind = _kind(data)
+    if kind is None:
+        raise GLMValidationError("file", name, _ALLOWED)
+    limit = MAX_PDF_BYTES if kind == "pdf" else MAX_IMAGE_BYTES
+    if len(data) > limit:
+        what = "a PDF" if kind == "pdf" else "an image"
+        raise GLMValidationError(
+            "file", f"{name} ({len(data)} bytes)", f"{what} of at most {_mb(limit)}"
+        )
+    uri = f"data:{_MIME[kind]};base64,{base64.b64encode(data).decode('ascii')}"
+    pages = page_count(data) if kind == "pdf" else 1
+    return OCRFile(name, kind, uri, len(data), pages)
+
+
+def _from_data_uri(uri: str, name: str | None) -> OCRFile | None:
+    head, comma, payload = uri.partition(",")
+    if not comma or not head.endswith(";base64"):
+        raise GLMValidationError("file", uri[:60], "a data: URI of base64 (data:...;base64,...)")
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except ValueError:
+        raise GLMValidationError("file", uri[:60], "a data: URI of valid base64") from None
+    return _from_bytes(data, name or "data: URI")
+
+
+def _from_url(url: str, name: str | None) -> OCRFile:
+    suffix = Path(url.split("?", 1)[0].split("#", 1)[0]).suffix.lower()
+    if suffix in _REFUSED_SUFFIXES:
+        raise GLMValidationError("file", url, _ALLOWED)
+    return OCRFile(name or url, "url", url)
+
+
+def plan_file(source: OCRSource, *, name: str | None = None) -> OCRFile | None:
+    """``source`` as it will be sent, checked against the limits; ``None`` for an empty file.
+
+    A path is read; a URL is sent as it is (GLM fetches it, so its size and pages are not known
+    here); bytes and ``data:`` URIs are checked like files.
+
+    Args:
+        source: A path, an ``http(s)://`` URL, a ``data:`` URI, or the file's bytes.
+        name: What to call the file in results and errors (default: the path or URL, or
+            ``bytes``).
+
+    Raises:
+        GLMValidationError: naming the file: not found, not a PDF, PNG or JPEG, or over the
+            size limit.
+    """
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return _from_bytes(bytes(source), name or "bytes")
+    if isinstance(source, str) and source.startswith(("http://", "https://")):
+        return _from_url(source, name)
+    if isinstance(source, str) and source.startswith("data:"):
+        return _from_data_uri(source, name)
+    if not isinstance(source, (str, os.PathLike)):
+        raise GLMValidationError("file", type(source).__name__, _ALLOWED)
+    path = Path(source)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise GLMValidationError("file", str(path), f"{_ALLOWED}; {exc.strerror}") from None
+    return _from_bytes(data, name or str(path))
+
+
+def page_ranges(pages: int | None) -> list[tuple[int, int] | None]:
+    """The page ranges (first, last; from 1) to request: ``[None]`` (the whole file) up to 100."""
+    if pages is None or pages <= MAX_PAGES:
+        return [None]
+    return [(start, min(start + MAX_PAGES - 1, pages)) for start in range(1, pages + 1, MAX_PAGES)]
+
+
+def ocr_body(file: str, model: str, pages: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The JSON body of one request; ``pages``: the first and last page to read."""
+    body: dict[str, Any] = {"model": model, "file": file}
+    if pages is not None:
+        body["start_page_id"], body["end_page_id"] = pages
+    return body
+
+
+def _element(raw: Any) -> LayoutElement:
+    label, content, bbox, index = (
+        raw["label"],
+        raw.get("content"),
+        raw.get("bbox_2d"),
+        raw.get("index"),
+    )
+    if not isinstance(label, str):
+        raise ValueError(f"label {label!r}")
+    if content is not None and not isinstance(content, str):
+        raise ValueError(f"content {content!r}")
+    if bbox is not None and (
+        not isinstance(bbox, list)
+        or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in bbox)
+    ):
+        raise ValueError(f"bbox_2d {bbox!r}")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int)):
+        raise ValueError(f"index {index!r}")
+    return LayoutElement(label, content or "", tuple(bbox) if bbox is not None else None, index)
+
+
+def _page_markdown(elements: Sequence[LayoutElement]) -> str:
+    parts = [
+        f"![]({e.content})" if e.label == "image" else e.content for e in elements if e.content
+    ]
+    return "\n\n".join(parts)
+
+
+def _size(raw: Any, key: str) -> int | None:
+    value = raw.get(key) if isinstance(raw, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_ocr(body: Any, first_page: int = 1) -> tuple[list[OCRPage], Usage]:
+    """One reply's pages, numbered from ``first_page``, and its usage.
+
+    Raises:
+        APIError: the reply is not of the documented shape.
+    """
+    try:
+        markdown = body.get("md_results")
+        details = body.get("layout_details")
+        if markdown is not None and not isinstance(markdown, str):
+            raise ValueError(f"md_results {markdown!r}")
+        if details is None:
+            if markdown is None:
+                raise ValueError("neither md_results nor layout_details")
+            details = [[]]  # the Markdown alone: one page
+        if not isinstance(details, list) or not all(isinstance(p, list) for p in details):
+            raise ValueError("layout_details is not a list of pages")
+        sizes = (body.get("data_info") or {}).get("pages") or []
+        if not isinstance(sizes, list):
+            raise ValueError("data_info.pages is not a list")
+        pages = []
+        for i, raw_page in enumerate(details):
+            elements = tuple(_element(e) for e in raw_page)
+            text = markdown if len(details) == 1 and markdown else _page_markdown(elements)
+            # Each element carries its page's size; data_info.pages, one per page, says it too.
+            known = [raw_page[0] if raw_page else {}]
+            if len(sizes) == len(details):
+                known.append(sizes[i])
+            width = next((w for w in (_size(k, "width") for k in known) if w), None)
+            height = next((h for h in (_size(k, "height") for k in known) if h), None)
+            pages.append(OCRPage(first_page + i, text or "", elements, width, height))
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
+        raise E.APIError(
+            f"GLM returned a layout_parsing reply of an unexpected shape ({exc})", body=body
+        ) from None
+    return pages, parse_usage(body.get("usage")) or Usage()
+
+
+def _check_model(model: Any) -> None:
+    if not isinstance(model, str) or not model.strip():
+        raise GLMValidationError("model", model, "an OCR model name, such as 'glm-ocr'")
+
+
+def _calls(settings: GLMSettings, file: OCRFile, model: str) -> list[tuple[Call, int]]:
+    """One call per page range, with the range's first page."""
+    return [
+        (prepare(settings, OCR, ocr_body(file.file, model, pages)), pages[0] if pages else 1)
+        for pages in page_ranges(file.pages if file.kind == "pdf" else None)
+    ]
+
+
+def _merged(name: str, parts: Sequence[tuple[list[OCRPage], Usage]]) -> OCRResult:
+    usage = Usage()
+    pages: list[OCRPage] = []
+    for part_pages, part_usage in parts:  # in range order: the pages come back in order
+        pages.extend(part_pages)
+        usage.add(part_usage)
+        usage.completion_tokens += part_usage.completion_tokens
+    return OCRResult(name, pages, usage)
+
+
+def ocr(
+    client: GLMClient,
+    source: OCRSource,
+    *,
+    model: str = DEFAULT_OCR_MODEL,
+    name: str | None = None,
+) -> OCRResult:
+    """Read ``source`` with GLM-OCR: its pages, in order, each with Markdown and layout.
+
+    Limits are checked before anything is sent; a PDF over 100 pages is read in ranges of 100.
+    An empty file: no request, no pages.
+
+    Raises:
+        GLMValidationError: the file (named) or the model is refused before sending, or the
+            provider serves no OCR endpoint.
+    """
+    _check_model(model)
+    file = plan_file(source, name=name)
+    if file is None:
+        return OCRResult(name or _named(source), [])
+    parts = [
+        client.post(call, functools.partial(parse_ocr, first_page=first))
+        for call, first in _calls(client.settings, file, model)
+    ]
+    return _merged(file.name, parts)
+
+
+def ocr_many(
+    client: GLMClient,
+    sources: Sequence[OCRSource],
+    *,
+    model: str = DEFAULT_OCR_MODEL,
+    names: Sequence[str | None] | None = None,
+) -> list[OCRResult]:
+    """:func:`ocr` for each of ``sources``, one after another; results in the same order."""
+    given = _names(sources, names)
+    return [ocr(client, s, model=model, name=n) for s, n in zip(sources, given, strict=True)]
+
+
+def _named(source: Any) -> str:
+    return "bytes" if isinstance(source, (bytes, bytearray, memoryview)) else str(source)
+
+
+def _names(sources: Sequence[OCRSource], names: Sequence[str | None] | None) -> list[str | None]:
+    if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
+        raise GLMValidationError("sources", type(sources).__name__, "a list of files")
+    if names is None:
+        return [None] * len(sources)
+    if len(names) != len(sources):
+        raise GLMValidationError("names", f"{len(names)} names", f"one per source ({len(sources)})")
+    return list(names)
+
+
+async def _aread(
+    client: AsyncGLMClient,
+    source: OCRSource,
+    model: str,
+    name: str | None,
+    files: asyncio.Semaphore,
+    requests: asyncio.Semaphore,
+) -> OCRResult:
+    async with files:  # bounds the files held in memory at once
+        # Reading and base64-encoding up to 50 MB is work for a thread, not the event loop.
+        file = await asyncio.to_thread(plan_file, source, name=name)
+        if file is None:
+            return OCRResult(name or _named(source), [])
+
+        async def one(call: Call, first: int) -> tuple[list[OCRPage], Usage]:
+            async with requests:
+                return await client.post(call, functools.partial(parse_ocr, first_page=first))
+
+        calls = _calls(client.settings, file, model)
+        return _merged(file.name, await _all([one(*c) for c in calls]))
+
+
+async def aocr(
+    client: AsyncGLMClient,
+    source: OCRSource,
+    *,
+    model: str = DEFAULT_OCR_MODEL,
+    name: str | None = None,
+    concurrency: int = OCR_CONCURRENCY,
+) -> OCRResult:
+    """:func:`ocr`, without blocking; the page ranges of a long PDF go concurrently."""
+    _check_model(model)
+    gate = max(1, concurrency)
+    return await _aread(client, source, model, name, asyncio.Semaphore(1), asyncio.Semaphore(gate))
+
+
+async def aocr_many(
+    client: AsyncGLMClient,
+    sources: Sequence[OCRSource],
+    *,
+    model: str = DEFAULT_OCR_MODEL,
+    names: Sequence[str | None] | None = None,
+    concurrency: int = OCR_CONCURRENCY,
+) -> list[OCRResult]:
+    """Every one of ``sources`` read concurrently, results in the same order.
+
+    At most ``concurrency`` files are read into memory and at most ``concurrency`` requests are
+    in flight at once. No sources: no request.
+    """
+    _check_model(model)
+    given = _names(sources, names)
+    gate = max(1, concurrency)
+    files, requests = asyncio.Semaphore(gate), asyncio.Semaphore(gate)
+    return await _all(
+        [_aread(client, s, model, n, files, requests) for s, n in zip(sources, given, strict=True)]
+    )
+
+
+async def _all(jobs: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every job's result in order; the first failure cancels the others (no request after it)."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise

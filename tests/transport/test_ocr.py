@@ -1,0 +1,457 @@
+"""ocr: files checked against GLM-OCR's limits before sending, long PDFs read in page ranges with
+the pages in order, replies read strictly, and the same retries, budget and typed errors as chat
+(against the emulator, sync and async). The page counter is tested here too."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import zlib
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from glm_transport import PROVIDERS, AsyncGLMClient, GLMClient, GLMValidationError, resolve_settings
+from glm_transport import errors as E
+from glm_transport.emulator import EmulatorServer
+from glm_transport.emulator.app import FAULT_HEADER
+from glm_transport.emulator.ocr import IMAGE_LAYOUT
+from glm_transport.emulator.transport import EmulatorTransport
+from glm_transport.ocr import (
+    MAX_IMAGE_BYTES,
+    MAX_PDF_BYTES,
+    aocr,
+    aocr_many,
+    ocr,
+    ocr_body,
+    ocr_many,
+    page_ranges,
+    parse_ocr,
+    plan_file,
+)
+from glm_transport.pdfpages import page_count
+from tests.pdfs import JPEG, PNG, make_pdf
+
+IMAGE_MARKDOWN = "\n\n".join(content for _, content in IMAGE_LAYOUT)
+
+
+def _client(fault: dict[str, Any] | None = None, **kw: Any) -> tuple[GLMClient, list[Any]]:
+    sent: list[Any] = []
+    emulator = EmulatorTransport()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        assert len(body.pop("request_id")) == 32  # a fresh one on every attempt
+        sent.append(body)
+        return emulator.handle_request(request)
+
+    headers = {FAULT_HEADER: json.dumps(fault)} if fault else {}
+    settings = resolve_settings(
+        base_url="http://emulator.invalid/v4", api_key="k", default_headers=headers, **kw
+    )
+    return GLMClient(settings, httpx.Client(transport=httpx.MockTransport(handler))), sent
+
+
+def _ranges(sent: list[dict[str, Any]]) -> list[tuple[int, int] | None]:
+    return [(b["start_page_id"], b["end_page_id"]) if "start_page_id" in b else None for b in sent]
+
+
+# ---- the page counter -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"packed": True}, {"fanout": 7}, {"fanout": 7, "packed": True}], ids=str
+)
+@pytest.mark.parametrize("pages", [1, 2, 100, 101, 250])
+def test_page_count_reads_the_root_of_the_page_tree(pages: int, kw: dict[str, Any]) -> None:
+    assert page_count(make_pdf(pages, **kw)) == pages
+
+
+def test_page_count_takes_the_last_update_and_refuses_what_it_cannot_read() -> None:
+    assert page_count(make_pdf(5, update=250)) == 250  # an incremental update appended later
+    assert page_count(b"not a pdf /Type /Pages /Count 3") is None
+    assert page_count(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj") is None
+    indirect = b"%PDF-1.4\n2 0 obj << /Type /Pages /Kids [] /Count 9 0 R >> endobj"
+    assert page_count(indirect) is None  # unknown rather than wrong
+    child = b"%PDF-1.4\n3 0 obj << /Type /Pages /Parent 2 0 R /Count 4 >> endobj"
+    assert page_count(child) is None  # a node with a parent is not the root
+    plain = make_pdf(3)
+    assert page_count(plain.replace(b"/Type /Pages /Kids", b"/Type/Pages/Kids")) == 3
+
+
+def test_page_count_skips_object_streams_it_cannot_inflate() -> None:
+    packed = make_pdf(4, packed=True)
+    start = packed.index(b"/Type /ObjStm")
+    broken = packed[:start] + packed[start:].replace(b"/FlateDecode", b"/LZWDecode", 1)
+    assert page_count(broken) is None
+    body = zlib.compress(b"x y\n<< /Type /Pages /Count 6 >>")
+    garbage = b"%PDF-1.5\n9 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>\nstream\n"
+    assert page_count(garbage + body + b"\nendstream\nendobj") is None  # "x y" is no header
+
+
+# ---- pure parts -------------------------------------------------------------------------------
+
+
+def test_page_ranges_split_past_100_pages() -> None:
+    assert page_ranges(None) == [None]
+    assert page_ranges(1) == [None]
+    assert page_ranges(100) == [None]
+    assert page_ranges(101) == [(1, 100), (101, 101)]
+    assert page_ranges(250) == [(1, 100), (101, 200), (201, 250)]
+
+
+def test_body_shape() -> None:
+    assert ocr_body("https://x/a.pdf", "glm-ocr") == {"model": "glm-ocr", "file": "https://x/a.pdf"}
+    ranged = ocr_body("f", "glm-ocr", (101, 200))
+    assert (ranged["start_page_id"], ranged["end_page_id"]) == (101, 200)
+
+
+def test_files_are_sent_as_data_uris_and_urls_as_given(tmp_path: Path) -> None:
+    pdf = make_pdf(3)
+    planned = plan_file(pdf, name="report.pdf")
+    assert planned is not None
+    assert (planned.name, planned.kind, planned.pages, planned.size) == (
+        "report.pdf",
+        "pdf",
+        3,
+        len(pdf),
+    )
+    assert planned.file == "data:application/pdf;base64," + base64.b64encode(pdf).decode()
+    (tmp_path / "scan.jpg").write_bytes(JPEG)
+    jpeg = plan_file(tmp_path / "scan.jpg")
+    assert jpeg is not None and jpeg.file.startswith("data:image/jpeg;base64,")
+    assert jpeg.name == str(tmp_path / "scan.jpg")
+    url = plan_file("https://example.com/scan.png?sig=1")
+    assert url is not None and (url.kind, url.file) == ("url", "https://example.com/scan.png?sig=1")
+    again = plan_file("data:image/png;base64," + base64.b64encode(PNG).decode())
+    assert again is not None and (again.kind, again.name) == ("png", "data: URI")
+
+
+def test_at_the_size_limits_files_are_accepted() -> None:
+    image = b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_IMAGE_BYTES - 8)
+    assert plan_file(image) is not None
+    pdf = b"%PDF-1.4\n" + b"\0" * (MAX_PDF_BYTES - 9)
+    assert plan_file(pdf) is not None
+
+
+def _limit_cases(tmp_path: Path) -> list[tuple[Any, str]]:
+    (tmp_path / "notes.txt").write_bytes(b"plain text")
+    return [
+        (b"GIF89a....", "bytes"),
+        (tmp_path / "notes.txt", str(tmp_path / "notes.txt")),
+        (tmp_path / "missing.pdf", str(tmp_path / "missing.pdf")),
+        (str(tmp_path), str(tmp_path)),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * MAX_IMAGE_BYTES, "bytes"),
+        (b"%PDF-1.4\n" + b"\0" * MAX_PDF_BYTES, "bytes"),
+        ("https://example.com/report.docx", "https://example.com/report.docx"),
+        ("data:image/png;base64,%%%", "data:image/png;base64,%%%"),
+        ("data:image/png,rawtext", "data:image/png,rawtext"),
+        (12345, "int"),
+    ]
+
+
+@pytest.mark.parametrize("case", range(10))
+def test_limits_are_checked_before_sending_and_name_the_file(case: int, tmp_path: Path) -> None:
+    source, named = _limit_cases(tmp_path)[case]
+    client, sent = _client()
+    with pytest.raises(GLMValidationError) as info:
+        ocr(client, source)
+    assert info.value.field == "file" and named in str(info.value.value) and sent == []
+
+
+def test_the_size_error_says_the_limit() -> None:
+    with pytest.raises(GLMValidationError, match="an image of at most 10 MB"):
+        plan_file(b"\xff\xd8\xff" + b"\0" * MAX_IMAGE_BYTES, name="big.jpg")
+    with pytest.raises(GLMValidationError, match="a PDF of at most 50 MB") as info:
+        plan_file(b"%PDF-1.7" + b"\0" * MAX_PDF_BYTES, name="big.pdf")
+    assert str(info.value.value).startswith("big.pdf (")
+
+
+@pytest.mark.parametrize("model", ["", "  ", None, 3])
+def test_a_bad_model_names_its_field(model: Any) -> None:
+    client, sent = _client()
+    with pytest.raises(GLMValidationError) as info:
+        ocr(client, PNG, model=model)
+    assert info.value.field == "model" and sent == []
+
+
+# ---- against the emulator ---------------------------------------------------------------------
+
+
+def test_an_image_is_one_page_with_its_layout() -> None:
+    client, sent = _client()
+    out = ocr(client, PNG, name="scan.png")
+    assert sent == [
+        {"model": "glm-ocr", "file": "data:image/png;base64," + base64.b64encode(PNG).decode()}
+    ]
+    assert out.source == "scan.png" and len(out.pages) == 1
+    page = out.pages[0]
+    assert (page.number, page.markdown) == (1, IMAGE_MARKDOWN)  # one page: md_results itself
+    assert [e.label for e in page.elements] == ["text", "text", "table", "formula"]
+    assert page.elements[2].content.startswith("<table>") and page.elements[0].index == 1
+    assert len(page.elements[0].bbox or ()) == 4 and (page.width, page.height) == (1024, 768)
+    assert out.usage.prompt_tokens == 1000 and out.usage.completion_tokens > 0
+    assert out.usage.total_tokens == out.usage.prompt_tokens + out.usage.completion_tokens
+
+
+def test_a_pdf_gives_each_page_its_own_markdown() -> None:
+    pdf = make_pdf([["Invoice 42", "Total: 10 EUR"], ["Terms", "Pay in 30 days"], []])
+    client, sent = _client()
+    out = ocr(client, pdf)
+    assert _ranges(sent) == [None]  # 100 pages or fewer: the file whole
+    assert [p.number for p in out.pages] == [1, 2, 3]
+    assert [p.markdown for p in out.pages] == [
+        "Invoice 42\n\nTotal: 10 EUR",
+        "Terms\n\nPay in 30 days",
+        "Page 3 of 3",
+    ]
+    assert out.pages[0].elements[1].as_dict() == {
+        "index": 2,
+        "label": "text",
+        "bbox": list(out.pages[0].elements[1].bbox or ()),
+        "content": "Total: 10 EUR",
+    }
+    assert out.source == "bytes" and (out.pages[0].width, out.pages[0].height) == (1240, 1754)
+
+
+def test_a_long_pdf_is_read_in_ranges_and_its_pages_come_back_in_order() -> None:
+    pdf = make_pdf(250, packed=True, fanout=40)
+    client, sent = _client()
+    out = ocr(client, pdf)
+    assert _ranges(sent) == [(1, 100), (101, 200), (201, 250)]
+    assert [p.number for p in out.pages] == list(range(1, 251))
+    assert [p.markdown for p in out.pages] == [f"Page text {n}" for n in range(1, 251)]
+    assert out.usage.prompt_tokens == 250_000  # the three requests' usage added up
+
+
+async def test_async_ranges_go_concurrently_bounded_and_stay_in_order() -> None:
+    pdf = make_pdf(450)
+    emulator = EmulatorTransport()
+    flight = {"now": 0, "max": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        flight["now"] += 1
+        flight["max"] = max(flight["max"], flight["now"])
+        start = json.loads(request.content)["start_page_id"]
+        await asyncio.sleep(0.05 if start == 1 else 0.01)  # the first range answers last
+        flight["now"] -= 1
+        return emulator.handle_request(request)
+
+    settings = resolve_settings(base_url="http://emulator.invalid/v4", api_key="k")
+    client = AsyncGLMClient(settings, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    out = await aocr(client, pdf, concurrency=2)
+    assert flight["max"] == 2
+    assert [p.number for p in out.pages] == list(range(1, 451))
+    sync_client, _ = _client()
+    assert out.pages == ocr(sync_client, pdf).pages
+
+
+async def test_many_files_read_concurrently_bounded_results_in_order() -> None:
+    files = [make_pdf([[f"File {i}"]]) for i in range(6)]
+    emulator = EmulatorTransport()
+    flight = {"now": 0, "max": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        flight["now"] += 1
+        flight["max"] = max(flight["max"], flight["now"])
+        first = base64.b64decode(json.loads(request.content)["file"].split(",", 1)[1])
+        await asyncio.sleep(0.05 if b"File 0" in first else 0.01)
+        flight["now"] -= 1
+        return emulator.handle_request(request)
+
+    settings = resolve_settings(base_url="http://emulator.invalid/v4", api_key="k")
+    client = AsyncGLMClient(settings, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    names = [f"f{i}.pdf" for i in range(6)]
+    out = await aocr_many(client, files, names=names, concurrency=3)
+    assert flight["max"] == 3
+    assert [r.source for r in out] == names
+    assert [r.pages[0].markdown for r in out] == [f"File {i}" for i in range(6)]
+    sync_client, _ = _client()
+    assert [r.pages for r in ocr_many(sync_client, files)] == [r.pages for r in out]
+
+
+async def test_a_bad_file_among_many_stops_the_rest() -> None:
+    client, sent = _client()
+    sources = [PNG, b"GIF89a", PNG]
+    with pytest.raises(GLMValidationError):
+        ocr_many(client, sources)
+    assert len(sent) == 1  # the first, read before the second was checked
+    settings = resolve_settings(base_url="http://emulator.invalid/v4", api_key="k")
+    calls: list[Any] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return EmulatorTransport().handle_request(request)
+
+    aclient = AsyncGLMClient(settings, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    with pytest.raises(GLMValidationError):
+        await aocr_many(aclient, [b"GIF89a", PNG, PNG], concurrency=1)
+    assert calls == []  # checked first, and the failure cancelled the files waiting
+
+
+async def test_no_input_no_request(tmp_path: Path) -> None:
+    client, sent = _client()
+    assert ocr(client, b"").pages == []
+    (tmp_path / "empty.pdf").write_bytes(b"")
+    assert ocr(client, tmp_path / "empty.pdf").source == str(tmp_path / "empty.pdf")
+    assert ocr_many(client, []) == []
+    settings = resolve_settings(base_url="http://emulator.invalid/v4", api_key="k")
+    aclient = AsyncGLMClient(
+        settings, httpx.AsyncClient(transport=httpx.MockTransport(sent.append))
+    )
+    assert await aocr_many(aclient, []) == []
+    assert (await aocr(aclient, b"")).pages == []
+    assert sent == []
+
+
+def test_names_must_match_the_sources() -> None:
+    client, sent = _client()
+    with pytest.raises(GLMValidationError) as info:
+        ocr_many(client, [PNG, PNG], names=["one"])
+    assert info.value.field == "names" and sent == []
+    with pytest.raises(GLMValidationError) as info:
+        ocr_many(client, PNG)  # type: ignore[arg-type]
+    assert info.value.field == "sources"
+
+
+def test_a_url_goes_as_given() -> None:
+    client, sent = _client()
+    out = ocr(client, "https://example.com/scan.pdf")
+    assert sent[0]["file"] == "https://example.com/scan.pdf"
+    assert out.source == "https://example.com/scan.pdf" and out.pages[0].markdown == IMAGE_MARKDOWN
+
+
+@pytest.mark.parametrize("name", [p.name for p in PROVIDERS.values() if "ocr" not in p.serves])
+def test_providers_without_ocr_refuse_before_sending(name: str) -> None:
+    sent: list[Any] = []
+    settings = resolve_settings(provider=name, api_key="k")
+    client = GLMClient(settings, httpx.Client(transport=httpx.MockTransport(sent.append)))
+    with pytest.raises(GLMValidationError, match="documents no ocr endpoint") as info:
+        ocr(client, PNG)
+    assert info.value.field == "provider" and "'zai', 'bigmodel'" in str(info.value)
+    assert sent == []
+
+
+def test_zai_bigmodel_and_custom_gateways_serve_ocr() -> None:
+    serving = {p.name for p in PROVIDERS.values() if "ocr" in p.serves}
+    assert {"zai", "bigmodel", "custom"} <= serving
+    assert not {"zai-coding", "bigmodel-coding", "maxtoken", "powertokens"} & serving
+
+
+def test_transient_errors_are_retried_then_typed() -> None:
+    client, sent = _client({"code": "1302", "times": 1, "retry_after_ms": 1})
+    assert ocr(client, PNG).pages
+    assert len(sent) == 2
+    client, sent = _client({"code": "1302", "retry_after_ms": 1}, max_retries=1)
+    with pytest.raises(E.RateLimitError) as info:
+        ocr(client, PNG)
+    assert info.value.code == "1302" and info.value.attempts == 2 and len(sent) == 2
+
+
+def test_upstream_rejections_are_typed_by_code_and_not_retried() -> None:
+    client, sent = _client()
+    with pytest.raises(E.NotFoundError) as found:
+        ocr(client, PNG, model="glm-4.6v")
+    assert found.value.code == "1211" and len(sent) == 1
+    client, sent = _client()
+    with pytest.raises(E.InvalidRequestError) as bad:
+        ocr(client, b"%PDF-1.4 no page tree here")  # counted by no one: sent whole, refused
+    assert bad.value.code == "1214" and "cannot be read" in str(bad.value) and len(sent) == 1
+
+
+def test_the_budget_bounds_the_call(glm_emulator: EmulatorServer) -> None:
+    slow = {FAULT_HEADER: json.dumps({"delay": 5})}
+    settings = resolve_settings(
+        base_url=glm_emulator.base_url, api_key="k", default_headers=slow, total_timeout=0.5
+    )
+    with pytest.raises(E.APITimeoutError):
+        ocr(GLMClient(settings), PNG)
+
+
+def test_over_the_socket_sync_and_async(glm_emulator: EmulatorServer) -> None:
+    settings = resolve_settings(base_url=glm_emulator.base_url, api_key="k")
+    pdf = make_pdf(120)
+    whole = ocr(GLMClient(settings), pdf)
+    assert [p.markdown for p in whole.pages] == [f"Page text {n}" for n in range(1, 121)]
+    again = asyncio.run(aocr(AsyncGLMClient(settings), pdf))
+    assert again.pages == whole.pages and glm_emulator.state.requests == 4
+
+
+# ---- reading replies --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        None,
+        {},
+        {"md_results": 3},
+        {"layout_details": "pages"},
+        {"layout_details": [{"label": "text"}]},
+        {"layout_details": [[{"content": "no label"}]]},
+        {"layout_details": [[{"label": 1}]]},
+        {"layout_details": [[{"label": "text", "content": 5}]]},
+        {"layout_details": [[{"label": "text", "bbox_2d": "0,0,1,1"}]]},
+        {"layout_details": [[{"label": "text", "bbox_2d": [0, True, 1, 1]}]]},
+        {"layout_details": [[{"label": "text", "index": "1"}]]},
+        {"layout_details": [["text"]]},
+        {"layout_details": [[]], "data_info": {"pages": "A4"}},
+    ],
+)
+def test_replies_of_another_shape_are_typed_errors(body: Any) -> None:
+    with pytest.raises(E.APIError, match="unexpected shape"):
+        parse_ocr(body)
+
+
+def test_reading_a_reply_of_several_pages() -> None:
+    body = {
+        "md_results": "# A\n\n![](https://cdn/x.png)\n\nB",
+        "layout_details": [
+            [
+                {
+                    "index": 1,
+                    "label": "text",
+                    "bbox_2d": [1, 2, 3, 4],
+                    "content": "# A",
+                    "width": 600,
+                    "height": 800,
+                },
+                {
+                    "index": 2,
+                    "label": "image",
+                    "bbox_2d": [5, 6, 7, 8],
+                    "content": "https://cdn/x.png",
+                },
+                {"index": 3, "label": "text", "content": None},
+            ],
+            [],
+            [{"label": "table", "content": "<table></table>"}],
+        ],
+        "data_info": {
+            "num_pages": 9,
+            "pages": [{"width": 1, "height": 2}, {"width": 3, "height": 4}, {}],
+        },
+        "usage": {"prompt_tokens": 5, "completion_tokens": 7, "total_tokens": 12},
+    }
+    pages, usage = parse_ocr(body, first_page=101)
+    assert [p.number for p in pages] == [101, 102, 103]
+    assert [p.markdown for p in pages] == ["# A\n\n![](https://cdn/x.png)", "", "<table></table>"]
+    assert (pages[0].width, pages[0].height) == (600, 800)  # the elements' own size first
+    assert (pages[1].width, pages[1].height) == (3, 4)  # else data_info's
+    assert (pages[2].width, pages[2].height) == (None, None)
+    assert pages[0].elements[1].bbox == (5, 6, 7, 8) and pages[0].elements[2].content == ""
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (5, 7, 12)
+
+
+def test_a_reply_of_one_page_keeps_glm_markdown() -> None:
+    one = {"md_results": "# Title\n\nText", "layout_details": [[{"label": "text", "content": "x"}]]}
+    assert parse_ocr(one)[0][0].markdown == "# Title\n\nText"
+    only_markdown = {"md_results": "Just text"}
+    pages, usage = parse_ocr(only_markdown)
+    assert [(p.number, p.markdown, p.elements) for p in pages] == [(1, "Just text", ())]
+    assert usage.total_tokens == 0
+    empty = {"md_results": "", "layout_details": [[{"label": "text", "content": "from elements"}]]}
+    assert parse_ocr(empty)[0][0].markdown == "from elements"
