@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import time
 
 import pytest
 
@@ -53,3 +54,26 @@ def test_should_retry(err: E.GLMError, expected: bool) -> None:
     assert should_retry(err, attempt=1, max_retries=2) is expected
     assert should_retry(err, attempt=3, max_retries=2) is False
     assert should_retry(err, attempt=1, max_retries=0) is False
+
+
+def test_a_zero_retry_after_means_retry_now_not_our_backoff() -> None:
+    assert parse_retry_after({"retry-after": "0"}) == 0.0
+    assert parse_retry_after({"retry-after-ms": "0"}) == 0.0
+    assert retry_delay(4, retry_after=0.0, rand=0) == 0.0
+
+
+def test_retry_after_up_to_the_limit_is_honoured_and_past_it_is_not() -> None:
+    from glm_transport._constants import MAX_RETRY_AFTER
+
+    assert retry_delay(1, retry_after=MAX_RETRY_AFTER) == MAX_RETRY_AFTER
+    assert retry_delay(1, retry_after=MAX_RETRY_AFTER + 0.001) is None
+
+
+def test_an_http_date_retry_after_on_the_real_clock() -> None:
+    # No ``now=``: the path the clients take. A date an hour ahead is about an hour's wait.
+    ahead = email.utils.formatdate(time.time() + 3600, usegmt=True)
+    assert 3500 < parse_retry_after({"retry-after": ahead}) <= 3600  # type: ignore[operator]
+    # A date already past means no wait at all (not a negative one, not a minimum one).
+    past = email.utils.formatdate(time.time() - 3600, usegmt=True)
+    assert parse_retry_after({"retry-after": past}) == 0.0
+    assert parse_retry_after({"retry-after": past}, now=time.time()) == 0.0

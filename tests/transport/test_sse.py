@@ -85,3 +85,88 @@ def test_a_huge_frame_is_linear_and_capped() -> None:
 
     with pytest.raises(StreamInterruptedError, match="refusing"):
         overfeed()
+
+
+def _events(dec: SSEDecoder, chunk: bytes) -> list[tuple[str, str]]:
+    return [(e.event, e.data) for e in dec.feed(chunk)]
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n"])
+def test_each_event_is_delivered_by_the_read_that_completes_it(end: bytes) -> None:
+    # Not one read late: a caller streaming tokens sees each one as soon as its bytes arrive.
+    dec = SSEDecoder()
+    for i in range(3):
+        assert _events(dec, b"data: " + str(i).encode() + end + end) == [("message", str(i))]
+        assert not dec.pending
+    # An event split across reads arrives with the read holding its blank line, not later.
+    assert _events(dec, b"data: a" + end) == []
+    assert _events(dec, end + b"data: b" + end) == [("message", "a")]
+    assert _events(dec, end) == [("message", "b")]
+    assert dec.flush() == []
+
+
+def test_a_crlf_split_between_cr_and_lf_is_one_line_end() -> None:
+    dec = SSEDecoder()
+    assert _events(dec, b"data: a\r") == []
+    assert _events(dec, b"\n\r") == []
+    assert _events(dec, b"\ndata: b\r\n\r\n") == [("message", "a"), ("message", "b")]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'data:{"a":1}\n\n', [("message", '{"a":1}')]),
+        (b"data:  two\n\n", [("message", " two")]),  # only one space is part of the syntax
+        (b"data\n\n", [("message", "")]),  # a bare field name is an empty data line
+        (b"data:\n\n", [("message", "")]),
+        (b"data:a\ndata:b\n\n", [("message", "a\nb")]),
+        (b"event:error\ndata:x\n\n", [("error", "x")]),
+        (b"event: \ndata: x\n\n", [("message", "x")]),  # an empty name is the default
+        (b"event: error\n\ndata: x\n\n", [("message", "x")]),  # an event without data is dropped
+        (b"data : x\n\n", []),  # "data " is another field's name
+        (b"datum: x\n\n", []),
+        (b"\n\n\ndata: x\n\n", [("message", "x")]),
+    ],
+)
+def test_field_syntax(raw: bytes, expected: list[tuple[str, str]]) -> None:
+    assert decode(raw) == expected
+    # The same at every split point, and with CRLF.
+    for i in range(len(raw) + 1):
+        assert decode(raw[:i], raw[i:]) == expected, i
+    assert decode(raw.replace(b"\n", b"\r\n")) == expected
+
+
+def test_flush_dispatches_an_unfinished_event_and_leaves_nothing_pending() -> None:
+    dec = SSEDecoder()
+    assert dec.feed(b"data: a\r\ndata: b") == []
+    assert dec.pending
+    assert [(e.event, e.data) for e in dec.flush()] == [("message", "a\nb")]
+    assert not dec.pending
+    assert dec.flush() == []
+    held = SSEDecoder()
+    assert held.feed(b"data: x\r") == []
+    assert [e.data for e in held.flush()] == ["x"]
+
+
+def test_an_event_name_applies_to_its_own_event_only() -> None:
+    raw = b"event: error\ndata: x\n\ndata: y\n\n"
+    assert decode(raw) == [("error", "x"), ("message", "y")]
+    assert repr(SSEDecoder().feed(b"event: e\ndata: d\n\n")[0]) == "SSEEvent(event='e', data='d')"
+
+
+def test_the_size_cap_is_per_event() -> None:
+    dec = SSEDecoder()
+    frame = b"data: " + b"x" * (MAX_EVENT_BYTES // 2) + b"\n\n"
+    for _ in range(4):  # twice the cap in total, each event under it
+        assert len(dec.feed(frame)) == 1
+    with pytest.raises(StreamInterruptedError) as caught:
+        dec.feed(b"data: " + b"x" * MAX_EVENT_BYTES)
+    assert caught.value.retryable is True
+
+
+def test_an_empty_read_changes_nothing() -> None:
+    dec = SSEDecoder()
+    assert dec.feed(b"") == []
+    assert not dec.pending
+    assert dec.feed(b"data: x") == [] and dec.feed(b"") == []
+    assert [e.data for e in dec.feed(b"\n\n")] == ["x"]
