@@ -174,7 +174,11 @@ def json_schema_tool(response_format: dict[str, Any]) -> dict[str, Any]:
         raise GLMValidationError(
             "response_format.json_schema.name", name, "1-64 characters from [a-zA-Z0-9_-]"
         )
-    description = spec.get("description") or "Give the answer as this tool's arguments."
+    description = (
+        spec.get("description")
+        or spec["schema"].get("description")
+        or "Give the answer as this tool's arguments."
+    )
     return {
         "type": "function",
         "function": {"name": name, "description": description, "parameters": spec["schema"]},

@@ -34,6 +34,7 @@ from langchain_core.messages.tool import (
 )
 
 from glm_transport import ChatCompletion, GLMValidationError, StreamChunk, Usage
+from glm_transport.reply import normalized_finish_reason
 from glm_transport.request import (
     DEFAULT_MIME,
     assistant_message,
@@ -278,10 +279,15 @@ def from_wire_result(result: ChatCompletion) -> AIMessage:
         "request_id": result.request_id,
         "model_provider": MODEL_PROVIDER,
     }
+    if result.finish_reason:
+        metadata["normalized_finish_reason"] = normalized_finish_reason(result.finish_reason)
     if result.usage is not None:
         metadata["token_usage"] = result.usage.raw
-    if result.web_search:
+    if result.web_search is not None:  # [] when search was offered and none came back
         metadata["web_search"] = result.web_search
+        metadata["web_search_options"] = result.search_args
+    if result.server_tool_calls:  # run by GLM (mcp): never among the tool calls to run
+        additional["server_tool_calls"] = result.server_tool_calls
     return AIMessage(
         content=result.content,
         additional_kwargs=additional,
@@ -311,8 +317,14 @@ def from_wire_chunk(chunk: StreamChunk, stream_usage: bool = True) -> AIMessageC
         fields["id"] = chunk.id
     if chunk.finish_reason is not None:
         metadata["finish_reason"] = chunk.finish_reason
-    if chunk.web_search:
+        metadata["normalized_finish_reason"] = normalized_finish_reason(chunk.finish_reason)
+    if chunk.web_search is not None:
         metadata["web_search"] = chunk.web_search
+        metadata["web_search_options"] = chunk.search_args
+    if chunk.server_tool_calls:
+        # Without the wire ``index``: chunk merging would fold records sharing one together.
+        server = [{k: v for k, v in c.items() if k != "index"} for c in chunk.server_tool_calls]
+        fields.setdefault("additional_kwargs", {})["server_tool_calls"] = server
     if chunk.tool_calls:
         fields["tool_call_chunks"] = [
             tool_call_chunk(name=d.name, args=d.arguments, id=d.id, index=d.index)

@@ -27,6 +27,7 @@ __all__ = [
     "GLMQuotaExhaustedError",
     "GLMRateLimitError",
     "GLMReasoningExhaustedError",
+    "GLMSearchMissingError",
     "GLMServerError",
     "GLMStreamInterruptedError",
     "GLMTimeoutError",
@@ -113,6 +114,10 @@ class GLMReasoningExhaustedError(E.ReasoningExhaustedError, lc.ModelAPIError):
     """
 
 
+class GLMSearchMissingError(E.SearchMissingError, lc.ModelAPIError):
+    """The request forced web search (``require_search``) and the reply carries no results."""
+
+
 # Every LangChain class above, keyed by the transport class it extends. An error takes the class
 # of its nearest transport ancestor (most specific first, by inheritance, as httpx maps errors).
 _BY_BASE: dict[type[E.GLMError], type[E.GLMError]] = {
@@ -135,6 +140,7 @@ _BY_BASE: dict[type[E.GLMError], type[E.GLMError]] = {
         GLMInvalidToolCallError,
         GLMToolCallTruncatedError,
         GLMReasoningExhaustedError,
+        GLMSearchMissingError,
     )
 }
 

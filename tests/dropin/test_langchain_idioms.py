@@ -376,3 +376,41 @@ def test_prebuilt_agent_with_response_format_on_the_default_emulator(url: str) -
     agent = create_react_agent(llm(url), [get_weather], response_format=Person)
     out = agent.invoke({"messages": [("user", "Ada is 36; weather in 'Paris'?")]})
     assert isinstance(out["structured_response"], Person)
+
+
+def test_astream_events_v3_carries_the_normalized_finish_reason(url: str) -> None:
+    async def run() -> list[dict[str, Any]]:
+        stream = await llm(url).astream_events("hi", version="v3")
+        return [event async for event in stream]
+
+    with pytest.warns(Warning, match="beta"):  # langchain-core marks the v3 stream as beta
+        events = asyncio.run(run())
+    (finish,) = [e for e in events if e["event"] == "message-finish"]
+    assert finish["metadata"]["finish_reason"] == "stop"
+    assert finish["metadata"]["normalized_finish_reason"] == "stop"
+
+
+def test_a_json_schema_response_format_set_generically(url: str) -> None:
+    # What middleware and llm_kwargs do: bind OpenAI's json_schema format. GLM has no such mode;
+    # it goes the forced-tool way and the JSON comes back as the content.
+    fmt = {
+        "type": "json_schema",
+        "json_schema": {"name": "Person", "schema": Person.model_json_schema()},
+    }
+    bound = llm(url).bind(response_format=fmt)
+    chunks = list(bound.stream("Ada is 36"))
+    streamed = chunks[0]
+    for c in chunks[1:]:
+        streamed = streamed + c
+    for msg in (bound.invoke("Ada is 36"), streamed):
+        assert Person.model_validate_json(msg.text) and msg.tool_calls == []
+        assert msg.response_metadata["finish_reason"] == "stop"
+
+
+def test_create_agent_with_a_provider_strategy(url: str) -> None:
+    from langchain.agents import create_agent
+    from langchain.agents.structured_output import ProviderStrategy
+
+    agent = create_agent(llm(url), [], response_format=ProviderStrategy(Person))
+    out = agent.invoke({"messages": [("user", "Ada is 36")]})
+    assert isinstance(out["structured_response"], Person)
