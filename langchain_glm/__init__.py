@@ -14,8 +14,17 @@ if TYPE_CHECKING:
     from langchain_glm.chat_models import ChatGLM
     from langchain_glm.embeddings import GLMEmbeddings
     from langchain_glm.rerank import GLMRerank
+    from langchain_glm.websearch import GLMWebReader, GLMWebSearch, GLMWebSearchRetriever
 
-__all__ = ["ChatGLM", "GLMEmbeddings", "GLMRerank", "__version__"]
+__all__ = [
+    "ChatGLM",
+    "GLMEmbeddings",
+    "GLMRerank",
+    "GLMWebReader",
+    "GLMWebSearch",
+    "GLMWebSearchRetriever",
+    "__version__",
+]
 
 
 __getattr__ = exporter(
@@ -24,5 +33,8 @@ __getattr__ = exporter(
         "ChatGLM": "langchain_glm.chat_models",
         "GLMEmbeddings": "langchain_glm.embeddings",
         "GLMRerank": "langchain_glm.rerank",
+        "GLMWebReader": "langchain_glm.websearch",
+        "GLMWebSearch": "langchain_glm.websearch",
+        "GLMWebSearchRetriever": "langchain_glm.websearch",
     },
 )
