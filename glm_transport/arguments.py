@@ -20,6 +20,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+from glm_transport.schema import inline_refs
+
 __all__ = ["decode_nested", "repair_plan"]
 
 logger = logging.getLogger("glm_transport")
@@ -68,7 +70,7 @@ def repair_plan(tools: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]]
         if not isinstance(tool, Mapping) or tool.get("type") != "function":
             continue
         fn = tool.get("function") or {}
-        params = fn.get("parameters")
+        params = inline_refs(fn.get("parameters"))  # as sent: $defs are inlined on the wire
         if isinstance(fn.get("name"), str) and isinstance(params, dict) and _has_nested(params):
             plan[fn["name"]] = params
     return plan or None
