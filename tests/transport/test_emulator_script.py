@@ -176,6 +176,9 @@ def test_one_route_table_serves_the_server_and_the_transport() -> None:
         "/chat/completions": {"model": "glm-5.3", "messages": [{"role": "user", "content": "a"}]},
         "/embeddings": {"model": "embedding-3", "input": ["a", "b"]},
         "/rerank": {"model": "rerank", "query": "a", "documents": ["a", "b"]},
+        "/layout_parsing": {"model": "glm-ocr", "file": "data:image/png;base64,iVBORw0KGgo="},
+        "/web_search": {"search_engine": "search-prime", "search_query": "a"},
+        "/reader": {"url": "https://example.com/a"},
     }
     assert set(ROUTES) == set(bodies)  # a new endpoint: one entry there, one body here
     requests = [
@@ -197,8 +200,9 @@ def test_one_route_table_serves_the_server_and_the_transport() -> None:
     with httpx.Client(transport=transport) as local:
         in_proc = send(local, "http://glm-emulator.invalid")
     assert in_proc == over_http
-    assert [status for status, _, _ in in_proc] == [200] * 9 + [404, 404, 405, 405]
-    assert transport.state.requests == served_http == 9  # what no route serves is not counted
+    served = 3 * len(bodies)  # each body at three prefixes
+    assert [status for status, _, _ in in_proc] == [200] * served + [404, 404, 405, 405]
+    assert transport.state.requests == served_http == served  # what no route serves: not counted
 
 
 async def test_the_transport_works_async() -> None:
