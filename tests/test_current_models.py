@@ -596,3 +596,47 @@ def test_an_image_a_tool_returned_to_a_text_model_is_refused_before_sending(
         _send(framework, glm_emulator.base_url, "glm-5.3")
     assert "glm-5.3 takes text" in str(info.value)
     assert glm_emulator.state.requests == before
+
+
+# ---- GLM-5.4's media, built by both frameworks (issue #23) ------------------------------------
+
+MEDIA = [
+    ("video", "video_url", "https://example.org/v.mp4"),
+    ("file", "file_url", "https://example.org/d.pdf"),
+    ("image", "image_url", "https://example.org/i.png"),
+]
+
+
+@pytest.mark.parametrize(("kind", "wire", "url"), MEDIA)
+@pytest.mark.parametrize("framework", ["langchain", "llama_index"])
+def test_glm_5_4_gets_video_file_and_image_parts(
+    glm_emulator: Any, framework: str, kind: str, wire: str, url: str
+) -> None:
+    if framework == "langchain":
+        from langchain_core.messages import HumanMessage
+
+        from langchain_glm import ChatGLM
+
+        block: dict[str, Any] = {"type": kind, "url": url}
+        if kind == "file":
+            block["mime_type"] = "application/pdf"
+        llm = ChatGLM(model="glm-5.4", base_url=glm_emulator.base_url, api_key="k")
+        llm.invoke([HumanMessage(content=[{"type": "text", "text": "what is it?"}, block])])
+    else:
+        from llama_index.core.base.llms.types import (
+            ChatMessage,
+            DocumentBlock,
+            ImageBlock,
+            TextBlock,
+            VideoBlock,
+        )
+
+        from llama_index_glm import GLM
+
+        cls = {"video": VideoBlock, "file": DocumentBlock, "image": ImageBlock}[kind]
+        blocks = [TextBlock(text="what is it?"), cls(url=url)]
+        GLM(model="glm-5.4", base_url=glm_emulator.base_url, api_key="k").chat(
+            [ChatMessage(role="user", blocks=blocks)]
+        )
+    parts = glm_emulator.request(-1).body["messages"][0]["content"]
+    assert parts == [{"type": "text", "text": "what is it?"}, {"type": wire, wire: {"url": url}}]
