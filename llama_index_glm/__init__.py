@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from llama_index_glm.base import GLM
     from llama_index_glm.embedding import GLMEmbedding
     from llama_index_glm.rerank import GLMRerank
+    from llama_index_glm.tools import GLMWebSearchToolSpec
 
-__all__ = ["GLM", "GLMEmbedding", "GLMRerank", "__version__"]
+__all__ = ["GLM", "GLMEmbedding", "GLMRerank", "GLMWebSearchToolSpec", "__version__"]
 
 
 __getattr__ = exporter(
@@ -24,5 +25,6 @@ __getattr__ = exporter(
         "GLM": "llama_index_glm.base",
         "GLMEmbedding": "llama_index_glm.embedding",
         "GLMRerank": "llama_index_glm.rerank",
+        "GLMWebSearchToolSpec": "llama_index_glm.tools",
     },
 )
