@@ -55,10 +55,12 @@ if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/
 
 __all__ = [
     "DEFAULT_OCR_MODEL",
+    "LAYOUT_METADATA",
     "MAX_IMAGE_BYTES",
     "MAX_PAGES",
     "MAX_PDF_BYTES",
     "OCR",
+    "OCR_CONCURRENCY",
     "LayoutElement",
     "OCRFile",
     "OCRPage",
@@ -144,6 +146,26 @@ class OCRPage:
     elements: tuple[LayoutElement, ...] = ()
     width: int | None = None
     height: int | None = None
+
+    def metadata(self, source: str) -> dict[str, Any]:
+        """The page's document metadata, the same in every framework.
+
+        ``source`` (the file), ``page`` (its number, from 1, as GLM counts pages), ``layout``
+        (each element's ``index``, ``label``, ``bbox`` and ``content``), and ``page_size``
+        (``[width, height]``, the space of ``bbox``) when GLM said it.
+        """
+        meta: dict[str, Any] = {
+            "source": source,
+            "page": self.number,
+            "layout": [e.as_dict() for e in self.elements],
+        }
+        if self.width and self.height:
+            meta["page_size"] = [self.width, self.height]
+        return meta
+
+
+LAYOUT_METADATA = ("layout", "page_size")
+"""Metadata keys that describe the layout, not the text (frameworks keep them out of prompts)."""
 
 
 @dataclass

@@ -13,12 +13,15 @@ from glm_transport.lazy import exporter
 if TYPE_CHECKING:
     from langchain_glm.chat_models import ChatGLM
     from langchain_glm.embeddings import GLMEmbeddings
+    from langchain_glm.ocr import GLMOCRLoader, GLMOCRParser
     from langchain_glm.rerank import GLMRerank
     from langchain_glm.websearch import GLMWebReader, GLMWebSearch, GLMWebSearchRetriever
 
 __all__ = [
     "ChatGLM",
     "GLMEmbeddings",
+    "GLMOCRLoader",
+    "GLMOCRParser",
     "GLMRerank",
     "GLMWebReader",
     "GLMWebSearch",
@@ -32,6 +35,8 @@ __getattr__ = exporter(
     {
         "ChatGLM": "langchain_glm.chat_models",
         "GLMEmbeddings": "langchain_glm.embeddings",
+        "GLMOCRLoader": "langchain_glm.ocr",
+        "GLMOCRParser": "langchain_glm.ocr",
         "GLMRerank": "langchain_glm.rerank",
         "GLMWebReader": "langchain_glm.websearch",
         "GLMWebSearch": "langchain_glm.websearch",

@@ -13,10 +13,18 @@ from glm_transport.lazy import exporter
 if TYPE_CHECKING:
     from llama_index_glm.base import GLM
     from llama_index_glm.embedding import GLMEmbedding
+    from llama_index_glm.ocr import GLMOCRReader
     from llama_index_glm.rerank import GLMRerank
     from llama_index_glm.tools import GLMWebSearchToolSpec
 
-__all__ = ["GLM", "GLMEmbedding", "GLMRerank", "GLMWebSearchToolSpec", "__version__"]
+__all__ = [
+    "GLM",
+    "GLMEmbedding",
+    "GLMOCRReader",
+    "GLMRerank",
+    "GLMWebSearchToolSpec",
+    "__version__",
+]
 
 
 __getattr__ = exporter(
@@ -24,6 +32,7 @@ __getattr__ = exporter(
     {
         "GLM": "llama_index_glm.base",
         "GLMEmbedding": "llama_index_glm.embedding",
+        "GLMOCRReader": "llama_index_glm.ocr",
         "GLMRerank": "llama_index_glm.rerank",
         "GLMWebSearchToolSpec": "llama_index_glm.tools",
     },
