@@ -35,6 +35,19 @@ EXPECT = {
     "providers.py": ["maxtoken", "refused before sending: Invalid `stop`"],
     "errors_and_retries.py": ["[retried]", "code=1308 retryable=False", "[cut]", "[fallback]"],
     "offline_testing.py": ["[langchain]", "[llamaindex]", "requests served: 2"],
+    "search_agent_langchain.py": [
+        "[offline]",
+        "[AIMessage -> 'glm_web_search'] {'query': 'GLM-5 release'",
+        "[ToolMessage] 3 results for 'GLM-5 release'",
+        "ref_1: GLM-5 release: ",
+        "[answer] From the web search: 3 sources, among them [ref_1] https://",
+    ],
+    "search_agent_llamaindex.py": [
+        "[offline]",
+        "[tool] search({'query': 'GLM-5 release', 'recency': 'oneMonth', 'count': 3})",
+        "  GLM-5 release: ",
+        "[final] From the web search: 3 sources, among them [ref_1] https://",
+    ],
 }
 
 
