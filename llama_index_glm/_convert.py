@@ -163,6 +163,42 @@ def _reasoning(message: ChatMessage) -> str | None:
     return found if isinstance(found, str) and found else None  # other types: not reasoning
 
 
+_OWN_BLOCKS = (ThinkingBlock, ToolCallBlock)
+
+
+def search_citations(records: Sequence[Any]) -> list[CitationBlock]:
+    """One ``CitationBlock`` per GLM web search result.
+
+    As llama-index-llms-anthropic appends its search citations; the records themselves stay in
+    ``additional_kwargs["web_search"]``.
+    """
+    return [
+        CitationBlock(
+            cited_content=TextBlock(text=str(r.get("content") or "")),
+            source=str(r.get("link") or ""),
+            title=str(r.get("title") or ""),
+            additional_location_info={},
+        )
+        for r in records
+        if isinstance(r, dict)
+    ]
+
+
+def _server_kwargs(
+    web_search: list[dict[str, Any]] | None,
+    options: dict[str, Any] | None,
+    server_calls: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """What GLM ran itself: search results (``[]``: offered, none came) and MCP records."""
+    out: dict[str, Any] = {}
+    if web_search is not None:
+        out["web_search"] = web_search
+        out["web_search_options"] = options
+    if server_calls:  # never ToolCallBlocks: an agent must not run them
+        out["server_tool_calls"] = server_calls
+    return out
+
+
 def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     """LlamaIndex messages to GLM wire messages, every assistant turn with its reasoning.
 
@@ -172,11 +208,12 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     for i, msg in enumerate(messages):
         role = _ROLES.get(MessageRole(msg.role))
         where = f"messages[{i}]"
+        # A reply's own citations (its search results) are not sent back as text.
+        skip = _OWN_BLOCKS if role != "assistant" else (*_OWN_BLOCKS, CitationBlock)
         parts = [
             p
             for j, b in enumerate(msg.blocks)
-            if not isinstance(b, (ThinkingBlock, ToolCallBlock))
-            and (p := _part(b, f"{where}.blocks[{j}]")) is not None
+            if not isinstance(b, skip) and (p := _part(b, f"{where}.blocks[{j}]")) is not None
         ]
         only_text = all(p["type"] == "text" for p in parts)
         text = join_text(p["text"] for p in parts) if only_text else None
@@ -320,8 +357,11 @@ def _final_kwargs(args: str) -> dict[str, Any] | str:
 
 def from_wire_result(result: ChatCompletion) -> ChatResponse:
     calls = [(c.id, c.name, c.arguments) for c in result.tool_calls]
+    message = reply_message(result.content, result.reasoning_content or "", calls, True)
+    if result.web_search:
+        message.blocks.extend(search_citations(result.web_search))
     return ChatResponse(
-        message=reply_message(result.content, result.reasoning_content or "", calls, True),
+        message=message,
         raw=result.raw,
         additional_kwargs={
             **({"reasoning_content": result.reasoning_content} if result.reasoning_content else {}),
@@ -330,7 +370,7 @@ def from_wire_result(result: ChatCompletion) -> ChatResponse:
             "request_id": result.request_id,
             "id": result.id,
             **_usage_kwargs(result.usage),
-            **({"web_search": result.web_search} if result.web_search else {}),
+            **_server_kwargs(result.web_search, result.search_args, result.server_tool_calls),
         },
     )
 
@@ -356,7 +396,7 @@ class StreamAssembler:
         final: The reply finished normally: calls are complete and their arguments are parsed.
     """
 
-    __slots__ = ("final", "info", "reasoning", "text", "tools", "usage_raw")
+    __slots__ = ("citations", "final", "info", "reasoning", "text", "tools", "usage_raw")
 
     def __init__(self) -> None:
         # Running strings, not lists joined per chunk: appending costs a copy of the text so far
@@ -367,6 +407,7 @@ class StreamAssembler:
         self.info: dict[str, Any] = {}
         self.usage_raw: dict[str, Any] | None = None
         self.final = False
+        self.citations: list[CitationBlock] | None = None
 
     def add(self, chunk: StreamChunk) -> ChatResponse:
         """Fold one chunk in.
@@ -391,6 +432,8 @@ class StreamAssembler:
             self.info["finish_reason"] = chunk.finish_reason
             # Calls are complete at a normal finish; after "length" the transport raises instead.
             self.final = chunk.finish_reason in ("tool_calls", "stop")
+        if chunk.web_search is not None or chunk.server_tool_calls:
+            self._server(chunk)
         raw = chunk.raw
         if chunk.usage is not None:
             self.info.update(_usage_kwargs(chunk.usage))
@@ -416,4 +459,17 @@ class StreamAssembler:
             if folded
             else []
         )
-        return reply_message(self.text, self.reasoning, calls, self.final)
+        message = reply_message(self.text, self.reasoning, calls, self.final)
+        if self.citations:
+            message.blocks.extend(self.citations)
+        return message
+
+    def _server(self, chunk: StreamChunk) -> None:
+        """Search results (they come with the last chunk) and MCP records, into the reply."""
+        if chunk.web_search is not None:
+            self.citations = search_citations(chunk.web_search)
+        calls = [
+            {k: v for k, v in c.items() if k != "index"} for c in chunk.server_tool_calls or ()
+        ]
+        calls = [*self.info.get("server_tool_calls", ()), *calls]
+        self.info.update(_server_kwargs(chunk.web_search, chunk.search_args, calls or None))
