@@ -1,5 +1,10 @@
-"""RAG with LangChain on GLM alone: GLMEmbeddings in an in-memory vector store, a retriever, and
-a chain that answers with ChatGLM from what was retrieved."""
+"""RAG with LangChain on GLM alone, the whole pipeline: a scanned PDF read with GLM-OCR (one
+document per page) beside Markdown notes, GLMEmbeddings in an in-memory vector store, GLMRerank
+keeping the best of what was retrieved, and ChatGLM answering from it.
+
+Offline (no key) every step runs on the bundled emulator: its OCR reads the text the PDF shows,
+its embeddings put texts that share words close together, its reranker scores word overlap.
+"""
 
 from pathlib import Path
 
@@ -7,35 +12,47 @@ from _setup import glm_kwargs
 from langchain_core.documents import Document
 from langchain_core.output_parsers import StrOutputParser
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import RunnablePassthrough
 from langchain_core.vectorstores import InMemoryVectorStore
 
-from langchain_glm import ChatGLM, GLMEmbeddings
+from langchain_glm import ChatGLM, GLMEmbeddings, GLMOCRLoader, GLMRerank
 
 kw = glm_kwargs()
-embeddings = GLMEmbeddings(
-    dimensions=512, **{k: v for k, v in kw.items() if k in ("base_url", "api_key", "provider")}
-)
+where = {k: v for k, v in kw.items() if k in ("base_url", "api_key", "provider")}
 data = Path(__file__).parent / "data"
-docs = [Document(p.read_text(), metadata={"source": p.name}) for p in sorted(data.glob("*.md"))]
-retriever = InMemoryVectorStore.from_documents(docs, embeddings).as_retriever(
-    search_kwargs={"k": 1}
+
+# Load: Markdown notes as they are, the scan through GLM-OCR (one Document per page).
+notes = [Document(p.read_text(), metadata={"source": p.name}) for p in sorted(data.glob("*.md"))]
+pages = GLMOCRLoader(sorted((data / "scans").glob("*.pdf")), **where).load()
+print(
+    f"[ocr] {len(pages)} pages:",
+    [f"{Path(d.metadata['source']).name} p.{d.metadata['page']}" for d in pages],
 )
+
+# Embed and retrieve, then rerank what was retrieved and keep the best.
+store = InMemoryVectorStore.from_documents(notes + pages, GLMEmbeddings(dimensions=512, **where))
+retriever = store.as_retriever(search_kwargs={"k": 3})
+reranker = GLMRerank(top_n=1, **where)
+
+# Answer from the context kept.
 prompt = ChatPromptTemplate.from_messages(
     [
         ("system", "Answer from the context only."),
         ("human", "Context information is below.\n{context}\nQuery: {question}\nAnswer:"),
     ]
 )
-chain = (
-    {
-        "context": retriever | (lambda found: "\n\n".join(d.page_content for d in found)),
-        "question": RunnablePassthrough(),
-    }
-    | prompt
-    | ChatGLM(**kw)
-    | StrOutputParser()
-)
-question = "Which error codes are worth retrying?"
-print(chain.invoke(question))
-print("sources:", [d.metadata["source"] for d in retriever.invoke(question)])
+answer = prompt | ChatGLM(**kw) | StrOutputParser()
+
+
+def source(doc: Document) -> str:
+    name = Path(doc.metadata["source"]).name
+    return f"{name} p.{doc.metadata['page']}" if "page" in doc.metadata else name
+
+
+for question in (
+    "Which error codes are worth retrying?",
+    "How many days after purchase can a refund be claimed?",
+):
+    best = reranker.compress_documents(retriever.invoke(question), question)
+    context = "\n\n".join(d.page_content for d in best)
+    print(answer.invoke({"context": context, "question": question}))
+    print("sources:", [source(d) for d in best])
