@@ -114,8 +114,11 @@ def hoist_tool_media(messages: list[dict[str, Any]], model: str) -> list[dict[st
     a :class:`GLMValidationError` before sending. Messages without such tool results are returned
     as they are.
     """
-    if not any(m.get("role") == "tool" and isinstance(m.get("content"), list) for m in messages):
-        return messages
+    if not isinstance(messages, list) or not any(
+        isinstance(m, dict) and m.get("role") == "tool" and isinstance(m.get("content"), list)
+        for m in messages
+    ):
+        return messages  # anything malformed is named by validate_messages
     spec = model_spec(model)
     out: list[dict[str, Any]] = []
     carried: list[dict[str, Any]] = []
@@ -205,13 +208,13 @@ def validate_messages(messages: list[dict[str, Any]], provider: Provider) -> lis
 
 def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[str, Any]]:
     limits = provider.limits
+    if not isinstance(tools, list):
+        raise GLMValidationError("tools", tools, "a list of tool dicts")
     if len(tools) > limits.max_tools:
         raise GLMValidationError(
             "tools", f"{len(tools)} tools", f"at most {limits.max_tools} tools"
         )
     out = []
-    if not isinstance(tools, list):
-        raise GLMValidationError("tools", tools, "a list of tool dicts")
     for i, tool in enumerate(tools):
         if not isinstance(tool, dict):
             raise GLMValidationError(f"tools[{i}]", tool, "a tool dict {'type': 'function', ...}")
@@ -232,7 +235,8 @@ def _check_tools(tools: list[dict[str, Any]], provider: Provider) -> list[dict[s
             # GLM's FunctionObject marks description and parameters as required.
             params = fn.get("parameters")
             inlined = inline_refs(params)  # $defs make GLM-5.x stringify nested arguments
-            if "description" not in fn or params is None or "strict" in fn or inlined is not params:
+            described = isinstance(fn.get("description"), str)
+            if not described or params is None or "strict" in fn or inlined is not params:
                 fn = {
                     "name": name,
                     "description": fn.get("description") or "",

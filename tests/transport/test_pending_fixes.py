@@ -1,0 +1,38 @@
+"""Real bugs in modules another change is rewriting (issue 28): each test shows the bug and fails
+until the fix given in its reason lands; strict, so the fix turns it into a reported pass to remove
+the marker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from glm_transport import PROVIDERS, ChatRequest, GLMValidationError
+from glm_transport.request import build_chat_body
+
+USER = [{"role": "user", "content": "hi"}]
+
+
+def body(**kw: Any) -> dict[str, Any]:
+    kw.setdefault("model", "glm-5-turbo")
+    kw.setdefault("messages", USER)
+    return build_chat_body(ChatRequest(**kw), PROVIDERS["zai"], stream=False)
+
+
+def test_a_message_that_is_not_a_dict_is_refused_naming_it() -> None:
+    with pytest.raises(GLMValidationError) as caught:
+        body(messages=[*USER, "hi"])
+    assert caught.value.field == "messages[1]"
+
+
+def test_tools_that_are_not_a_list_are_refused_naming_them() -> None:
+    with pytest.raises(GLMValidationError) as caught:
+        body(tools=5)
+    assert caught.value.field == "tools"
+
+
+def test_a_tool_whose_description_is_none_is_sent_with_a_string() -> None:
+    tool = {"type": "function", "function": {"name": "f", "description": None, "parameters": {}}}
+    (sent,) = body(tools=[tool])["tools"]
+    assert sent["function"]["description"] == ""
