@@ -21,7 +21,9 @@ from collections.abc import Iterator
 
 __all__ = ["is_pdf", "objects", "page_count"]
 
-_OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b(.*?)\bendobj", re.S)
+# An object's header or its end; one pass over the file pairs each header with the next end
+# (a header met before that end is part of the object, as in a stream's bytes).
+_MARK = re.compile(rb"(\d+)\s+\d+\s+obj\b|\bendobj\b")
 _STREAM = re.compile(rb"\bstream\r?\n")
 _PAGES = re.compile(rb"/Type\s*/Pages(?![A-Za-z])")
 _PARENT = re.compile(rb"/Parent\b")
@@ -80,8 +82,17 @@ def objects(data: bytes) -> Iterator[tuple[int, bytes]]:
     A plain object's body runs from ``obj`` to ``endobj``, its stream included; the objects
     packed in an object stream follow that stream.
     """
-    for match in _OBJ.finditer(data):
-        number, body = int(match.group(1)), match.group(3)
+    opened: tuple[int, int] | None = None
+    for mark in _MARK.finditer(data):
+        if mark.group(1) is not None:
+            if opened is None:
+                opened = (int(mark.group(1)), mark.end())
+            continue
+        if opened is None:
+            continue
+        number, start = opened
+        opened = None
+        body = data[start : mark.start()]
         yield number, body
         if _OBJSTM.search(body):
             yield from _packed(body)

@@ -82,6 +82,16 @@ def test_page_count_takes_the_last_update_and_refuses_what_it_cannot_read() -> N
     assert page_count(plain.replace(b"/Type /Pages /Kids", b"/Type/Pages/Kids")) == 3
 
 
+def test_page_count_reads_past_stray_headers_and_binary_streams() -> None:
+    pdf = make_pdf(12)
+    head = b"%PDF-1.5\n"
+    stray = head + b"7 0 obj " * 1000 + pdf[len(head) :]  # headers without their end
+    assert page_count(stray) == 12
+    binary = bytes(range(256)) * 64 + b" 5 0 obj endobj"
+    streamed = head + b"99 0 obj << /Length 9 >>\nstream\n" + binary + b"\nendstream\nendobj\n"
+    assert page_count(streamed + pdf[len(head) :]) == 12
+
+
 def test_page_count_skips_object_streams_it_cannot_inflate() -> None:
     packed = make_pdf(4, packed=True)
     start = packed.index(b"/Type /ObjStm")
