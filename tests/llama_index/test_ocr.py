@@ -159,3 +159,12 @@ def test_ocr_call_replays_from_its_cassette() -> None:
     docs = reader.load_data(make_pdf([["Quarterly report", "Revenue grew 12%."]]))
     assert [d.text for d in docs] == ["Quarterly report\n\nRevenue grew 12%."]
     assert docs[0].metadata["page"] == 1 and docs[0].metadata["layout"][0]["label"] == "text"
+
+
+def test_serializes_and_pickles_without_the_key() -> None:
+    import pickle
+
+    reader = GLMOCRReader(api_key="sk-secret-0123456", max_concurrency=2)
+    assert "sk-secret" not in reader.to_json() + repr(reader)
+    back = pickle.loads(pickle.dumps(reader))
+    assert back.api_key is None and back.max_concurrency == 2
