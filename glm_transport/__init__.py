@@ -59,6 +59,7 @@ if TYPE_CHECKING:
         QuotaExhaustedError,
         RateLimitError,
         ReasoningExhaustedError,
+        SearchMissingError,
         ServerError,
         StreamInterruptedError,
         ToolCallTruncatedError,
@@ -162,6 +163,7 @@ _HOME: dict[str, str] = {
     "ServerError": "errors",
     "StreamInterruptedError": "errors",
     "ReasoningExhaustedError": "errors",
+    "SearchMissingError": "errors",
     "ToolCallTruncatedError": "errors",
     "ToolChoiceError": "errors",
 }
@@ -202,6 +204,7 @@ __all__ = [
     "ReasoningExhaustedError",
     "RerankResult",
     "Reranked",
+    "SearchMissingError",
     "SearchPlatform",
     "ServerError",
     "StreamChunk",

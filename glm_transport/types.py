@@ -76,8 +76,9 @@ class Usage:
     raw: dict[str, Any] = field(default_factory=dict)
 
     def add(self, other: Usage) -> None:
-        """Count ``other``'s prompt and total tokens in (a call sent as several requests)."""
+        """Count ``other``'s tokens in (a call sent as several requests)."""
         self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
         self.total_tokens += other.total_tokens
 
 

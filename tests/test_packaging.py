@@ -60,7 +60,8 @@ def test_the_endpoint_modules_load_no_io() -> None:
     import sys
 
     code = (
-        "import sys, glm_transport.chat, glm_transport.embeddings, glm_transport.rerank; "
+        "import sys, glm_transport.chat, glm_transport.embeddings, glm_transport.rerank, "
+        "glm_transport.ocr, glm_transport.websearch, glm_transport.reader; "
         "print(sorted(m for m in ('glm_transport._client', 'glm_transport._pools', "
         "'glm_transport._aio', 'aiohttp') if m in sys.modules))"
     )

@@ -1,6 +1,7 @@
-"""The emulator's HTTP face: a Starlette app serving chat completions, embeddings and rerank.
+"""The emulator's HTTP face: a Starlette app serving every GLM endpoint this package uses.
 
-It serves ``POST .../chat/completions``, ``.../embeddings`` and ``.../rerank``: one route pair per
+It serves ``POST .../chat/completions``, ``.../embeddings``, ``.../rerank``,
+``.../layout_parsing`` (GLM-OCR), ``.../web_search`` and ``.../reader``: one route pair per
 entry of :data:`.engine.ROUTES`, under any prefix or none.
 
 Faults come per request from the ``x-glm-emulator-fault`` header (JSON, see :class:`Fault`) or
