@@ -389,10 +389,16 @@ def json_of(
     if not 200 <= head.status_code < 300:
         raise error_of(settings, head, content, explain)
     try:
-        return json.loads(content)
+        body = json.loads(content)
     except (ValueError, RecursionError):
         raise E.ServerError(
             "GLM returned a body that is not JSON",
             status=head.status_code,
             body=_masked(settings, content[:2000]).decode("utf-8", "replace"),
         ) from None
+    if isinstance(body, dict) and (body.get("error") or body.get("success") is False):
+        # An error sent with HTTP 200 (gateways do; BigModel's tool APIs answer
+        # {"code", "msg", "success": false}): typed by its code for every endpoint, never read
+        # as an empty answer (a search with "no results").
+        raise error_of(settings, head, content, explain)
+    return body

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from glm_transport import errors as E
 from glm_transport.config import GLMSettings
@@ -68,6 +68,22 @@ def _flag(name: str, value: Any) -> bool:
     return value
 
 
+def _url_parts(url: Any) -> SplitResult | None:
+    """``url`` split, or ``None`` when it is no URL.
+
+    A model writes these, so any malformation (an unclosed IPv6 bracket, a port out of range,
+    whitespace) is refused naming ``url`` instead of escaping as a plain ``ValueError``.
+    """
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a port out of range
+    except ValueError:
+        return None
+    return parts
+
+
 def reader_body(
     url: str,
     *,
@@ -93,9 +109,11 @@ def reader_body(
     Raises:
         GLMValidationError: naming the argument and the values allowed.
     """
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
-        raise GLMValidationError("url", url, "an absolute http:// or https:// URL")
+    parts = _url_parts(url)
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise GLMValidationError(
+            "url", url, "an absolute http:// or https:// URL without spaces or control characters"
+        )
     if return_format not in RETURN_FORMATS:
         raise GLMValidationError("return_format", return_format, "'markdown' or 'text'")
     body: dict[str, Any] = {"url": url, "return_format": return_format}

@@ -239,12 +239,24 @@ class GLMWebSearchRetriever(_Searching, BaseRetriever):
     domain_filter: str | None = None
     """Only pages from this domain."""
 
+    @model_validator(mode="after")
+    def _check_retriever_options(self) -> Self:
+        # k, recency and domain_filter too, at construction, not at the first invoke.
+        platform = search_platform(binding_of(self).settings(self))
+        web_search_body(platform, "query", **self._options(**self._call({})))
+        return self
+
     def _call(self, call: dict[str, Any]) -> dict[str, Any]:
-        return {
+        out = {
             "count": call.pop("k", self.k),
             "recency": call.pop("recency", self.recency),
             "domain_filter": call.pop("domain_filter", self.domain_filter),
         }
+        if call:  # never dropped quietly: a misspelt option would search unfiltered
+            raise GLMValidationError(
+                "kwargs", sorted(call), "per-call options k, recency and domain_filter"
+            )
+        return out
 
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any

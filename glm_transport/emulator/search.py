@@ -151,6 +151,8 @@ def platform_of(path: str, engine: Any) -> str | None:
     for name in ("bigmodel", "zai"):
         if name in segments:
             return name
+    if not isinstance(engine, str):  # a list or an object: no platform's engine (1214 follows)
+        return None
     if engine in ZAI_ENGINES:
         return "zai"
     if engine in BIGMODEL_ENGINES:
@@ -178,7 +180,7 @@ def _invalid(
         return _bad("search_query", "search_query cannot be empty", request_id)
     engine = body.get("search_engine")
     engines = {"zai": ZAI_ENGINES, "bigmodel": BIGMODEL_ENGINES}.get(platform or "", frozenset())
-    if engine not in engines:
+    if not isinstance(engine, str) or engine not in engines:
         offered = ", ".join(sorted(engines or ZAI_ENGINES | BIGMODEL_ENGINES))
         return _bad("search_engine", f"{engine!r} is not one of {offered}", request_id)
     if platform == "bigmodel" and len(query) > _BIGMODEL_MAX_QUERY:
@@ -275,7 +277,10 @@ def reader_reply(body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     url = body.get("url")
     if not isinstance(url, str):
         return _bad("url", "an http(s) URL is required", request_id)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 bracket and the like: GLM's 1214, not a 500
+        return _bad("url", "an http(s) URL is required", request_id)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return _bad("url", "an http(s) URL is required", request_id)
     fmt = body.get("return_format", "markdown")

@@ -301,3 +301,31 @@ def test_the_key_is_in_no_repr_error_or_pickle(glm_emulator: EmulatorServer) -> 
         assert back.api_key is None
         shown += repr(pickle.dumps(obj))
     assert KEY not in shown
+
+
+# ---- found by review ------------------------------------------------------------------------
+
+
+def test_retriever_options_are_checked_at_construction() -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="count"):
+        GLMWebSearchRetriever(provider="bigmodel", engine="search_pro_sogou", k=5, api_key=KEY)
+    with pytest.raises(ValidationError, match="domain_filter"):
+        GLMWebSearchRetriever(domain_filter="a b", api_key=KEY)
+
+
+def test_a_misspelt_retriever_option_is_refused_not_dropped(glm_emulator: EmulatorServer) -> None:
+    retriever = GLMWebSearchRetriever(base_url=glm_emulator.base_url, api_key=KEY)
+    with pytest.raises(ValueError, match="bogus"):  # GLMValidationError is a ValueError
+        retriever.invoke("GLM", bogus=1)
+    assert glm_emulator.state.requests == 0
+
+
+def test_a_malformed_url_comes_back_to_the_model(glm_emulator: EmulatorServer) -> None:
+    # Invoked with a tool call, as an agent's tool node does: a message, not a ValueError.
+    reader = GLMWebReader(base_url=glm_emulator.base_url, api_key=KEY)
+    call = {"name": reader.name, "args": {"url": "http://[::1"}, "id": "c1", "type": "tool_call"}
+    message = reader.invoke(call)
+    assert message.status == "error" and "url" in message.content
+    assert glm_emulator.state.requests == 0

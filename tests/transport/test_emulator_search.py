@@ -300,3 +300,13 @@ def test_pure_replies_match_the_wire(emu: Emulator) -> None:
     body = {"search_query": "Paris", "search_engine": "search_pro_quark", "count": 2}
     assert emu.post(body).json() == web_search_reply(body)[1]
     assert web_search_reply(body, "/zai/web_search")[0] == 400  # quark is no Z.ai engine
+
+
+def test_malformed_requests_get_1214_not_a_crash() -> None:
+    from glm_transport.emulator.search import reader_reply, web_search_reply
+
+    for path in ("/web_search", "/zai/web_search", "/bigmodel/web_search"):
+        status, body = web_search_reply({"search_query": "q", "search_engine": ["x"]}, path)
+        assert status == 400 and body["error"]["code"] == "1214"
+    status, body = reader_reply({"url": "http://[::1"})
+    assert status == 400 and body["error"]["code"] == "1214"

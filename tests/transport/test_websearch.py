@@ -396,3 +396,53 @@ def test_reader_replies_of_another_shape_are_typed_errors(body: Any) -> None:
 def test_reader_keeps_the_raw_result_and_falls_back_to_the_url_asked() -> None:
     page = parse_reader({"reader_result": {"content": "x", "external": {"a": 1}}}, URL)
     assert page.url == URL and page.raw["external"] == {"a": 1} and page.title == ""
+
+
+# ---- found by review: errors sent with HTTP 200, URLs a model writes ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "cls", "attempts"),
+    [
+        ({"error": {"code": "1701", "message": "too many searches"}}, E.RateLimitError, 2),
+        ({"code": 1703, "msg": "no valid data", "success": False}, E.ServerError, 2),
+        ({"error": "refused"}, E.APIError, 1),
+    ],
+)
+def test_an_error_sent_with_200_is_an_error_not_no_results(
+    body: dict[str, Any], cls: type[E.APIError], attempts: int
+) -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json=body)
+
+    settings = resolve_settings(provider="bigmodel", api_key=KEY, max_retries=1)
+    client = GLMClient(settings, httpx.Client(transport=httpx.MockTransport(handler)))
+    with pytest.raises(cls) as caught:
+        web_search(client, "q")
+    assert type(caught.value) is cls and len(sent) == attempts
+    with pytest.raises(cls):
+        read_page(client, URL)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1",
+        "https://[zz]/",
+        "https://exa mple.com",
+        "http://a.com\n/x",
+        "http://a.com:99999/",
+    ],
+)
+def test_a_malformed_url_is_refused_naming_it(url: str) -> None:
+    with pytest.raises(GLMValidationError) as caught:
+        reader_body(url)
+    assert caught.value.field == "url"
+
+
+def test_ipv6_and_query_urls_are_sent() -> None:
+    assert reader_body("http://[::1]:8080/p")["url"] == "http://[::1]:8080/p"
+    assert reader_body("https://example.com/x?y=1")["url"] == "https://example.com/x?y=1"
