@@ -42,7 +42,9 @@ def _call(framework: str, url: str, **kwargs: Any) -> Any:
     [
         ({"response_format": "json"}, "response_format"),
         ({"response_format": Person}, "response_format"),
-        ({"response_format": {"type": "json_schema"}}, "response_format.type"),
+        # json_schema goes the forced-tool way: without its schema there is nothing to route.
+        ({"response_format": {"type": "json_schema"}}, "response_format.json_schema"),
+        ({"response_format": {"type": "xml"}}, "response_format.type"),
         ({"stop": 5}, "stop"),
         ({"tools": ["x"]}, "tools[0]"),
         ({"tools": "x"}, "tools"),
