@@ -143,6 +143,9 @@ also_copy = {toml_list(also_copy)}
 pytest_add_cli_args_test_selection = {toml_list(list(TESTS))}
 pytest_add_cli_args = {toml_list(["-p", "no:randomly", "-p", "no:cacheprovider", "--no-cov", *pytest_deselect])}
 use_git_change_detection = false
+# Every test run (stats, clean run, each mutant) in a fresh fork of a process that has only
+# collected the tests: once-per-process state (warn-once sets, caches) never leaks between runs.
+process_isolation = "forkserver"
 """
     with (workdir / "pyproject.toml").open("a", encoding="utf-8") as f:
         f.write(settings)
