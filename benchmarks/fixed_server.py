@@ -4,8 +4,8 @@ measure the clients, not the server.
 
     python -m benchmarks.fixed_server --port 8001
 
-``"stream": true`` in the body gets an SSE reply of N content chunks, where N comes from the
-``x-chunks`` header (default 200); otherwise a JSON reply. Keep-alive, Content-Length framing.
+``"stream": true`` in the body gets an SSE reply: one reasoning chunk, N content chunks (N from
+the ``x-chunks`` header, default 200), a finish chunk with usage; otherwise a JSON reply. Keep-alive, Content-Length framing.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 
+REASONING = "The user greets me."
 REPLY = {
     "id": "20261122000000bench",
     # Echoed per request as GLM does (see _json_response): a placeholder of the same length.
@@ -28,7 +29,7 @@ REPLY = {
             "message": {
                 "role": "assistant",
                 "content": "Hello! How can I help you today?",
-                "reasoning_content": "The user greets me.",
+                "reasoning_content": REASONING,
             },
         }
     ],
@@ -59,7 +60,12 @@ def sse_body(chunks: int) -> bytes:
         "model": "glm-5-turbo",
         "object": "chat.completion.chunk",
     }
-    frames = []
+    # GLM sends the reasoning first, then the answer (wire reference §3): one reasoning frame.
+    thought = {
+        **head,
+        "choices": [{"index": 0, "delta": {"role": "assistant", "reasoning_content": REASONING}}],
+    }
+    frames = [b"data: " + json.dumps(thought, separators=(",", ":")).encode() + b"\n\n"]
     for i in range(chunks):
         event = {
             **head,
@@ -71,7 +77,12 @@ def sse_body(chunks: int) -> bytes:
         "choices": [
             {"index": 0, "finish_reason": "stop", "delta": {"role": "assistant", "content": ""}}
         ],
-        "usage": {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks},
+        "usage": {
+            "prompt_tokens": 12,
+            "completion_tokens": chunks,
+            "total_tokens": 12 + chunks,
+            "prompt_tokens_details": {"cached_tokens": 0},
+        },
     }
     frames.append(b"data: " + json.dumps(finish, separators=(",", ":")).encode() + b"\n\n")
     frames.append(b"data: [DONE]\n\n")

@@ -106,50 +106,194 @@ def raw_httpx_stream(client: httpx.Client, url: str, chunks: int) -> Callable[[]
     return run
 
 
+# What every reply carries, ours and the floors' alike (the fixed server's reply and stream).
+REPLY_ID = "20261122000000bench"
+REPLY_TEXT = "Hello! How can I help you today?"
+USAGE = {"prompt_tokens": 12, "completion_tokens": 9, "total_tokens": 21}
+
+
+def _stream_usage(chunks: int) -> dict[str, int]:
+    return {"prompt_tokens": 12, "completion_tokens": chunks, "total_tokens": 12 + chunks}
+
+
 def _lc_trivial(chunks: int) -> Any:
-    """A LangChain chat model with no I/O: LangChain's own machinery and nothing else."""
+    """A LangChain chat model with no I/O: LangChain's own machinery building what ours returns.
+
+    The reply: text, reasoning in ``additional_kwargs``, ``usage_metadata`` with its details,
+    ``response_metadata`` (model, finish reason, ids, token usage) and the id. The stream: a
+    reasoning chunk, ``chunks`` text chunks, a finish chunk with usage, as the wire sends them.
+    """
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForLLMRun,
+        CallbackManagerForLLMRun,
+    )
     from langchain_core.language_models import BaseChatModel
-    from langchain_core.messages import AIMessage, AIMessageChunk
+    from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
     from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
+    from benchmarks.fixed_server import REASONING
+
     pieces = [f"t{i} " for i in range(chunks)]
+
+    def usage_metadata(usage: dict[str, int]) -> Any:
+        return {
+            "input_tokens": usage["prompt_tokens"],
+            "output_tokens": usage["completion_tokens"],
+            "total_tokens": usage["total_tokens"],
+            "input_token_details": {"cache_read": 0},
+            "output_token_details": {"reasoning": 0},
+        }
 
     class Trivial(BaseChatModel):
         @property
         def _llm_type(self) -> str:
             return "trivial"
 
-        def _generate(self, *a: Any, **k: Any) -> ChatResult:
-            return ChatResult(generations=[ChatGeneration(message=AIMessage(content="Hi"))])
+        # The signatures every LangChain integration has: LangChain inspects them per call.
+        def _generate(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: CallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> ChatResult:
+            message = AIMessage(
+                content=REPLY_TEXT,
+                additional_kwargs={"reasoning_content": REASONING},
+                response_metadata={
+                    "model_name": MODEL,
+                    "token_usage": {**USAGE, "prompt_tokens_details": {"cached_tokens": 0}},
+                    "finish_reason": "stop",
+                    "normalized_finish_reason": "stop",
+                    "id": REPLY_ID,
+                    "request_id": REPLY_ID,
+                    "model_provider": "zhipuai",
+                },
+                id=REPLY_ID,
+                usage_metadata=usage_metadata(USAGE),
+            )
+            return ChatResult(
+                generations=[ChatGeneration(message=message)],
+                llm_output={
+                    "model_name": MODEL,
+                    "token_usage": message.response_metadata["token_usage"],
+                },
+            )
 
-        async def _agenerate(self, *a: Any, **k: Any) -> ChatResult:
+        async def _agenerate(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: AsyncCallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> ChatResult:
             # Without it LangChain runs _generate in a thread pool: not the framework's floor.
-            return self._generate()
+            return self._generate(messages)
 
-        def _stream(self, *a: Any, **k: Any) -> Iterator[ChatGenerationChunk]:
+        def _stream(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: CallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> Iterator[ChatGenerationChunk]:
+            head = {"model_provider": "zhipuai", "model_name": MODEL, "id": REPLY_ID}
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    additional_kwargs={"reasoning_content": REASONING},
+                    response_metadata={**head, "request_id": REPLY_ID},
+                    id=REPLY_ID,
+                )
+            )
             for p in pieces:
-                yield ChatGenerationChunk(message=AIMessageChunk(content=p))
+                yield ChatGenerationChunk(
+                    message=AIMessageChunk(
+                        content=p, response_metadata={"model_provider": "zhipuai"}
+                    )
+                )
+            yield ChatGenerationChunk(
+                message=AIMessageChunk(
+                    content="",
+                    response_metadata={
+                        "model_provider": "zhipuai",
+                        "finish_reason": "stop",
+                        "normalized_finish_reason": "stop",
+                    },
+                    usage_metadata=usage_metadata(_stream_usage(chunks)),
+                )
+            )
 
     return Trivial()
 
 
-def _li_trivial(chunks: int) -> Any:
-    """A LlamaIndex LLM with no I/O: cumulative ChatResponses and callbacks, nothing else."""
+def _li_floor(
+    fetch: Callable[[], Any] | None = None,
+    afetch: Callable[[], Any] | None = None,
+    frames: Callable[[], Iterator[Any]] | None = None,
+) -> Any:
+    """The LlamaIndex floor: a minimal LLM over the raw client, building what ours returns.
+
+    ``fetch`` / ``afetch`` return the parsed reply, ``frames`` the parsed stream events (the
+    raw client's wire work); the rest is LlamaIndex's machinery (``llm_chat_callback``, events,
+    metadata built per call) and the plain constructors a direct integration would call. The
+    reply: a ``ThinkingBlock`` and a ``TextBlock``, ``raw`` the parsed reply, and in
+    ``additional_kwargs`` the reasoning, finish reason, model, ids and usage with its details. The
+    stream: one cumulative ``ChatResponse`` per event, the message holding the reasoning and text
+    so far, ``raw`` the event, the ids (and once sent the finish reason and usage) in
+    ``additional_kwargs``, ``thinking_delta`` on reasoning events.
+    """
     from llama_index.core.base.llms.types import (
         ChatMessage,
         ChatResponse,
         CompletionResponse,
         LLMMetadata,
+        TextBlock,
+        ThinkingBlock,
     )
     from llama_index.core.llms import CustomLLM
     from llama_index.core.llms.callbacks import llm_chat_callback
 
-    pieces = [f"t{i} " for i in range(chunks)]
+    def usage_kwargs(usage: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "prompt_tokens": usage["prompt_tokens"],
+            "completion_tokens": usage["completion_tokens"],
+            "total_tokens": usage["total_tokens"],
+            "cached_tokens": (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0),
+            "reasoning_tokens": (usage.get("completion_tokens_details") or {}).get(
+                "reasoning_tokens", 0
+            ),
+        }
 
-    class Trivial(CustomLLM):
+    def reply(data: dict[str, Any]) -> ChatResponse:
+        choice = data["choices"][0]
+        message = choice["message"]
+        reasoning = message.get("reasoning_content") or ""
+        blocks: list[Any] = [ThinkingBlock(content=reasoning)] if reasoning else []
+        blocks.append(TextBlock(text=message.get("content") or ""))
+        return ChatResponse(
+            message=ChatMessage(role="assistant", blocks=blocks),
+            raw=data,
+            additional_kwargs={
+                **({"reasoning_content": reasoning} if reasoning else {}),
+                "finish_reason": choice.get("finish_reason"),
+                "model": data.get("model"),
+                "request_id": data.get("request_id"),
+                "id": data.get("id"),
+                **usage_kwargs(data["usage"]),
+            },
+        )
+
+    class Floor(CustomLLM):
         @property
         def metadata(self) -> LLMMetadata:
-            return LLMMetadata(is_chat_model=True)
+            return LLMMetadata(
+                context_window=200_000,
+                num_output=128_000,
+                is_chat_model=True,
+                is_function_calling_model=True,
+                model_name=MODEL,
+            )
 
         def complete(self, prompt: str, formatted: bool = False, **kw: Any) -> CompletionResponse:
             return CompletionResponse(text="Hi")
@@ -159,57 +303,103 @@ def _li_trivial(chunks: int) -> Any:
 
         @llm_chat_callback()
         def chat(self, messages: Any, **kw: Any) -> ChatResponse:
-            return ChatResponse(message=ChatMessage(role="assistant", content="Hi"))
+            assert fetch is not None
+            return reply(fetch())
 
         @llm_chat_callback()
         async def achat(self, messages: Any, **kw: Any) -> ChatResponse:
-            return ChatResponse(message=ChatMessage(role="assistant", content="Hi"))
+            assert afetch is not None
+            return reply(await afetch())
 
         @llm_chat_callback()
         def stream_chat(self, messages: Any, **kw: Any) -> Any:
+            assert frames is not None
+            events = frames
+
             def gen() -> Iterator[ChatResponse]:
-                text = ""
-                for p in pieces:
-                    text += p
-                    yield ChatResponse(message=ChatMessage(role="assistant", content=text), delta=p)
+                text = reasoning = ""
+                info: dict[str, Any] = {}
+                for data in events():
+                    if not info:
+                        info = {"model": data.get("model"), "request_id": data.get("id")}
+                        info["id"] = data.get("id")
+                    choice = data["choices"][0]
+                    delta = choice.get("delta") or {}
+                    piece = delta.get("content") or ""
+                    thought = delta.get("reasoning_content") or ""
+                    text += piece
+                    reasoning += thought
+                    if choice.get("finish_reason") is not None:
+                        info["finish_reason"] = choice["finish_reason"]
+                    if data.get("usage") is not None:
+                        info.update(usage_kwargs(data["usage"]))
+                    extra = dict(info)
+                    if thought:
+                        extra["thinking_delta"] = thought
+                    blocks: list[Any] = [ThinkingBlock(content=reasoning)] if reasoning else []
+                    blocks.append(TextBlock(text=text))
+                    yield ChatResponse(
+                        message=ChatMessage(role="assistant", blocks=blocks),
+                        delta=piece,
+                        raw=data,
+                        additional_kwargs=extra,
+                    )
 
             return gen()
 
-    return Trivial()
+    return Floor()
+
+
+def raw_httpx_events(client: httpx.Client, url: str, chunks: int) -> Callable[[], Iterator[Any]]:
+    """The parsed events of a stream: httpx, a minimal SSE split and ``json.loads`` per frame."""
+    body = {"model": MODEL, "messages": MESSAGES, "stream": True}
+
+    def run() -> Iterator[Any]:
+        with client.stream("POST", url, json=body, headers=chunks_header(chunks)) as r:
+            for line in r.iter_lines():
+                if line.startswith("data: ") and line != "data: [DONE]":
+                    yield json.loads(line[6:])
+
+    return run
 
 
 def floors(http: httpx.Client, url: str, chunks: int) -> dict[str, Callable[[], Any]]:
-    """The physical floor of each sync call: the raw client doing the wire work, then the
-    framework's own machinery doing its work with no I/O, in one call."""
-    lc, li = _lc_trivial(chunks), _li_trivial(chunks)
+    """The physical floor of each sync call.
+
+    LangChain: the raw client doing the wire work, then LangChain's machinery building the same
+    reply with no I/O. LlamaIndex: a minimal LLM over the raw client (:func:`_li_floor`).
+    """
+    lc = _lc_trivial(chunks)
+    li = _li_floor(fetch=raw_httpx_call(http, url), frames=raw_httpx_events(http, url, chunks))
     msgs = li_messages()
     raw_call, raw_stream = raw_httpx_call(http, url), raw_httpx_stream(http, url, chunks)
     return {
         "invoke floor": lambda: (raw_call(), lc.invoke("Hello")),
-        "chat floor": lambda: (raw_call(), li.chat(msgs)),
+        "chat floor": lambda: li.chat(msgs),
         "stream floor": lambda: (raw_stream(), drain(lc.stream("Hello"))),
-        "stream_chat floor": lambda: (raw_stream(), drain(li.stream_chat(msgs))),
+        "stream_chat floor": lambda: drain(li.stream_chat(msgs)),
         "LangChain machinery": lambda: drain(lc.stream("Hello")),
-        "LlamaIndex machinery": lambda: drain(li.stream_chat(msgs)),
     }
 
 
 def async_floors(session: Any, url: str) -> dict[str, Callable[[], Any]]:
-    """The async floors: raw aiohttp post and ``json.loads``, then the framework's no-I/O call."""
-    lc, li = _lc_trivial(1), _li_trivial(1)
-    msgs = li_messages()
+    """The async floors: raw aiohttp post and ``json.loads``; LangChain's no-I/O call after it,
+    LlamaIndex's minimal LLM around it."""
+    lc = _lc_trivial(1)
     body = {"model": MODEL, "messages": MESSAGES}
 
     async def raw() -> Any:
         async with session.post(url, json=body) as r:
             return json.loads(await r.read())
 
+    li = _li_floor(afetch=raw)
+    msgs = li_messages()
+
     async def lc_floor() -> Any:
         await raw()
         return await lc.ainvoke("Hello")
 
     async def li_floor() -> Any:
-        await raw()
         return await li.achat(msgs)
 
     return {"raw aiohttp": raw, "ainvoke floor": lc_floor, "achat floor": li_floor}
