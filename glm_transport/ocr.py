@@ -376,8 +376,7 @@ def _merged(name: str, parts: Sequence[tuple[list[OCRPage], Usage]]) -> OCRResul
     pages: list[OCRPage] = []
     for part_pages, part_usage in parts:  # in range order: the pages come back in order
         pages.extend(part_pages)
-        usage.add(part_usage)
-        usage.completion_tokens += part_usage.completion_tokens
+        usage.add(part_usage)  # every count, completion tokens included (Usage.add)
     return OCRResult(name, pages, usage)
 
 

@@ -235,6 +235,8 @@ def test_a_long_pdf_is_read_in_ranges_and_its_pages_come_back_in_order() -> None
     assert [p.number for p in out.pages] == list(range(1, 251))
     assert [p.markdown for p in out.pages] == [f"Page text {n}" for n in range(1, 251)]
     assert out.usage.prompt_tokens == 250_000  # the three requests' usage added up
+    assert out.usage.completion_tokens > 0  # and each range's completion tokens counted once:
+    assert out.usage.total_tokens == out.usage.prompt_tokens + out.usage.completion_tokens
 
 
 async def test_async_ranges_go_concurrently_bounded_and_stay_in_order() -> None:
