@@ -46,17 +46,40 @@ def _kinds(schema: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
+def _admits_string(schema: Any) -> bool:
+    """Whether a string is itself a valid value (then JSON text in it is the value, kept)."""
+    if not isinstance(schema, Mapping):
+        return False
+    declared = schema.get("type")
+    if declared == "string" or (isinstance(declared, list) and "string" in declared):
+        return True
+    return any(_admits_string(a) for k in ("anyOf", "oneOf") for a in schema.get(k) or ())
+
+
+def _children(schema: Mapping[str, Any]) -> list[Any]:
+    """The schemas of the values inside: properties, additionalProperties, items, prefixItems."""
+    out: list[Any] = list((schema.get("properties") or {}).values())
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):
+        out.append(extra)
+    items = schema.get("items")
+    out.extend(items if isinstance(items, list) else [items])
+    out.extend(schema.get("prefixItems") or ())
+    return out
+
+
 def _has_nested(schema: Any, depth: int = 0) -> bool:
-    """Whether any property below the top level may be an object or an array."""
+    """Whether any value below the top level may be an object or an array."""
     if not isinstance(schema, Mapping) or depth > 32:
         return False
-    for sub in (schema.get("properties") or {}).values():
+    for sub in _children(schema):
         if _kinds(sub) or _has_nested(sub, depth + 1):
             return True
-    for key in ("anyOf", "oneOf", "allOf"):
-        if any(_has_nested(alt, depth + 1) for alt in schema.get(key) or ()):
-            return True
-    return _has_nested(schema.get("items"), depth + 1)
+    return any(
+        _has_nested(alt, depth + 1)
+        for k in ("anyOf", "oneOf", "allOf")
+        for alt in schema.get(k) or ()
+    )
 
 
 def repair_plan(tools: list[dict[str, Any]] | None) -> dict[str, dict[str, Any]] | None:
@@ -80,7 +103,7 @@ def _decode(value: Any, schema: Any, path: str, changed: list[str], depth: int) 
     if depth > 64 or not isinstance(schema, Mapping):
         return value
     kinds = _kinds(schema)
-    if isinstance(value, str) and kinds:
+    if isinstance(value, str) and kinds and not _admits_string(schema):
         try:
             decoded = json.loads(value)
         except (ValueError, RecursionError):
@@ -90,19 +113,25 @@ def _decode(value: Any, schema: Any, path: str, changed: list[str], depth: int) 
         changed.append(path)
         value = decoded
     alts = [schema, *(a for k in ("anyOf", "oneOf", "allOf") for a in schema.get(k) or ())]
+    alts = [a for a in alts if isinstance(a, Mapping)]
     if isinstance(value, dict):
         for alt in alts:
-            props = alt.get("properties") if isinstance(alt, Mapping) else None
-            if isinstance(props, Mapping):
-                for key, sub in props.items():
-                    if key in value:
-                        value[key] = _decode(value[key], sub, f"{path}.{key}", changed, depth + 1)
+            props = alt.get("properties")
+            props = props if isinstance(props, Mapping) else {}
+            extra = alt.get("additionalProperties")
+            for key in list(value):
+                sub = props.get(key, extra if isinstance(extra, Mapping) else None)
+                if sub is not None:
+                    value[key] = _decode(value[key], sub, f"{path}.{key}", changed, depth + 1)
     elif isinstance(value, list):
         for alt in alts:
-            items = alt.get("items") if isinstance(alt, Mapping) else None
-            if isinstance(items, Mapping):
-                for i, item in enumerate(value):
-                    value[i] = _decode(item, items, f"{path}[{i}]", changed, depth + 1)
+            items = alt.get("items")
+            prefix = alt.get("prefixItems") or (items if isinstance(items, list) else [])
+            rest = items if isinstance(items, Mapping) else None
+            for i, item in enumerate(value):
+                sub = prefix[i] if i < len(prefix) else rest
+                if isinstance(sub, Mapping):
+                    value[i] = _decode(item, sub, f"{path}[{i}]", changed, depth + 1)
     return value
 
 

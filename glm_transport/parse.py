@@ -201,6 +201,7 @@ def is_server_call(tool_call: Any) -> bool:
     empty name and be run. A missing ``type`` is a function call (as GLM's own replies send).
     """
     kind = tool_call.get("type")
-    return (kind is not None and kind != "function") or (
-        "mcp" in tool_call and "function" not in tool_call
-    )
+    if kind is not None and kind != "function":
+        return True
+    # No function object: nothing an agent could run (and no name to run it by); kept as sent.
+    return not isinstance(tool_call.get("function"), Mapping)

@@ -21,6 +21,7 @@ tool calls in a reply cut off by ``max_tokens`` (``finish_reason: "length"``) ra
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from glm_transport.arguments import decode_nested, repair_plan
@@ -41,6 +42,8 @@ __all__ = [
     "normalized_finish_reason",
     "plan_tool_choice",
 ]
+
+logger = logging.getLogger("glm_transport")
 
 # GLM's finish reasons (wire reference §1: stop, tool_calls, length, sensitive, network_error,
 # model_context_window_exceeded) onto langchain-core's normalized vocabulary (stop, length,
@@ -211,6 +214,8 @@ def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatComp
     if request.structured_tool is not None:
         # The routed json_schema call is the answer: its arguments are the content.
         call = result.tool_calls[0]
+        if result.content.strip():
+            logger.info("GLM wrote text beside the json_schema call; the call is the answer")
         result.content, result.tool_calls = call.arguments, []
         if result.finish_reason == "tool_calls":
             result.finish_reason = "stop"

@@ -15,6 +15,7 @@ once, on the stream's last chunk. A choice other than index 0 is refused: only o
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -25,7 +26,6 @@ from glm_transport.parse import (
     _arguments_text,
     _opt_str,
     _text,
-    is_server_call,
     parse_error,
     parse_usage,
 )
@@ -35,6 +35,8 @@ from glm_transport.tags import TagSplitter
 from glm_transport.types import ChatRequest, StreamChunk, ToolCall, ToolCallDelta
 
 __all__ = ["StreamReader", "StreamState", "ToolCallAccumulator"]
+
+logger = logging.getLogger("glm_transport")
 
 
 class ToolCallAccumulator:
@@ -73,6 +75,13 @@ class ToolCallAccumulator:
         else:
             _merge(self.calls[pos], call_id, name, args)
         return ToolCallDelta(pos, call_id, name, args, _opt_str(raw.get("type")))
+
+    def continues(self, raw: Mapping[str, Any]) -> bool:
+        """Whether the wire piece ``raw`` continues a call already begun (by :meth:`add`'s rules)."""
+        wire_index = raw.get("index")
+        if isinstance(wire_index, int) and wire_index in self._by_wire:
+            return True
+        return wire_index is None and not raw.get("id") and bool(self.calls)
 
     def fold(self, piece: ToolCallDelta) -> None:
         """Fold in a piece :meth:`add` already placed (as a framework assembling chunks does).
@@ -132,8 +141,9 @@ class StreamState:
         "request_id",
         "search",
         "searched",
-        "server_wire",
+        "server",
         "structured",
+        "structured_text",
         "tags",
         "tools",
         "usage_frame",
@@ -161,16 +171,20 @@ class StreamState:
         self.structured: str | None = None
         """A routed ``json_schema`` tool: its calls are not handed out; the arguments are the
         content, on the last chunk."""
+        self.structured_text = ""
+        """Text GLM wrote beside the routed call: the answer only if no call comes."""
         self.held: set[int] = set()
         self.search: dict[str, Any] | None = None
         self.searched = False
-        self.server_wire: set[int] = set()
+        self.server: dict[Any, dict[str, Any]] = {}
+        """Calls GLM ran itself, by wire index (or id): their pieces joined, sent on the last
+        chunk whole, as a whole reply carries them."""
 
     def configure(self, request: ChatRequest) -> None:
         """Take the parts of ``request``'s reply policy that shape the chunks."""
         self.max_tool_calls = request.max_tool_calls
         self.structured = request.structured_tool
-        if request.tools and self.structured is None:
+        if request.tools:
             self.repair = repair_plan(request.tools)
         self.search = request.search
 
@@ -200,24 +214,25 @@ class StreamState:
         content, reasoning = self.tags.flush()
         frame = self.usage_frame
         released = self._release() if self.held else None
-        if self.structured is not None and self.tools.calls:
-            content = (content or "") + self._arguments(self.tools.calls[0])
+        if self.structured is not None:
+            # The routed call's arguments are the answer; text beside it is not (as whole).
+            text = self.structured_text + (content or "")
+            content = self._arguments(self.tools.calls[0]) if self.tools.calls else text
+            if self.tools.calls and text.strip():
+                logger.info("GLM wrote text beside the json_schema call; the call is the answer")
+        server = list(self.server.values()) if self.server else None
+        unsaid = self.search is not None and not self.searched
         if last is None:
-            if (
-                not content
-                and not reasoning
-                and frame is None
-                and not released
-                and self.search is None
-            ):
+            if not (content or reasoning or frame is not None or released or server or unsaid):
                 return None
             last = StreamChunk(raw=frame)
         if released:
             last.tool_calls = (last.tool_calls or []) + released
-        if self.search is not None:
+        if server:
+            last.server_tool_calls = server
+        if unsaid:  # offered, none came back: said, not left out
+            last.web_search = []
             last.search_args = self.search
-            if not self.searched:
-                last.web_search = []  # offered, none came back: said, not left out
         if self.structured is not None and last.finish_reason == "tool_calls":
             last.finish_reason = "stop"  # the routed call is the answer
         if content:  # the tail of the text: after what ``last`` already carries
@@ -254,15 +269,29 @@ class StreamState:
             if cap is None or pos < cap
         ]
 
+    def _serve(self, tc: dict[str, Any]) -> bool:
+        """Keep ``tc`` if it is (a piece of) a call GLM ran itself; whether it was."""
+        wire_index = tc.get("index")
+        key = wire_index if isinstance(wire_index, int) else tc.get("id")
+        joined = self.server.get(key) if key is not None else None
+        if joined is None:
+            if tc.get("type") in (None, "function") and (
+                isinstance(tc.get("function"), Mapping) or self.tools.continues(tc)
+            ):
+                return False  # a function call, or a piece of one
+            record = {k: v for k, v in tc.items() if k != "index"}
+            self.server[key if key is not None else len(self.server)] = record
+            return True
+        if isinstance(tc.get("function"), Mapping):
+            return False  # a function call reusing the wire index: placed by the accumulator
+        _join(joined, tc)
+        return True
+
     def _place(self, raw_calls: list[Any], chunk: StreamChunk) -> list[ToolCallDelta]:
         """Fold wire pieces in; what to hand out now (held and server calls are not)."""
         out = []
         for tc in raw_calls:
-            wire_index = tc.get("index")
-            if is_server_call(tc) or (wire_index in self.server_wire and "function" not in tc):
-                if isinstance(wire_index, int):
-                    self.server_wire.add(wire_index)
-                chunk.server_tool_calls = [*(chunk.server_tool_calls or ()), dict(tc)]
+            if self._serve(tc):
                 continue
             piece = self.tools.add(tc)
             if self.structured is not None:
@@ -280,7 +309,10 @@ class StreamState:
         calls = self.tools.calls
         if self.max_tool_calls is not None:
             calls = calls[: self.max_tool_calls]
-        bad = [c.name or "" for c in calls if not _is_json_object(c.arguments or "{}")]
+        # A call without a name cannot be run either: no tool answers to "".
+        bad = [
+            c.name or "" for c in calls if not c.name or not _is_json_object(c.arguments or "{}")
+        ]
         return bad or None
 
     def process(self, data: Any) -> StreamChunk | None:
@@ -328,8 +360,9 @@ class StreamState:
             if data.get("usage"):
                 # Kept, not sent: the last usage seen is the reply's (:meth:`final` sends it once).
                 self.usage_frame = data
-            if data.get("web_search"):
+            if data.get("web_search") and not self.searched:  # sent once; a repeat adds nothing
                 chunk.web_search = list(data["web_search"])
+                chunk.search_args = self.search
                 self.searched = True
             return chunk
         except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
@@ -352,6 +385,9 @@ class StreamState:
             content, tagged = self.tags.feed(content)
             if tagged:  # GLM-4.5V's <think> inside content
                 reasoning = (reasoning or "") + tagged
+            if self.structured is not None and content:
+                self.structured_text += content  # the answer only if no call comes
+                content = None
         chunk.content = content
         chunk.reasoning_content = reasoning
         raw_calls = delta.get("tool_calls")
@@ -360,6 +396,32 @@ class StreamState:
             if self.max_tool_calls is not None:  # the reply policy: drop the extra calls
                 calls = [d for d in calls if d.index < self.max_tool_calls]
             chunk.tool_calls = calls or None
+
+
+_STREAMED_TEXT = frozenset({"arguments", "output"})
+"""A server call's fields that may arrive in pieces (as a function call's arguments do)."""
+
+
+def _join(record: dict[str, Any], piece: dict[str, Any]) -> None:
+    """Continue a server call's record with a later piece.
+
+    Streamed text (``arguments``, ``output``) is appended; any other field keeps the value of the
+    first piece that had it.
+    """
+    for key, value in piece.items():
+        have = record.get(key)
+        if key == "index" or value is None:
+            continue
+        if isinstance(have, dict) and isinstance(value, Mapping):
+            inner = dict(have)
+            for k, v in value.items():
+                if k in _STREAMED_TEXT and isinstance(inner.get(k), str) and isinstance(v, str):
+                    inner[k] += v
+                elif inner.get(k) is None:
+                    inner[k] = v
+            record[key] = inner
+        elif have is None:
+            record[key] = value
 
 
 def _usage_of(frame: dict[str, Any] | None) -> Any:

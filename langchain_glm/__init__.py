@@ -1,12 +1,15 @@
 """LangChain integration for Zhipu GLM: ``from langchain_glm import ChatGLM, GLMEmbeddings, GLMRerank``.
 
-Attributes load on first use, so ``import langchain_glm`` stays cheap until a model is built.
+Attributes load on first use, so ``import langchain_glm`` stays cheap until a model is built;
+it does register the translator of GLM's content blocks, so a message read back from storage
+(a checkpoint, a pickle) shows its blocks before any model is built.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import langchain_glm._blocks  # noqa: F401  (registers GLM's content blocks with langchain-core)
 from glm_transport import __version__
 from glm_transport.lazy import exporter
 

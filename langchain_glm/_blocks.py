@@ -22,9 +22,10 @@ from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.messages import content as types
 from langchain_core.messages.block_translators import register_translator
 
-from langchain_glm._convert import MODEL_PROVIDER
+__all__ = ["MODEL_PROVIDER", "translate_content", "translate_content_chunk"]
 
-__all__ = ["translate_content", "translate_content_chunk"]
+MODEL_PROVIDER = "zhipuai"
+"""``response_metadata["model_provider"]`` of ChatGLM's messages: the translator's key."""
 
 
 def _citation(record: dict[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from glm_transport.request import (
     join_text,
     wire_tool_call,
 )
+from langchain_glm._blocks import MODEL_PROVIDER
 
 __all__ = [
     "MODEL_PROVIDER",
@@ -51,7 +52,6 @@ __all__ = [
     "to_wire_messages",
 ]
 
-MODEL_PROVIDER = "zhipuai"
 _TEXT_TYPES = frozenset({"text", "text-plain"})
 # Blocks of an assistant turn whose content travels in its own wire field, not as text.
 _OWN_FIELDS = frozenset(
@@ -254,6 +254,8 @@ def _parse_calls(result: ChatCompletion) -> tuple[list[ToolCall], list[InvalidTo
     invalid: list[InvalidToolCall] = []
     for tc in result.tool_calls:
         try:
+            if not tc.name:
+                raise ValueError("GLM sent a tool call without a name")
             args = json.loads(tc.arguments) if tc.arguments else {}
             if not isinstance(args, dict):
                 raise ValueError("arguments are not a JSON object")

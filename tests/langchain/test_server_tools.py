@@ -197,3 +197,35 @@ def test_finish_reason_is_normalized(glm_emulator: EmulatorServer, mode: str) ->
     msg = run(model(glm_emulator.base_url).bind_tools([get_weather]), mode)
     assert msg.response_metadata["finish_reason"] == "tool_calls"
     assert msg.response_metadata["normalized_finish_reason"] == "tool_call"
+
+
+def test_blocks_show_in_a_process_that_only_imported_the_package(
+    glm_emulator: EmulatorServer, tmp_path: Any
+) -> None:
+    # A checkpoint read back by a UI: the translator must be registered by `import langchain_glm`.
+    import pickle
+    import subprocess
+    import sys
+
+    glm_emulator.script.reply(text="Sunny.", web_search=RECORDS)
+    msg = model(glm_emulator.base_url).bind_tools([SEARCH]).invoke("Weather in Paris?")
+    path = tmp_path / "message.pickle"
+    path.write_bytes(pickle.dumps(msg))
+    code = (
+        "import pickle, sys, langchain_glm; "
+        f"m = pickle.loads(open({str(path)!r}, 'rb').read()); "
+        "print([b['type'] for b in m.content_blocks], 'langchain_glm.chat_models' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['server_tool_call', 'server_tool_result', 'text'] False"
+
+
+def test_a_call_without_a_name_is_invalid_not_run() -> None:
+    from glm_transport.types import ChatCompletion, ToolCall
+    from langchain_glm._convert import from_wire_result
+
+    nameless = ToolCall(id="c0", name="", arguments="{}")
+    msg = from_wire_result(ChatCompletion("", None, [nameless], "tool_calls", None, "r", "r", "m"))
+    assert msg.tool_calls == [] and msg.invalid_tool_calls[0]["error"] == (
+        "GLM sent a tool call without a name"
+    )

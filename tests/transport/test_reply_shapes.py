@@ -276,7 +276,9 @@ def test_streamed_mcp_calls_are_kept_apart() -> None:
         frame({"content": "done"}, "stop"),
     )
     chunks = streamed(plan({"tools": TOOLS[1:]}, stream=True), body)
-    assert [c for ch in chunks for c in ch.server_tool_calls or ()] == [{**MCP_CALL, "index": 0}]
+    # Whole, once, on the last chunk (as a whole reply carries it), without the wire index.
+    assert [c for ch in chunks for c in ch.server_tool_calls or ()] == [MCP_CALL]
+    assert chunks[-1].server_tool_calls == [MCP_CALL]
     calls = joined_calls(chunks)
     assert list(calls) == [0] and calls[0]["name"] == "flat"
 
@@ -353,3 +355,111 @@ def test_streamed_forced_search_without_results_is_an_error() -> None:
 )
 def test_finish_reasons_are_normalized(glm: str | None, normalized: str | None) -> None:
     assert normalized_finish_reason(glm) == normalized
+
+
+# -- found by review ----------------------------------------------------------------------------
+
+
+def test_streamed_json_schema_answer_is_the_call_even_after_text() -> None:
+    # GLM may write a line before calling: the whole path answers with the call alone, so must
+    # the stream; and nested values sent as JSON text are decoded on this route too.
+    schema = {"type": "object", "properties": {"addr": {"type": "object"}}}
+    fmt = {"type": "json_schema", "json_schema": {"name": "person", "schema": schema}}
+    args = json.dumps({"addr": json.dumps({"city": "Rome"})})
+    body = sse(
+        frame({"content": "Sure: "}),
+        frame({"tool_calls": [wire_call("person", args)]}, "tool_calls"),
+    )
+    chunks = streamed(plan({"response_format": fmt}, stream=True), body)
+    assert json.loads("".join(c.content or "" for c in chunks)) == {"addr": {"city": "Rome"}}
+    whole_reply = whole(
+        {"content": "Sure: ", "tool_calls": [wire_call("person", args)]}, "tool_calls"
+    )
+    assert json.loads(apply_reply_policy(whole_reply, plan({"response_format": fmt})).content) == {
+        "addr": {"city": "Rome"}
+    }
+
+
+def test_a_streamed_mcp_call_in_pieces_is_one_record() -> None:
+    first = {
+        "index": 0,
+        "id": "m1",
+        "type": "mcp",
+        "mcp": {"type": "mcp_call", "arguments": '{"q":'},
+    }
+    second = {"index": 0, "mcp": {"arguments": '"paris"}', "output": "found", "type": "mcp_call"}}
+    body = sse(frame({"tool_calls": [first]}), frame({"tool_calls": [second]}), frame({}, "stop"))
+    chunks = streamed(plan({}, stream=True), body)
+    records = [r for c in chunks for r in c.server_tool_calls or ()]
+    assert records == [
+        {
+            "id": "m1",
+            "type": "mcp",
+            "mcp": {"type": "mcp_call", "arguments": '{"q":"paris"}', "output": "found"},
+        }
+    ]
+    assert joined_calls(chunks) == {}
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"id": "d", "type": "function"},  # no function object
+        {"id": "e", "code_interpreter": {"input": "1+1"}},  # no type, no function
+        {"id": "f", "type": None, "web_browser": {}},
+    ],
+)
+def test_an_entry_without_a_function_is_never_a_call_to_run(record: dict[str, Any]) -> None:
+    assert whole({"content": "x", "tool_calls": [record]}).tool_calls == []
+    chunks = streamed(
+        plan({}, stream=True), sse(frame({"tool_calls": [record]}), frame({}, "stop"))
+    )
+    assert joined_calls(chunks) == {}
+    assert [r for c in chunks for r in c.server_tool_calls or ()] == [record]
+
+
+def test_a_streamed_call_without_a_name_is_invalid() -> None:
+    piece = {"index": 0, "id": "c0", "type": "function", "function": {"arguments": "{}"}}
+    chunks = streamed(plan({}, stream=True), sse(frame({"tool_calls": [piece]}, "tool_calls")))
+    assert [c.invalid_tool_calls for c in chunks if c.finish_reason] == [[""]]
+
+
+def test_results_on_an_early_chunk_carry_the_options_and_a_repeat_adds_nothing() -> None:
+    body = sse(
+        frame({"content": "a"}, web_search=RESULTS),
+        frame({"content": "b"}, "stop", web_search=RESULTS),
+        frame({}, "stop", web_search=RESULTS),
+    )
+    chunks = streamed(plan({"tools": [SEARCH]}, stream=True), body)
+    with_results = [c for c in chunks if c.web_search is not None]
+    assert len(with_results) == 1 and with_results[0].web_search == RESULTS
+    assert with_results[0].search_args == SEARCH["web_search"]
+    assert [c.search_args for c in chunks if c.search_args is not None] == [SEARCH["web_search"]]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"anyOf": [{"type": "string"}, {"type": "object"}]},
+        {"type": ["string", "array"]},
+    ],
+)
+def test_a_parameter_that_may_be_a_string_keeps_its_json_text(schema: dict[str, Any]) -> None:
+    params = {"type": "object", "properties": {"body": schema}}
+    args = json.dumps({"body": '{"k": 1}'})
+    assert decode_nested("f", args, params) == args
+
+
+def test_values_under_additional_properties_and_prefix_items_are_decoded() -> None:
+    params = {
+        "type": "object",
+        "properties": {
+            "homes": {"type": "object", "additionalProperties": {"type": "object"}},
+            "pair": {"type": "array", "prefixItems": [{"type": "string"}, {"type": "object"}]},
+        },
+    }
+    tools = [{"type": "function", "function": {"name": "f", "parameters": params}}]
+    assert repair_plan(tools) is not None
+    sent = {"homes": {"a": json.dumps({"c": "Rome"})}, "pair": ["x", json.dumps({"n": 1})]}
+    out = json.loads(decode_nested("f", json.dumps(sent), params))
+    assert out == {"homes": {"a": {"c": "Rome"}}, "pair": ["x", {"n": 1}]}
