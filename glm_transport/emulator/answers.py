@@ -27,12 +27,12 @@ refused (glm-5.4 as glm-5.3: reasoning first, tools, its 128K output limit).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
 
 from glm_transport.emulator.faults import Fault, error_body
+from glm_transport.emulator.ids import body_seed, reply_ids
 from glm_transport.emulator.prompts import (
     example_args,
     framework_json,
@@ -313,20 +313,6 @@ def scripted_error(error: dict[str, Any], request_id: str) -> tuple[int, dict[st
     """(status, GLM error envelope) for a script's ``error``: its code, message and status."""
     status, payload = error_body(str(error.get("code", "500")), error.get("message"), request_id)
     return int(error.get("status", status)), payload
-
-
-def body_seed(body: dict[str, Any]) -> str:
-    """A digest of the request body: the same request makes the same ids."""
-    # Not the caller's request_id: a client sends a fresh one on every attempt.
-    same = {k: v for k, v in body.items() if k != "request_id"} if "request_id" in body else body
-    return hashlib.sha256(json.dumps(same, sort_keys=True).encode()).hexdigest()
-
-
-def reply_ids(body: dict[str, Any], seed: str | None = None) -> tuple[str, str]:
-    """A reply's ``id``, made from the body, and its ``request_id``: the caller's, else the id."""
-    reply_id = f"20261122{(seed or body_seed(body))[:22]}"
-    given = body.get("request_id")
-    return reply_id, given if isinstance(given, str) and given else reply_id
 
 
 def rejection(body: dict[str, Any], coding: bool = False) -> tuple[int, dict[str, Any]] | None:

@@ -19,9 +19,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from glm_transport.emulator.answers import plan_reply, rejection, reply_ids, scripted_error
+from glm_transport.emulator.answers import plan_reply, rejection, scripted_error
 from glm_transport.emulator.embed import embed_reply
 from glm_transport.emulator.faults import Fault, error_body
+from glm_transport.emulator.ids import reply_ids
 from glm_transport.emulator.ocr import ocr_reply
 from glm_transport.emulator.render import render_body, render_frames
 from glm_transport.emulator.rerank import rerank_reply

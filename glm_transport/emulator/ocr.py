@@ -32,8 +32,8 @@ import re
 import zlib
 from typing import Any
 
-from glm_transport.emulator.answers import reply_ids
 from glm_transport.emulator.faults import error_body
+from glm_transport.emulator.ids import reply_ids
 from glm_transport.emulator.render import CREATED
 from glm_transport.pdfpages import is_pdf, objects, page_count
 from glm_transport.tokens import estimate_tokens

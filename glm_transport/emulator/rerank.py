@@ -22,8 +22,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from glm_transport.emulator.answers import reply_ids
 from glm_transport.emulator.faults import error_body
+from glm_transport.emulator.ids import reply_ids
 from glm_transport.emulator.render import CREATED
 from glm_transport.tokens import estimate_tokens
 

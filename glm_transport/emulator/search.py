@@ -39,6 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from glm_transport.emulator.faults import error_body
+from glm_transport.emulator.ids import reply_ids
 
 __all__ = [
     "BIGMODEL_ENGINES",
@@ -158,13 +159,6 @@ def platform_of(path: str, engine: Any) -> str | None:
     if engine in BIGMODEL_ENGINES:
         return "bigmodel"
     return None
-
-
-def reply_ids(body: dict[str, Any]) -> tuple[str, str]:
-    """The reply's ``id`` and ``request_id``, made as chat's are (:func:`.answers.reply_ids`)."""
-    from glm_transport.emulator.answers import reply_ids as ids
-
-    return ids(body)
 
 
 def _bad(name: str, why: str, request_id: str) -> tuple[int, dict[str, Any]]:
