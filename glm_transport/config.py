@@ -279,7 +279,7 @@ def _provider_for(provider: str | None, base_url: str | None) -> Provider:
             raise GLMValidationError(
                 "provider", name, ", ".join(repr(p) for p in PROVIDERS)
             ) from None
-    if base_url:
+    if isinstance(base_url, str) and base_url:  # anything else is refused by _checked_url
         wanted = base_url.rstrip("/")
         for p in PROVIDERS.values():
             if p.base_url and p.base_url == wanted:

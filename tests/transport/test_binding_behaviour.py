@@ -142,3 +142,26 @@ def test_a_deep_copy_shares_the_users_http_clients() -> None:
         assert copy.deepcopy({"c": client}, memo)["c"] is client
         mine: dict[int, Any] = {1: "kept"}
         assert copy_memo(mine, [client]) is mine and mine[1] == "kept"
+
+
+def _reply(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"data": [{"index": 0, "embedding": [1.0]}]})
+
+
+async def test_the_users_http_client_carries_the_requests_sync_and_async() -> None:
+    from glm_transport.embeddings import aembed, embed
+
+    model = Model(api_key="k", base_url="https://glm.test/api/paas/v4", max_retries=0)
+    binding = binding_of(model)
+    seen: list[str] = []
+
+    def record(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return _reply(request)
+
+    with httpx.Client(transport=httpx.MockTransport(record)) as own:
+        assert embed(binding.sync(model, own), ["a"]).vectors == [[1.0]]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as aown:
+        assert (await aembed(binding.async_(model, aown), ["a"])).vectors == [[1.0]]
+        assert binding.async_(model, aown) is binding.async_(model, aown)
+    assert seen == ["https://glm.test/api/paas/v4/embeddings"] * 2

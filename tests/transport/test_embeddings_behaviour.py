@@ -215,3 +215,28 @@ def test_the_request_id_of_a_malformed_reply_is_kept() -> None:
     with pytest.raises(E.ServerError) as caught:
         parse_embeddings(body([1.0], id=12), 2)
     assert caught.value.request_id == "12"
+
+
+def test_a_request_filled_exactly_to_its_token_budget_is_one_request() -> None:
+    big, rest = "w " * 1000, "w " * 106  # about 500 and 53 tokens: 13 * 500 + 53 = the budget
+    assert (estimate_tokens(big), estimate_tokens(rest)) == (500, 53)
+    assert int(8192 * 0.8) == 13 * 500 + 53
+    texts = ([big] * 13 + [rest]) * 2
+    assert [len(b) for b in plan_batches(texts, "embedding-2")] == [14, 14]
+
+
+def test_refusals_say_what_is_allowed_and_show_the_value() -> None:
+    with pytest.raises(GLMValidationError) as caught:
+        plan_batches("abc", "embedding-3")  # type: ignore[arg-type]
+    assert (caught.value.value, caught.value.allowed) == ("abc", "a list of strings")
+    with pytest.raises(GLMValidationError) as caught:
+        plan_batches(["ok", "  "], "embedding-3")
+    assert (caught.value.value, caught.value.allowed) == ("  ", "a non-empty string")
+    with pytest.raises(GLMValidationError) as caught:
+        plan_batches(["w " * 2000], "embedding-2")
+    assert caught.value.value == "about 1000 tokens"
+    with pytest.raises(GLMValidationError) as caught:
+        embedding_body(["a"], "embedding-3", 100)
+    assert (
+        caught.value.value == 100 and caught.value.allowed == "256, 512, 1024, 2048 on embedding-3"
+    )

@@ -170,3 +170,32 @@ def test_an_empty_read_changes_nothing() -> None:
     assert not dec.pending
     assert dec.feed(b"data: x") == [] and dec.feed(b"") == []
     assert [e.data for e in dec.feed(b"\n\n")] == ["x"]
+
+
+def test_an_event_of_exactly_the_cap_is_accepted_after_earlier_events() -> None:
+    dec = SSEDecoder()
+    assert [e.data for e in dec.feed(b"data: a\n\n")] == ["a"]
+    exact = b"data: " + b"x" * (MAX_EVENT_BYTES - 8) + b"\n\n"
+    assert len(exact) == MAX_EVENT_BYTES
+    (event,) = dec.feed(exact)
+    assert len(event.data) == MAX_EVENT_BYTES - 8
+
+
+def test_trailing_spaces_and_colons_are_part_of_the_data() -> None:
+    for raw in (b"data: a b  \r\n\r\n", b"data: a b  \n\n", b"data: a b  "):
+        assert decode(raw) == [("message", "a b  ")], raw
+    assert decode(b"data: XX") == [("message", "XX")]
+    assert decode(b"event: a:b\ndata: x\n\n") == [("a:b", "x")]
+
+
+def test_an_unterminated_last_line_read_in_pieces_is_joined_whole() -> None:
+    dec = SSEDecoder()
+    for piece in (b"da", b"ta: ab", b"c"):
+        assert dec.feed(piece) == []
+    assert [e.data for e in dec.flush()] == ["abc"]
+
+
+def test_bytes_that_are_not_utf8_are_replaced_not_fatal() -> None:
+    assert decode(b"data: a\xffb\n\n") == [("message", "a\ufffdb")]
+    assert decode(b"data:a\xffb\n\n") == [("message", "a\ufffdb")]
+    assert decode(b"event: e\xff\ndata: x\n\n") == [("e\ufffd", "x")]

@@ -76,7 +76,6 @@ def test_a_body_cut_in_its_last_event_before_any_finish_is_interrupted() -> None
         {"choices": [{"index": 0, "delta": "text"}]},
         {"choices": [{"index": 0, "delta": {"content": 5}}]},
         {"choices": [{"index": 0, "delta": {"reasoning_content": ["a"]}}]},
-        {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": "f"}]}}]},
         {"choices": [{"index": 0, "delta": {"tool_calls": 7}}]},
         {"choices": [{"index": 0, "delta": {}, "finish_reason": 3}]},
         {"choices": [{"index": 0}], "web_search": 5},
@@ -199,10 +198,10 @@ def test_web_search_results_in_a_stream_reach_the_caller_once() -> None:
         frame(choice({}, web_search=results)),
         frame(choice({"content": "answer"})),
         frame(choice({}, "stop")),
-        frame({"id": "r1", "choices": [], "web_search": results}),  # after the finish, too
     )
     got = [c.web_search for g in groups for c in g if c.web_search]
-    assert got == [results, results]
+    assert got == [results]
+    assert groups[0][0].web_search == results  # with the read that brought them
     assert text(groups) == "answer"
 
 
@@ -253,3 +252,53 @@ def test_a_lost_connection_is_an_interruption_only_once_chunks_went_out() -> Non
     assert reader.only_end_lost(not_retried) is False
     other = E.ServerError("x")
     assert reader.failure(other) is other
+
+
+def test_a_call_without_a_type_or_id_is_completed_as_a_function_call() -> None:
+    acc = ToolCallAccumulator()
+    acc.add({"index": 0, "function": {"name": "f", "arguments": "{}"}})
+    (call,) = acc.complete()
+    assert (call.id, call.type, call.arguments) == ("call_0", "function", "{}")
+
+
+def test_typed_errors_carry_the_streams_request_id_and_what_was_wrong() -> None:
+    reader = StreamReader()
+    with pytest.raises(E.StreamInterruptedError) as caught:
+        run(reader, frame(choice({"content": "ok"})), frame([1, 2]))
+    assert caught.value.request_id == "r1" and "[1, 2]" in caught.value.message
+    other = {"id": "r1", "choices": [{"index": 1, "delta": {"content": "x"}}]}
+    with pytest.raises(E.ServerError) as caught_other:
+        run(StreamReader(), frame(choice({"content": "ok"})), frame(other))
+    assert caught_other.value.request_id == "r1" and caught_other.value.retryable is False
+    bad_usage = choice({}, "stop", usage=[3])
+    with pytest.raises(E.StreamInterruptedError) as caught_usage:
+        run(StreamReader(), frame(choice({"content": "ok"})), frame(bad_usage))
+    assert caught_usage.value.request_id == "r1" and "[3]" in caught_usage.value.message
+
+
+def test_a_frame_with_extra_data_after_its_json_is_not_json() -> None:
+    with pytest.raises(E.StreamInterruptedError, match="not JSON"):
+        run(StreamReader(), b'data: {"choices": []} x\n\n')
+
+
+def test_a_stream_answering_another_request_is_refused_unread() -> None:
+    reader = StreamReader()
+    reader.expect("mine-123")
+    with pytest.raises(E.APIConnectionError) as caught:
+        run(reader, frame(choice({"content": "x"}, request_id="theirs-456")))
+    assert caught.value.retryable is True and "theirs-456" in caught.value.message
+    assert not reader.started
+    ok = StreamReader()
+    ok.expect("mine-123")
+    groups = run(ok, frame(choice({"content": "x"}, "stop", request_id="mine-123")))
+    assert text(groups) == "x" and ok.request_id == "mine-123"
+
+
+def test_content_after_the_finish_counts_as_handed_out() -> None:
+    reader = StreamReader()
+    list(reader.feed(frame(choice({}, "stop"))))
+    assert not reader.started  # the finish chunk is held back
+    out = list(reader.feed(frame(choice({"content": "late"}))))
+    assert [(c.finish_reason, c.content) for c in out] == [("stop", None), (None, "late")]
+    assert reader.started
+    assert type(reader.failure(E.APIConnectionError("reset"))) is E.StreamInterruptedError

@@ -94,3 +94,7 @@ def test_think_after_the_answer_started_is_content() -> None:
     fed, tail = _stream(["Hi", "<think>x</think>"])
     assert "".join(c for c, _ in fed) + tail[0] == "Hi<think>x</think>"
     assert all(r == "" for _, r in fed)
+
+
+def test_the_reasoning_ends_at_the_first_close_tag() -> None:
+    assert split_tags("<think>a</think>b</think>c") == ("b</think>c", "a")
