@@ -396,7 +396,18 @@ class StreamAssembler:
         final: The reply finished normally: calls are complete and their arguments are parsed.
     """
 
-    __slots__ = ("citations", "final", "info", "reasoning", "text", "tools", "usage_raw")
+    __slots__ = (
+        "_calls",
+        "_text_block",
+        "_thinking",
+        "citations",
+        "final",
+        "info",
+        "reasoning",
+        "text",
+        "tools",
+        "usage_raw",
+    )
 
     def __init__(self) -> None:
         # Running strings, not lists joined per chunk: appending costs a copy of the text so far
@@ -408,6 +419,12 @@ class StreamAssembler:
         self.usage_raw: dict[str, Any] | None = None
         self.final = False
         self.citations: list[CitationBlock] | None = None
+        # The blocks of the last message and what each was built from: a chunk changes one
+        # part of the reply (reasoning, text or a call), so the other parts' blocks go on into
+        # the next cumulative message instead of being built again (as the citations do).
+        self._thinking: tuple[str, ThinkingBlock] | None = None
+        self._text_block: tuple[str, TextBlock] | None = None
+        self._calls: list[tuple[tuple[str, str, str, bool], ToolCallBlock, dict[str, Any]]] = []
 
     def add(self, chunk: StreamChunk) -> ChatResponse:
         """Fold one chunk in.
@@ -448,21 +465,41 @@ class StreamAssembler:
         )
 
     def message(self) -> ChatMessage:
-        """The assistant message so far.
+        """The assistant message so far: the blocks :func:`reply_message` builds, then citations.
 
         Returns:
             The message built from the text, reasoning and tool calls received so far.
         """
+        blocks: list[Any] = []
+        reasoning = self.reasoning
+        if reasoning:
+            thinking = self._thinking
+            if thinking is None or thinking[0] is not reasoning:  # a new string: it grew
+                thinking = self._thinking = (reasoning, ThinkingBlock(content=reasoning))
+            blocks.append(thinking[1])
         folded = self.tools.calls
-        calls = (
-            [(c.id or f"call_{c.index}", c.name or "", c.arguments or "") for c in folded]
-            if folded
-            else []
-        )
-        message = reply_message(self.text, self.reasoning, calls, self.final)
+        text = self.text
+        if text or not folded:
+            known = self._text_block
+            if known is None or known[0] is not text:
+                known = self._text_block = (text, TextBlock(text=text))
+            blocks.append(known[1])
+        kwargs: dict[str, Any] = {}
+        if folded:
+            made = self._calls
+            wire = []
+            for i, c in enumerate(folded):
+                key = (c.id or f"call_{c.index}", c.name or "", c.arguments or "", self.final)
+                if i == len(made):
+                    made.append(_call_blocks(key))
+                elif made[i][0] != key:
+                    made[i] = _call_blocks(key)
+                blocks.append(made[i][1])
+                wire.append(made[i][2])
+            kwargs["tool_calls"] = wire
         if self.citations:
-            message.blocks.extend(self.citations)
-        return message
+            blocks.extend(self.citations)
+        return ChatMessage(role=MessageRole.ASSISTANT, blocks=blocks, additional_kwargs=kwargs)
 
     def _server(self, chunk: StreamChunk) -> None:
         """Search results (they come with the last chunk) and MCP records, into the reply."""
@@ -473,3 +510,14 @@ class StreamAssembler:
         ]
         calls = [*self.info.get("server_tool_calls", ()), *calls]
         self.info.update(_server_kwargs(chunk.web_search, chunk.search_args, calls or None))
+
+
+def _call_blocks(
+    key: tuple[str, str, str, bool],
+) -> tuple[tuple[str, str, str, bool], ToolCallBlock, dict[str, Any]]:
+    """A streamed call's block and wire form, as :func:`reply_message` builds them."""
+    call_id, name, args, final = key
+    block = ToolCallBlock(
+        tool_call_id=call_id, tool_name=name, tool_kwargs=_final_kwargs(args) if final else args
+    )
+    return key, block, wire_tool_call(call_id, name, args)

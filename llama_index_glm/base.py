@@ -65,6 +65,40 @@ if TYPE_CHECKING:
 # Private attributes holding the user's HTTP clients: never pickled.
 _LIVE_PRIVATE = ("_http_client", "_async_http_client")
 
+
+# (class name, model, context_window, max_tokens, is_function_calling_model) -> the catalogue
+# entry they were built from, the metadata, and the payload LlamaIndex records of it.
+_DESCRIBED: dict[tuple[Any, ...], tuple[Any, LLMMetadata, dict[str, Any]]] = {}
+_DESCRIBED_MAX = 64
+
+
+def _describe(key: tuple[Any, ...]) -> tuple[LLMMetadata, dict[str, Any]]:
+    """The metadata of a model with these settings, and its payload.
+
+    Built again when the catalogue answers differently for the model (``register_model``).
+    """
+    class_name, model, context_window, max_tokens, function_calling = key
+    profile = model_spec(model)
+    known = _DESCRIBED.get(key)
+    if known is not None and known[0] is profile:
+        return known[1], known[2]
+    metadata = LLMMetadata(
+        context_window=context_window or profile.context_window,
+        num_output=max_tokens or profile.max_output_tokens,
+        is_chat_model=True,
+        is_function_calling_model=(
+            profile.tool_calling if function_calling is None else function_calling
+        ),
+        model_name=model,
+        system_role=MessageRole.SYSTEM,
+    )
+    payload = {"class_name": class_name, **metadata.model_dump()}
+    if len(_DESCRIBED) >= _DESCRIBED_MAX:
+        _DESCRIBED.clear()
+    _DESCRIBED[key] = (profile, metadata, payload)
+    return metadata, payload
+
+
 __all__ = ["GLM"]
 
 
@@ -214,22 +248,26 @@ class GLM(KeyedModel, FunctionCallingLLM):
         """The class name LlamaIndex serializes the LLM under."""
         return "GLM"
 
+    def _described(self) -> tuple[LLMMetadata, dict[str, Any]]:
+        # LlamaIndex reads the metadata and dumps it for its events on every call: both are
+        # built once per combination of the fields they depend on.
+        key = (
+            type(self).class_name(),
+            self.model,
+            self.context_window,
+            self.max_tokens,
+            self.is_function_calling_model,
+        )
+        return _describe(key)
+
     @property
     def metadata(self) -> LLMMetadata:
         """LLM metadata from the catalogue; ``context_window`` and ``max_tokens`` override it."""
-        profile = model_spec(self.model)
-        return LLMMetadata(
-            context_window=self.context_window or profile.context_window,
-            num_output=self.max_tokens or profile.max_output_tokens,
-            is_chat_model=True,
-            is_function_calling_model=(
-                profile.tool_calling
-                if self.is_function_calling_model is None
-                else self.is_function_calling_model
-            ),
-            model_name=self.model,
-            system_role=MessageRole.SYSTEM,
-        )
+        return self._described()[0].model_copy()  # a copy of its own, as when built per call
+
+    def to_payload(self) -> dict[str, Any]:
+        """What LlamaIndex's events and callbacks record of the LLM: its class and metadata."""
+        return dict(self._described()[1])
 
     @property
     def client(self) -> GLMClient:
