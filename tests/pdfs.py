@@ -99,3 +99,38 @@ def make_pdf(
         out += b"trailer\n<< /Size %d /Root 1 0 R /Prev %d >>\n" % (size, start)
         out += b"startxref\n%d\n%%%%EOF\n" % table
     return bytes(out)
+
+
+def object_stream(
+    number: int,
+    packed: Sequence[tuple[int, bytes]],
+    *,
+    n: int | bytes | None = None,
+    first: int | bytes | None = None,
+    offsets: Sequence[int] | None = None,
+    raw: bytes | None = None,
+    junk: bytes = b"",
+) -> bytes:
+    """One compressed object stream (``N 0 obj ... endobj``) packing ``packed`` (number, body).
+
+    ``n``, ``first`` and ``offsets`` replace what its dictionary and header would say; ``junk``
+    follows the header's pairs; ``raw`` replaces its whole inflated content (a zlib bomb, say).
+    """
+    at, spots, chunks = 0, [], []
+    for _, body in packed:
+        spots.append(at)
+        chunks.append(body + b"\n")
+        at += len(body) + 1
+    pairs = zip([k for k, _ in packed], offsets if offsets is not None else spots)
+    header = b" ".join(b"%d %d" % pair for pair in pairs) + junk + b"\n"
+    content = raw if raw is not None else header + b"".join(chunks)
+    data = zlib.compress(content)
+    n_said = b"%d" % len(packed) if n is None else n if isinstance(n, bytes) else b"%d" % n
+    at_said = b"%d" % len(header) if first is None else first
+    first_said = at_said if isinstance(at_said, bytes) else b"%d" % at_said
+    head = b"<< /Type /ObjStm /N %s /First %s /Filter /FlateDecode /Length %d >>" % (
+        n_said,
+        first_said,
+        len(data),
+    )
+    return b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, head, data)

@@ -32,8 +32,8 @@ from glm_transport.ocr import (
     parse_ocr,
     plan_file,
 )
-from glm_transport.pdfpages import page_count
-from tests.pdfs import JPEG, PNG, make_pdf
+from glm_transport.pdfpages import MAX_INFLATED, MAX_PACKED, Unreadable, objects, page_count
+from tests.pdfs import JPEG, PNG, make_pdf, object_stream
 
 IMAGE_MARKDOWN = "\n\n".join(content for _, content in IMAGE_LAYOUT)
 
@@ -71,7 +71,7 @@ def test_page_count_reads_the_root_of_the_page_tree(pages: int, kw: dict[str, An
 
 
 def test_page_count_takes_the_last_update_and_refuses_what_it_cannot_read() -> None:
-    assert page_count(make_pdf(5, update=250)) == 250  # an incremental update appended later
+    assert page_count(make_pdf(300, update=250)) == 250  # an incremental update appended later
     assert page_count(b"not a pdf /Type /Pages /Count 3") is None
     assert page_count(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj") is None
     indirect = b"%PDF-1.4\n2 0 obj << /Type /Pages /Kids [] /Count 9 0 R >> endobj"
@@ -100,6 +100,80 @@ def test_page_count_skips_object_streams_it_cannot_inflate() -> None:
     body = zlib.compress(b"x y\n<< /Type /Pages /Count 6 >>")
     garbage = b"%PDF-1.5\n9 0 obj << /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>\nstream\n"
     assert page_count(garbage + body + b"\nendstream\nendobj") is None  # "x y" is no header
+
+
+def _tree(pages: int) -> list[tuple[int, bytes]]:
+    """A page tree to pack: its root (object 2) and ``pages`` pages (objects 10 ...)."""
+    kids = b" ".join(b"%d 0 R" % (10 + i) for i in range(pages))
+    root = (2, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages))
+    return [root, *((10 + i, b"<< /Type /Page /Parent 2 0 R >>") for i in range(pages))]
+
+
+HEAD, PAD = b"%PDF-1.5\n", b"%" + b"x" * 20_000 + b"\n"  # PAD: room for 200 pages
+
+
+def test_one_inflate_budget_for_the_whole_file() -> None:
+    tree = object_stream(1, _tree(3))
+    assert page_count(HEAD + tree + PAD) == 3
+    size = len(zlib.decompress(tree.split(b"stream\n", 1)[1].rsplit(b"\nendstream", 1)[0]))
+    budget = size * 3 // 2
+    assert len(list(objects(HEAD + tree, inflated=budget))) == 5  # the stream and its 4
+    with pytest.raises(Unreadable):  # each stream fits alone; the two together do not
+        list(objects(HEAD + tree + object_stream(3, _tree(3)), inflated=budget))
+    # Two bombs each under the budget, together over it: the file is unknown, not read on.
+    bomb = object_stream(5, [], raw=b" " * (MAX_INFLATED // 2 + 1))
+    assert page_count(HEAD + bomb + bomb + tree + PAD) is None
+    assert page_count(HEAD + bomb + tree + PAD) == 3
+
+
+def test_object_stream_headers_are_read_within_their_bounds() -> None:
+    assert page_count(HEAD + object_stream(1, _tree(3), junk=b" 7 x") + PAD) == 3  # 2N numbers
+    assert page_count(HEAD + object_stream(1, _tree(3), first=10**9) + PAD) is None
+    assert page_count(HEAD + object_stream(1, _tree(3), first=b"9" * 5000) + PAD) is None
+    assert page_count(HEAD + object_stream(1, _tree(3), n=MAX_PACKED + 1) + PAD) is None
+    assert page_count(HEAD + object_stream(1, _tree(3), n=b"9" * 40) + PAD) is None
+
+
+def test_packed_objects_are_copied_once() -> None:
+    # Offsets that go back and forth would hand out the same bytes again and again.
+    big = [(k, b"<< /Filler (%s) >>" % (b"y" * 10_000)) for k in range(20)]
+    offsets = [0, 10_020] * 10
+    pdf = HEAD + object_stream(1, big, offsets=offsets)
+    handed = sum(len(body) for _, body in objects(pdf))
+    assert handed <= 2 * len(pdf) + 20 * 10_020
+
+
+def test_a_file_of_digits_is_read_in_one_pass() -> None:
+    # A header regex tried inside a run of digits took time quadratic in the run (a 100k run:
+    # about a minute); it now starts where a run does, and this returns at once.
+    assert page_count(HEAD + b"9" * 100_000 + make_pdf(2)[len(HEAD) :]) == 2
+
+
+@pytest.mark.parametrize(
+    "count",
+    [b"1e9", b"9" * 5000, b"1000000000", b"-5", b"3.5", b"abc", b"100000", b"150"],
+)
+def test_a_count_the_file_cannot_hold_is_unknown(count: bytes) -> None:
+    pdf = HEAD + b"1 0 obj <</Type /Pages /Kids [] /Count " + count + b">> endobj\n" + PAD
+    assert page_count(pdf) is None
+    planned = plan_file(pdf)
+    assert planned is not None and planned.pages is None and page_ranges(planned.pages) == [None]
+
+
+def test_a_count_is_believed_up_to_the_pages_the_file_holds() -> None:
+    assert page_count(make_pdf(5, update=250)) is None  # 250 claimed, 5 page objects
+    assert page_count(make_pdf(300, update=250)) == 250  # the last update's count
+    tree = object_stream(1, _tree(150))
+    assert page_count(HEAD + tree) is None  # 150 pages in under 15,000 bytes
+    assert page_count(HEAD + tree + PAD) == 150
+
+
+@pytest.mark.parametrize(
+    "title", [b"(/Type /Pages /Count 7777)", b"(a (nested /Type /Pages /Count 7777) b)"]
+)
+def test_a_count_in_a_string_is_not_the_root(title: bytes) -> None:
+    later = b"9 0 obj << /Title " + title + b" >> endobj\n"
+    assert page_count(make_pdf(3) + later) == 3
 
 
 # ---- pure parts -------------------------------------------------------------------------------
