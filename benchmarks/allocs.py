@@ -38,14 +38,13 @@ import httpx
 from benchmarks.measure import ROOT, drain
 from benchmarks.peers import (
     FixedServer,
-    _lc_trivial,
+    _lc_floor,
     _li_floor,
     async_floors,
     floors,
     li_messages,
     make_clients,
     raw_httpx_events,
-    raw_httpx_stream,
 )
 
 CHUNKS = 200
@@ -180,16 +179,14 @@ def run_all(show_where: bool) -> list[str]:
             lines.append(row(name, "call", b, t, g, peak(fn), passes_sync(fn, 1000)))
             if show_where:
                 details += [f"{name}, per call:", *where(fn)]
-        # The floors, their chunks kept like ours. LangChain's: the raw stream, then the
-        # framework's machinery; LlamaIndex's: a minimal LLM over the raw stream.
-        raw = raw_httpx_stream(http, server.url, CHUNKS)
-        lc = _lc_trivial(CHUNKS)
-        li = _li_floor(frames=raw_httpx_events(http, server.url, CHUNKS))
+        # The floors, their chunks kept like ours: minimal models over the raw stream.
+        events = raw_httpx_events(http, server.url, CHUNKS)
+        lc, li = _lc_floor(frames=events), _li_floor(frames=events)
         streams = {
             "GLM.stream_chat": lambda: list(c["GLM"].stream_chat(msgs)),
             "stream_chat floor": lambda: list(li.stream_chat(msgs)),
             "ChatGLM.stream": lambda: list(c["ChatGLM"].stream("Hello")),
-            "stream floor": lambda: (raw(), list(lc.stream("Hello"))),
+            "stream floor": lambda: list(lc.stream("Hello")),
         }
         drains = {
             "GLM.stream_chat": lambda: drain(c["GLM"].stream_chat(msgs)),

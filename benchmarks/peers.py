@@ -350,6 +350,124 @@ def _li_floor(
     return Floor()
 
 
+def _lc_floor(
+    fetch: Callable[[], Any] | None = None,
+    afetch: Callable[[], Any] | None = None,
+    frames: Callable[[], Iterator[Any]] | None = None,
+) -> Any:
+    """The LangChain floor: a minimal chat model over the raw client, building what ours returns.
+
+    As :func:`_li_floor`: ``fetch`` / ``afetch`` return the parsed reply, ``frames`` the parsed
+    stream events, inside LangChain's machinery (so its run managers and callbacks are alive
+    during the I/O, as for every LangChain model). The reply: text, reasoning in
+    ``additional_kwargs``, ``usage_metadata`` with its details, ``response_metadata`` (model,
+    finish reason, ids, token usage), the id, ``llm_output``; the stream: one chunk per event.
+    """
+    from langchain_core.callbacks import (
+        AsyncCallbackManagerForLLMRun,
+        CallbackManagerForLLMRun,
+    )
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+    from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+    def usage_metadata(usage: dict[str, Any]) -> Any:
+        return {
+            "input_tokens": usage["prompt_tokens"],
+            "output_tokens": usage["completion_tokens"],
+            "total_tokens": usage["total_tokens"],
+            "input_token_details": {
+                "cache_read": (usage.get("prompt_tokens_details") or {}).get("cached_tokens", 0)
+            },
+            "output_token_details": {
+                "reasoning": (usage.get("completion_tokens_details") or {}).get(
+                    "reasoning_tokens", 0
+                )
+            },
+        }
+
+    def result(data: dict[str, Any]) -> ChatResult:
+        choice = data["choices"][0]
+        message = choice["message"]
+        reasoning = message.get("reasoning_content")
+        ai = AIMessage(
+            content=message.get("content") or "",
+            additional_kwargs={"reasoning_content": reasoning} if reasoning else {},
+            response_metadata={
+                "model_name": data.get("model"),
+                "finish_reason": choice.get("finish_reason"),
+                "id": data.get("id"),
+                "request_id": data.get("request_id"),
+                "model_provider": "zhipuai",
+                "normalized_finish_reason": choice.get("finish_reason"),
+                "token_usage": data["usage"],
+            },
+            id=data.get("id"),
+            usage_metadata=usage_metadata(data["usage"]),
+        )
+        return ChatResult(
+            generations=[ChatGeneration(message=ai)],
+            llm_output={"model_name": data.get("model"), "token_usage": data["usage"]},
+        )
+
+    class Floor(BaseChatModel):
+        @property
+        def _llm_type(self) -> str:
+            return "floor"
+
+        # The signatures every LangChain integration has: LangChain inspects them per call.
+        def _generate(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: CallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> ChatResult:
+            assert fetch is not None
+            return result(fetch())
+
+        async def _agenerate(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: AsyncCallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> ChatResult:
+            assert afetch is not None
+            return result(await afetch())
+
+        def _stream(
+            self,
+            messages: list[BaseMessage],
+            stop: list[str] | None = None,
+            run_manager: CallbackManagerForLLMRun | None = None,
+            **kwargs: Any,
+        ) -> Iterator[ChatGenerationChunk]:
+            assert frames is not None
+            first = True
+            for data in frames():
+                choice = data["choices"][0]
+                delta = choice.get("delta") or {}
+                metadata: dict[str, Any] = {"model_provider": "zhipuai"}
+                fields: dict[str, Any] = {"content": delta.get("content") or ""}
+                if delta.get("reasoning_content"):
+                    fields["additional_kwargs"] = {"reasoning_content": delta["reasoning_content"]}
+                if first:
+                    metadata.update(model_name=data.get("model"), id=data.get("id"))
+                    metadata["request_id"] = data.get("id")
+                    fields["id"] = data.get("id")
+                    first = False
+                if choice.get("finish_reason") is not None:
+                    metadata["finish_reason"] = choice["finish_reason"]
+                    metadata["normalized_finish_reason"] = choice["finish_reason"]
+                if data.get("usage") is not None:
+                    fields["usage_metadata"] = usage_metadata(data["usage"])
+                chunk = AIMessageChunk(response_metadata=metadata, **fields)
+                yield ChatGenerationChunk(message=chunk)
+
+    return Floor()
+
+
 def raw_httpx_events(client: httpx.Client, url: str, chunks: int) -> Callable[[], Iterator[Any]]:
     """The parsed events of a stream: httpx, a minimal SSE split and ``json.loads`` per frame."""
     body = {"model": MODEL, "messages": MESSAGES, "stream": True}
@@ -364,45 +482,47 @@ def raw_httpx_events(client: httpx.Client, url: str, chunks: int) -> Callable[[]
 
 
 def floors(http: httpx.Client, url: str, chunks: int) -> dict[str, Callable[[], Any]]:
-    """The physical floor of each sync call.
-
-    LangChain: the raw client doing the wire work, then LangChain's machinery building the same
-    reply with no I/O. LlamaIndex: a minimal LLM over the raw client (:func:`_li_floor`).
-    """
-    lc = _lc_trivial(chunks)
-    li = _li_floor(fetch=raw_httpx_call(http, url), frames=raw_httpx_events(http, url, chunks))
+    """The physical floor of each sync call: a minimal model of each framework over the raw
+    client (:func:`_lc_floor`, :func:`_li_floor`); and LangChain's machinery with no I/O."""
+    fetch, events = raw_httpx_call(http, url), raw_httpx_events(http, url, chunks)
+    lc = _lc_floor(fetch=fetch, frames=events)
+    li = _li_floor(fetch=fetch, frames=events)
+    trivial = _lc_trivial(chunks)
     msgs = li_messages()
-    raw_call, raw_stream = raw_httpx_call(http, url), raw_httpx_stream(http, url, chunks)
     return {
-        "invoke floor": lambda: (raw_call(), lc.invoke("Hello")),
+        "invoke floor": lambda: lc.invoke("Hello"),
         "chat floor": lambda: li.chat(msgs),
-        "stream floor": lambda: (raw_stream(), drain(lc.stream("Hello"))),
+        "stream floor": lambda: drain(lc.stream("Hello")),
         "stream_chat floor": lambda: drain(li.stream_chat(msgs)),
-        "LangChain machinery": lambda: drain(lc.stream("Hello")),
+        "LangChain machinery": lambda: drain(trivial.stream("Hello")),
     }
 
 
 def async_floors(session: Any, url: str) -> dict[str, Callable[[], Any]]:
-    """The async floors: raw aiohttp post and ``json.loads``; LangChain's no-I/O call after it,
-    LlamaIndex's minimal LLM around it."""
-    lc = _lc_trivial(1)
+    """The async floors: each framework's minimal model over raw aiohttp and ``json.loads``.
+
+    ``ainvoke floor, I/O outside``: the raw call, then LangChain's machinery with no I/O (the
+    floor before issue 27; LangChain's objects are not alive during the I/O there).
+    """
     body = {"model": MODEL, "messages": MESSAGES}
 
     async def raw() -> Any:
         async with session.post(url, json=body) as r:
             return json.loads(await r.read())
 
-    li = _li_floor(afetch=raw)
+    lc, li, trivial = _lc_floor(afetch=raw), _li_floor(afetch=raw), _lc_trivial(1)
     msgs = li_messages()
 
-    async def lc_floor() -> Any:
+    async def outside() -> Any:
         await raw()
-        return await lc.ainvoke("Hello")
+        return await trivial.ainvoke("Hello")
 
-    async def li_floor() -> Any:
-        return await li.achat(msgs)
-
-    return {"raw aiohttp": raw, "ainvoke floor": lc_floor, "achat floor": li_floor}
+    return {
+        "raw aiohttp": raw,
+        "ainvoke floor": lambda: lc.ainvoke("Hello"),
+        "achat floor": lambda: li.achat(msgs),
+        "ainvoke floor, I/O outside": outside,
+    }
 
 
 def embedders(base_url: str) -> dict[str, Callable[[list[str]], Any]]:
