@@ -35,7 +35,7 @@ from typing import Any
 from glm_transport.emulator.faults import error_body
 from glm_transport.emulator.ids import reply_ids
 from glm_transport.emulator.render import CREATED
-from glm_transport.pdfpages import is_pdf, objects, page_count
+from glm_transport.pdfpages import Unreadable, is_pdf, objects, page_count
 from glm_transport.tokens import estimate_tokens
 
 __all__ = ["IMAGE_LAYOUT", "MAX_IMAGE_BYTES", "MAX_PAGES", "MAX_PDF_BYTES", "ocr_reply"]
@@ -59,13 +59,18 @@ IMAGE_LAYOUT: list[tuple[str, str]] = [
 ]
 """The (label, content) elements every image and URL reads as."""
 
-_REF = re.compile(rb"(\d+)\s+\d+\s+R")
+# Each pattern is linear in what it scans: a reference starts where a run of digits does, a
+# string or an array cannot hold an unescaped opening bracket of its own kind (nested
+# parentheses are not read), so no two tries scan the same bytes twice.
+_REF = re.compile(rb"(?<!\d)(\d+)\s+\d+\s+R")
 _KIDS = re.compile(rb"/Kids\s*\[([^\]]*)\]")
 _CONTENTS = re.compile(rb"/Contents\s*(\[[^\]]*\]|\d+\s+\d+\s+R)")
+_STR = rb"\((?:\\.|[^\\()])*\)"
 _TYPE_PAGE = re.compile(rb"/Type\s*/Page(?![A-Za-z])")
 _TYPE_PAGES = re.compile(rb"/Type\s*/Pages(?![A-Za-z])")
-_SHOWN = re.compile(rb"\((?:\\.|[^\\)])*\)\s*Tj|\[(?:[^\]\\]|\\.)*\]\s*TJ", re.S)
-_STRING = re.compile(rb"\(((?:\\.|[^\\)])*)\)", re.S)
+_SHOWN = re.compile(_STR + rb"\s*Tj|\[(?:" + _STR + rb"|[^\[\]\\()])*\]\s*TJ", re.S)
+_STRING = re.compile(rb"\(((?:\\.|[^\\()])*)\)", re.S)
+_MAX_INFLATED = 64 * 1024 * 1024  # a file's content streams, inflated, in all
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"(": b"(", b")": b")", b"\\": b"\\"}
 
 
@@ -105,22 +110,48 @@ def _shown_text(stream: bytes) -> list[str]:
     return lines
 
 
-def _stream(body: bytes) -> bytes:
-    head, found, rest = body.partition(b"stream")
-    if not found:
-        return b""
-    data = rest.lstrip(b"\r\n").rsplit(b"endstream", 1)[0]
-    if b"/FlateDecode" in head:
+class _Streams:
+    """Content streams read once each, all of a file's inflated within one budget."""
+
+    def __init__(self, table: dict[int, bytes]) -> None:
+        self.table = table
+        self.left = _MAX_INFLATED
+        self.lines: dict[int, list[str]] = {}
+
+    def shown(self, number: int) -> list[str]:
+        """The lines stream ``number`` shows (none once the budget is spent)."""
+        found = self.lines.get(number)
+        if found is None:
+            found = self.lines[number] = _shown_text(self._data(self.table.get(number, b"")))
+        return found
+
+    def _data(self, body: bytes) -> bytes:
+        head, found, rest = body.partition(b"stream")
+        if not found:
+            return b""
+        data = rest.lstrip(b"\r\n").rsplit(b"endstream", 1)[0]
+        if b"/FlateDecode" not in head:
+            return data
+        if self.left <= 0:
+            return b""
         try:
-            return zlib.decompressobj().decompress(data, 16 * 1024 * 1024)
+            out = zlib.decompressobj().decompress(data, self.left)
         except zlib.error:
             return b""
-    return data
+        self.left -= len(out)
+        return out
 
 
-def page_texts(data: bytes) -> list[list[str]] | None:
-    """Each page's lines of text, in page-tree order; ``None`` when the tree cannot be walked."""
-    table = dict(objects(data))
+def page_texts(data: bytes, limit: int | None = None) -> list[list[str]] | None:
+    """Each page's lines of text, in page-tree order; ``None`` when the tree cannot be walked.
+
+    Each node is visited once (a tree whose ``/Kids`` point back at themselves ends), and the
+    walk stops after ``limit`` pages.
+    """
+    try:
+        table = dict(objects(data))
+    except Unreadable:
+        return None
     roots = [
         n
         for n, body in table.items()
@@ -129,8 +160,13 @@ def page_texts(data: bytes) -> list[list[str]] | None:
     if not roots:
         return None
     pages: list[list[str]] = []
+    seen: set[int] = set()
+    streams = _Streams(table)
 
     def walk(number: int, depth: int) -> None:
+        if number in seen or (limit is not None and len(pages) >= limit):
+            return
+        seen.add(number)
         body = table.get(number, b"")
         head = body.split(b"stream", 1)[0]
         kids = _KIDS.search(head)
@@ -139,10 +175,10 @@ def page_texts(data: bytes) -> list[list[str]] | None:
                 walk(int(kid), depth + 1)
         elif _TYPE_PAGE.search(head):
             contents = _CONTENTS.search(head)
-            refs = _REF.findall(contents.group(1)) if contents else []
-            pages.append(
-                [line for r in refs for line in _shown_text(_stream(table.get(int(r), b"")))]
+            refs = dict.fromkeys(
+                int(r) for r in _REF.findall(contents.group(1) if contents else b"")
             )
+            pages.append([line for r in refs for line in streams.shown(r)])
 
     walk(roots[-1], 0)
     return pages
@@ -213,7 +249,7 @@ def _pdf_pages(data: bytes, body: dict[str, Any], request_id: str) -> tuple[int,
     if total is None or total < 1:
         raise _invalid("Invalid file parameter: the PDF cannot be read", request_id)
     first, last = _range(body, total, request_id)
-    texts = page_texts(data)
+    texts = page_texts(data, total)
     if texts is None or len(texts) != total:
         texts = [[] for _ in range(total)]
     pages = [

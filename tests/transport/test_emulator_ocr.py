@@ -145,6 +145,62 @@ def test_the_page_tree_is_walked_in_order() -> None:
     assert page_texts(b"%PDF-1.4\nnothing") is None
 
 
+def _tree_pdf(kids: bytes, objs: bytes, count: int) -> bytes:
+    root = b"2 0 obj << /Type /Pages /Kids [%s] /Count %d >> endobj\n" % (kids, count)
+    return b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n" + root + objs
+
+
+def test_a_tree_that_points_back_at_itself_is_walked_once() -> None:
+    page = b"3 0 obj << /Type /Page /Parent 2 0 R /Contents 4 0 R >> endobj\n"
+    stream = b"4 0 obj << /Length 12 >>\nstream\n(Hi) Tj\nendstream\nendobj\n"
+    # Without a visited set: 4 kids, 32 levels deep, 4**32 visits.
+    assert page_texts(_tree_pdf(b"2 0 R 3 0 R 2 0 R 3 0 R", page + stream, 1)) == [["Hi"]]
+    digits = b"9" * 100_000 + b" 3 0 R"  # read in one pass (tried inside the run: minutes)
+    assert page_texts(_tree_pdf(digits, page + stream, 1)) == [["Hi"]]
+    assert page_texts(make_pdf(10), 3) == [[f"Page text {n}"] for n in (1, 2, 3)]
+
+
+def _bulky_pages(streams: list[int]) -> bytes:
+    """Pages (objects 10 ...) each showing a 20 MB content stream (objects 100 ...)."""
+    objs = b""
+    for i, number in enumerate(streams):
+        objs += b"%d 0 obj << /Type /Page /Parent 2 0 R /Contents [%d 0 R %d 0 R] >> endobj\n" % (
+            10 + i,
+            number,
+            number,
+        )
+    for number in sorted(set(streams)):
+        data = zlib.compress(b"(S%d) Tj" % number + b" " * 20 * 1024 * 1024)
+        objs += (
+            b"%d 0 obj << /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n"
+            % (
+                number,
+                len(data),
+                data,
+            )
+        )
+    kids = b" ".join(b"%d 0 R" % (10 + i) for i in range(len(streams)))
+    return _tree_pdf(kids, objs, len(streams))
+
+
+def test_content_streams_are_inflated_once_within_one_budget() -> None:
+    shared = page_texts(_bulky_pages([100] * 5))  # one stream, read once, shown on every page
+    assert shared == [["S100"]] * 5
+    own = page_texts(_bulky_pages([100, 101, 102, 103, 104]))  # 64 MB in all: the last is cut
+    assert own == [["S100"], ["S101"], ["S102"], ["S103"], []]
+
+
+def test_strings_and_arrays_are_read_in_one_pass() -> None:
+    stream = b"BT " + b"(" * 50_000 + b" [" * 50_000 + b" (ok) Tj ET"
+    pdf = _tree_pdf(
+        b"3 0 R",
+        b"3 0 obj << /Type /Page /Parent 2 0 R /Contents 4 0 R >> endobj\n"
+        + b"4 0 obj << /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (len(stream), stream),
+        1,
+    )
+    assert page_texts(pdf) == [["ok"]]  # quadratic patterns took minutes here
+
+
 def test_compressed_streams_and_tj_arrays_are_read() -> None:
     stream = zlib.compress(b"BT [(Hel) -20 (lo)] TJ (World) Tj ET")
     pdf = (
