@@ -257,3 +257,12 @@ def test_endpoints_beyond_chat_are_served_by_glms_own_hosts_only(endpoint: str) 
         assert "'custom'" not in err.allowed
     for p in PROVIDERS.values():
         check_serves(p, "chat")
+
+
+def test_a_refused_timeout_shows_the_value_given() -> None:
+    with pytest.raises(GLMValidationError) as caught:
+        make_timeout(-3)
+    assert (caught.value.field, caught.value.value) == ("timeout", -3)
+    with pytest.raises(GLMValidationError) as caught:
+        make_timeout((1, 0))
+    assert (caught.value.field, caught.value.value) == ("timeout.read", 0)

@@ -203,3 +203,11 @@ def test_finish_errors_carry_the_reason_as_code_and_say_what_happened() -> None:
     assert "network_error" in str(net)
     assert E.finish_error("length", "rid", "x") is None
     assert E.finish_error("tool_calls", "rid", "x") is None
+
+
+def test_an_error_given_as_plain_text_is_the_message() -> None:
+    err = parse_error(400, {"error": "model not found", "request_id": "r-1"})
+    assert type(err) is E.InvalidRequestError
+    assert (err.message, err.code, err.request_id) == ("model not found", None, "r-1")
+    err = parse_error(503, {"msg": "busy", "code": 1302})
+    assert type(err) is E.RateLimitError and (err.message, err.code) == ("busy", "1302")

@@ -168,3 +168,23 @@ def test_search_options_are_the_web_search_tools() -> None:
     assert search_options(["web_search", {"type": "web_search", "web_search": "x"}]) == {}
     req = plan(tools=[TOOL, {"type": "web_search", "web_search": opts}])
     assert req.search == opts
+
+
+def test_each_refusal_says_exactly_what_is_allowed() -> None:
+    with pytest.raises(GLMValidationError) as caught:
+        plan(effort_mapping="closest")
+    assert caught.value.allowed == (
+        "None (reasoning_effort sent as given) or 'nearest' (the nearest level the model "
+        "takes on this endpoint)"
+    )
+    with pytest.raises(GLMValidationError) as caught:
+        plan(empty_answer="ignore")
+    assert caught.value.allowed == (
+        "'raise' (ReasoningExhaustedError when max_tokens runs out before any answer) or "
+        "'return' (the empty answer)"
+    )
+    with pytest.raises(GLMValidationError) as caught:
+        normalize_thinking("yes")
+    assert caught.value.allowed == (
+        "True, False, or {'type': 'enabled'|'disabled', 'clear_thinking': bool}"
+    )

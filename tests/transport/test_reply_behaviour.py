@@ -174,3 +174,15 @@ def test_search_offered_is_recorded_and_forced_search_needs_results() -> None:
 )
 def test_normalized_finish_reasons(reason: str | None, normalized: str | None) -> None:
     assert normalized_finish_reason(reason) == normalized
+
+
+def test_the_exhausted_error_tells_the_user_what_to_do() -> None:
+    with pytest.raises(E.ReasoningExhaustedError) as caught:
+        check_reply("length", [], None, "rid-9", None, answered=False)
+    err = caught.value
+    assert err.request_id == "rid-9"
+    assert err.message.startswith("GLM used all of max_tokens before answering (finish_reason")
+    assert err.message.endswith(
+        "no tool call): thinking counts against max_tokens. Raise max_tokens, or lower "
+        "reasoning_effort; pass empty_answer='return' to get the empty answer instead."
+    )

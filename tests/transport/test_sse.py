@@ -199,3 +199,10 @@ def test_bytes_that_are_not_utf8_are_replaced_not_fatal() -> None:
     assert decode(b"data: a\xffb\n\n") == [("message", "a\ufffdb")]
     assert decode(b"data:a\xffb\n\n") == [("message", "a\ufffdb")]
     assert decode(b"event: e\xff\ndata: x\n\n") == [("e\ufffd", "x")]
+
+
+def test_an_event_is_a_message_unless_named() -> None:
+    from glm_transport.sse import SSEEvent
+
+    assert SSEEvent("x").event == "message"
+    assert SSEEvent("x", "error").event == "error"
