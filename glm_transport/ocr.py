@@ -25,7 +25,19 @@ What the docs leave open, and what this module does:
   elements' contents, in order, a blank line apart (an image element as a Markdown image);
 * whether 100 pages bound a request or a document: a longer PDF is read in ranges of at most 100
   pages (concurrently in async), and the pages come back in order. The page count is read from
-  the PDF (:mod:`glm_transport.pdfpages`); a PDF whose count cannot be read goes whole.
+  the PDF (:mod:`glm_transport.pdfpages`); a PDF whose count cannot be read (or is more than the
+  file can hold) goes whole;
+* how many pages a reply holds: as many as were asked for (a range's length, the PDF's count, 1
+  for an image); a reply with more or fewer is an ``APIError`` saying both numbers, never pages
+  dropped or renumbered. A file whose count is not known here (a URL, a PDF sent whole) takes
+  what comes;
+* ``bbox_2d``: four numbers, ``[x1, y1, x2, y2]``; any other length is an ``APIError``.
+
+``total_timeout`` bounds the whole read of one file: the ranges of a long PDF share one
+deadline, each range sent with what is left of it (none left: ``APITimeoutError`` naming the
+file and how many ranges were read). A local file is looked at before it is read: only a
+regular file, and never more of it than the limits allow. A URL with ``user:password@`` is
+refused (GLM would be sent the credentials, and results and errors would quote them).
 
 Like rerank (``request_id: True``): the docs describe ``request_id`` as the caller's, unique per
 request, so each attempt sends a fresh one and a reply carrying another is refused.
@@ -35,12 +47,16 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
+import copy
+import dataclasses
 import os
+import stat
+import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, TypeVar, Union
+from urllib.parse import urlsplit
 
 from glm_transport import errors as E
 from glm_transport.config import GLMSettings
@@ -74,9 +90,11 @@ __all__ = [
     "page_ranges",
     "parse_ocr",
     "plan_file",
+    "read_limited",
 ]
 
 T = TypeVar("T")
+C = TypeVar("C", "GLMClient", "AsyncGLMClient")
 
 OCR = Endpoint("ocr", "/layout_parsing", request_id=True)
 DEFAULT_OCR_MODEL = "glm-ocr"
@@ -206,21 +224,64 @@ def _mb(n: int) -> str:
     return f"{n // (1024 * 1024)} MB ({n} bytes)"
 
 
-def _from_bytes(data: bytes, name: str) -> OCRFile | None:
-    if not data:
-        return None  # an empty file: nothing to read, nothing sent
+def _check(data: bytes, name: str, size: int) -> str:
+    """The kind of a file of ``size`` bytes starting with ``data``; refused naming ``name``."""
     kind = _kind(data)
     if kind is None:
         raise GLMValidationError("file", name, _ALLOWED)
     limit = MAX_PDF_BYTES if kind == "pdf" else MAX_IMAGE_BYTES
-    if len(data) > limit:
+    if size > limit:
         what = "a PDF" if kind == "pdf" else "an image"
         raise GLMValidationError(
-            "file", f"{name} ({len(data)} bytes)", f"{what} of at most {_mb(limit)}"
+            "file", f"{name} ({size} bytes)", f"{what} of at most {_mb(limit)}"
         )
+    return kind
+
+
+def _from_bytes(data: bytes, name: str) -> OCRFile | None:
+    if not data:
+        return None  # an empty file: nothing to read, nothing sent
+    kind = _check(data, name, len(data))
     uri = f"data:{_MIME[kind]};base64,{base64.b64encode(data).decode('ascii')}"
     pages = page_count(data) if kind == "pdf" else 1
     return OCRFile(name, kind, uri, len(data), pages)
+
+
+def read_limited(handle: IO[bytes], name: str, size: int | None = None) -> bytes:
+    """What GLM could take of an open file: never more than a PDF's limit and one byte.
+
+    Args:
+        handle: The file, open for reading bytes.
+        name: What to call it in errors.
+        size: Its size, when its file system says it: over the limits, only its first bytes are
+            read (enough to say what it is).
+
+    Raises:
+        GLMValidationError: naming the file: over the limits, or not a PDF, PNG or JPEG.
+    """
+    over = size is not None and size > MAX_PDF_BYTES
+    data = handle.read(1024 if over else MAX_PDF_BYTES + 1)
+    if over or len(data) > MAX_PDF_BYTES:
+        size = max(size or 0, len(data))
+        if _kind(data) is None:  # over every limit, whatever it is: say its size
+            raise GLMValidationError(
+                "file", f"{name} ({size} bytes)", f"{_ALLOWED}, of at most {_mb(MAX_PDF_BYTES)}"
+            )
+        _check(data, name, size)  # a PDF or an image over its limit: raises
+    return data
+
+
+def _from_path(path: Path, name: str) -> OCRFile | None:
+    """A local file, looked at before it is read: a regular file, read no further than allowed."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a directory, a device (/dev/zero), a pipe
+            raise GLMValidationError("file", name, f"{_ALLOWED}; not a regular file")
+        with path.open("rb") as handle:
+            data = read_limited(handle, name, info.st_size)
+    except OSError as exc:
+        raise GLMValidationError("file", name, f"{_ALLOWED}; {exc.strerror}") from None
+    return _from_bytes(data, name)
 
 
 def _from_data_uri(uri: str, name: str | None) -> OCRFile | None:
@@ -234,11 +295,36 @@ def _from_data_uri(uri: str, name: str | None) -> OCRFile | None:
     return _from_bytes(data, name or "data: URI")
 
 
+def _masked_url(url: str) -> str:
+    """``url`` with any ``user:password@`` masked."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    _, at, host = authority.rpartition("@")
+    return f"{scheme}{sep}{'***@' if at else ''}{host}{slash}{path}"
+
+
 def _from_url(url: str, name: str | None) -> OCRFile:
-    suffix = Path(url.split("?", 1)[0].split("#", 1)[0]).suffix.lower()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise GLMValidationError("file", _masked_url(url), _ALLOWED) from None
+    if parts.username is not None or parts.password is not None:
+        raise GLMValidationError(
+            "file",
+            _masked_url(url),
+            "a URL without user:password@ credentials (GLM fetches the file itself; use a "
+            "presigned URL, or read the file and pass its bytes)",
+        )
+    suffix = Path(parts.path).suffix.lower()
     if suffix in _REFUSED_SUFFIXES:
         raise GLMValidationError("file", url, _ALLOWED)
     return OCRFile(name or url, "url", url)
+
+
+def _scheme(source: str) -> str:
+    """The URL scheme ``source`` starts with, lower case (schemes are case-insensitive)."""
+    head, colon, _ = source[:16].partition(":")
+    return head.lower() if colon else ""
 
 
 def plan_file(source: OCRSource, *, name: str | None = None) -> OCRFile | None:
@@ -253,23 +339,20 @@ def plan_file(source: OCRSource, *, name: str | None = None) -> OCRFile | None:
             ``bytes``).
 
     Raises:
-        GLMValidationError: naming the file: not found, not a PDF, PNG or JPEG, or over the
-            size limit.
+        GLMValidationError: naming the file: not found, not a regular file, not a PDF, PNG or
+            JPEG, over the size limit, or a URL with credentials (masked in the error).
     """
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _from_bytes(bytes(source), name or "bytes")
-    if isinstance(source, str) and source.startswith(("http://", "https://")):
+    scheme = _scheme(source) if isinstance(source, str) else ""
+    if isinstance(source, str) and scheme in ("http", "https"):
         return _from_url(source, name)
-    if isinstance(source, str) and source.startswith("data:"):
+    if isinstance(source, str) and scheme == "data":
         return _from_data_uri(source, name)
     if not isinstance(source, (str, os.PathLike)):
         raise GLMValidationError("file", type(source).__name__, _ALLOWED)
     path = Path(source)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise GLMValidationError("file", str(path), f"{_ALLOWED}; {exc.strerror}") from None
-    return _from_bytes(data, name or str(path))
+    return _from_path(path, name or str(path))
 
 
 def page_ranges(pages: int | None) -> list[tuple[int, int] | None]:
@@ -300,6 +383,7 @@ def _element(raw: Any) -> LayoutElement:
         raise ValueError(f"content {content!r}")
     if bbox is not None and (
         not isinstance(bbox, list)
+        or len(bbox) != 4  # [x1, y1, x2, y2]
         or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in bbox)
     ):
         raise ValueError(f"bbox_2d {bbox!r}")
@@ -320,11 +404,19 @@ def _size(raw: Any, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def parse_ocr(body: Any, first_page: int = 1) -> tuple[list[OCRPage], Usage]:
+def parse_ocr(
+    body: Any, first_page: int = 1, expected: int | None = None
+) -> tuple[list[OCRPage], Usage]:
     """One reply's pages, numbered from ``first_page``, and its usage.
 
+    Args:
+        body: The reply's JSON.
+        first_page: The number of its first page.
+        expected: How many pages were asked for (``None``: not known, what comes is taken).
+
     Raises:
-        APIError: the reply is not of the documented shape.
+        APIError: the reply is not of the documented shape, or holds another number of pages
+            than ``expected``.
     """
     try:
         markdown = body.get("md_results")
@@ -355,6 +447,17 @@ def parse_ocr(body: Any, first_page: int = 1) -> tuple[list[OCRPage], Usage]:
         raise E.APIError(
             f"GLM returned a layout_parsing reply of an unexpected shape ({exc})", body=body
         ) from None
+    if expected is not None and len(pages) != expected:
+        asked = (
+            f"page {first_page}"
+            if expected == 1
+            else (f"pages {first_page}-{first_page + expected - 1}")
+        )
+        raise E.APIError(
+            f"GLM returned a layout_parsing reply of another page count than asked for "
+            f"({asked}): expected {expected} pages, got {len(pages)}",
+            body=body,
+        )
     return pages, parse_usage(body.get("usage")) or Usage()
 
 
@@ -363,12 +466,70 @@ def _check_model(model: Any) -> None:
         raise GLMValidationError("model", model, "an OCR model name, such as 'glm-ocr'")
 
 
-def _calls(settings: GLMSettings, file: OCRFile, model: str) -> list[tuple[Call, int]]:
-    """One call per page range, with the range's first page."""
+@dataclass(frozen=True)
+class _Range:
+    """One request of a file: the pages asked for (``None``: the file whole) and their count."""
+
+    pages: tuple[int, int] | None
+    first: int
+    expected: int | None
+
+    def call(self, settings: GLMSettings, file: OCRFile, model: str) -> Call:
+        """The request, built when it is about to be sent (a body holds the whole file)."""
+        return prepare(settings, OCR, ocr_body(file.file, model, self.pages))
+
+    def parse(self, body: Any) -> tuple[list[OCRPage], Usage]:
+        """The reply's pages, as many as were asked for."""
+        return parse_ocr(body, self.first, self.expected)
+
+
+def _ranges(file: OCRFile) -> list[_Range]:
+    """The requests of ``file``, in page order."""
+    if file.kind != "pdf":
+        return [_Range(None, 1, 1 if file.kind in ("png", "jpeg") else None)]
     return [
-        (prepare(settings, OCR, ocr_body(file.file, model, pages)), pages[0] if pages else 1)
-        for pages in page_ranges(file.pages if file.kind == "pdf" else None)
+        _Range(r, r[0], r[1] - r[0] + 1) if r else _Range(None, 1, file.pages)
+        for r in page_ranges(file.pages)
     ]
+
+
+class _Deadline:
+    """One file's ``total_timeout``, shared by its ranges: each is sent with what is left."""
+
+    def __init__(self, settings: GLMSettings, name: str, ranges: int) -> None:
+        self.total = settings.total_timeout
+        self.at = None if self.total is None else time.monotonic() + self.total
+        self.name, self.ranges, self.read = name, ranges, 0
+
+    def client(self, client: C) -> C:
+        """``client`` with its ``total_timeout`` cut to what is left; none left: a timeout."""
+        if self.at is None:
+            return client
+        left = self.at - time.monotonic()
+        if left <= 0:
+            raise self.expired()
+        cut = copy.copy(client)  # the same connections; only the budget differs
+        cut.settings = dataclasses.replace(client.settings, total_timeout=left)
+        return cut
+
+    def expired(self, err: E.GLMError | None = None) -> E.GLMError:
+        """The error for a read past its deadline (``err`` reworded, when a range ran out)."""
+        message = (
+            f"Reading {self.name} with GLM-OCR exceeded its total_timeout of {self.total}s "
+            f"({self.read} of {self.ranges} page ranges read)"
+        )
+        if err is None:
+            return E.APITimeoutError(message, retryable=False)
+        err.message, err.args = message, (message,)
+        return err
+
+    def ran_out(self, err: E.GLMError) -> bool:
+        """Whether ``err`` is a range's timeout that the read's deadline cut short."""
+        return (
+            self.at is not None
+            and isinstance(err, E.APITimeoutError)
+            and time.monotonic() >= self.at - 0.05
+        )
 
 
 def _merged(name: str, parts: Sequence[tuple[list[OCRPage], Usage]]) -> OCRResult:
@@ -400,10 +561,18 @@ def ocr(
     file = plan_file(source, name=name)
     if file is None:
         return OCRResult(name or _named(source), [])
-    parts = [
-        client.post(call, functools.partial(parse_ocr, first_page=first))
-        for call, first in _calls(client.settings, file, model)
-    ]
+    ranges = _ranges(file)
+    budget = _Deadline(client.settings, file.name, len(ranges))
+    parts = []
+    for one in ranges:
+        timed = budget.client(client)
+        try:
+            parts.append(timed.post(one.call(timed.settings, file, model), one.parse))
+        except E.APITimeoutError as err:
+            if not budget.ran_out(err):
+                raise
+            raise budget.expired(err) from None
+        budget.read += 1
     return _merged(file.name, parts)
 
 
@@ -446,13 +615,24 @@ async def _aread(
         file = await asyncio.to_thread(plan_file, source, name=name)
         if file is None:
             return OCRResult(name or _named(source), [])
+        ranges = _ranges(file)
+        budget = _Deadline(client.settings, file.name, len(ranges))
 
-        async def one(call: Call, first: int) -> tuple[list[OCRPage], Usage]:
+        async def one(part: _Range) -> tuple[list[OCRPage], Usage]:
             async with requests:
-                return await client.post(call, functools.partial(parse_ocr, first_page=first))
+                timed = budget.client(client)
+                # Built once a request may go: at most `concurrency` bodies held at once.
+                call = part.call(timed.settings, file, model)
+                try:
+                    got = await timed.post(call, part.parse)
+                except E.APITimeoutError as err:
+                    if not budget.ran_out(err):
+                        raise
+                    raise budget.expired(err) from None
+                budget.read += 1
+                return got
 
-        calls = _calls(client.settings, file, model)
-        return _merged(file.name, await _all([one(*c) for c in calls]))
+        return _merged(file.name, await _all([one(r) for r in ranges]))
 
 
 async def aocr(

@@ -263,7 +263,7 @@ def _read(body: dict[str, Any], request_id: str) -> tuple[tuple[int, int], int, 
     """(page size, the document's page count, the pages read); refused as the API refuses."""
     _check_body(body, request_id)
     file: str = body["file"]
-    if file.startswith(("http://", "https://")):
+    if file[:8].lower().startswith(("http://", "https://")):  # schemes: any case
         return IMAGE_SIZE, 1, [(1, IMAGE_LAYOUT)]
     data = _decode_file(file)
     if data is None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import gc
+import io
 import json
+import time
+import tracemalloc
 import zlib
 from pathlib import Path
 from typing import Any
@@ -31,6 +35,7 @@ from glm_transport.ocr import (
     page_ranges,
     parse_ocr,
     plan_file,
+    read_limited,
 )
 from glm_transport.pdfpages import MAX_INFLATED, MAX_PACKED, Unreadable, objects, page_count
 from tests.pdfs import JPEG, PNG, make_pdf, object_stream
@@ -482,6 +487,9 @@ def test_over_the_socket_sync_and_async(glm_emulator: EmulatorServer) -> None:
         {"layout_details": [[{"label": "text", "content": 5}]]},
         {"layout_details": [[{"label": "text", "bbox_2d": "0,0,1,1"}]]},
         {"layout_details": [[{"label": "text", "bbox_2d": [0, True, 1, 1]}]]},
+        {"layout_details": [[{"label": "text", "bbox_2d": [0, 0, 1]}]]},
+        {"layout_details": [[{"label": "text", "bbox_2d": [0, 0, 1, 1, 1]}]]},
+        {"layout_details": [[{"label": "text", "bbox_2d": []}]]},
         {"layout_details": [[{"label": "text", "index": "1"}]]},
         {"layout_details": [["text"]]},
         {"layout_details": [[]], "data_info": {"pages": "A4"}},
@@ -541,3 +549,217 @@ def test_a_reply_of_one_page_keeps_glm_markdown() -> None:
     assert usage.total_tokens == 0
     empty = {"md_results": "", "layout_details": [[{"label": "text", "content": "from elements"}]]}
     assert parse_ocr(empty)[0][0].markdown == "from elements"
+
+
+def test_a_reply_must_hold_the_pages_asked_for() -> None:
+    two: dict[str, Any] = {"layout_details": [[], []]}
+    assert len(parse_ocr(two, 101, expected=2)[0]) == 2
+    assert len(parse_ocr(two)[0]) == 2  # not known: what comes is taken
+    with pytest.raises(E.APIError, match=r"\(pages 101-103\): expected 3 pages, got 2"):
+        parse_ocr(two, 101, expected=3)
+    with pytest.raises(E.APIError, match=r"\(page 1\): expected 1 pages, got 2"):
+        parse_ocr(two, expected=1)
+
+
+def _answering(reply: Any) -> tuple[GLMClient, list[Any]]:
+    """A client whose every request gets ``reply`` (with its own request_id)."""
+    sent: list[Any] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        sent.append(body)
+        return httpx.Response(200, json={**reply, "request_id": body["request_id"]})
+
+    settings = resolve_settings(base_url="http://x.invalid/v4", api_key="k", max_retries=0)
+    return GLMClient(settings, httpx.Client(transport=httpx.MockTransport(handler))), sent
+
+
+@pytest.mark.parametrize(
+    ("source", "reply", "expected"),
+    [
+        (make_pdf(250), {"layout_details": [[]]}, "expected 100 pages, got 1"),
+        (make_pdf(250), {"layout_details": [[]] * 150}, "expected 100 pages, got 150"),
+        (make_pdf(5), {"layout_details": [[]] * 2}, "expected 5 pages, got 2"),
+        (PNG, {"layout_details": [[]] * 3}, "expected 1 pages, got 3"),
+        (JPEG, {"md_results": "", "layout_details": []}, "expected 1 pages, got 0"),
+    ],
+)
+def test_pages_missing_from_or_added_to_a_reply_are_an_error(
+    source: bytes, reply: dict[str, Any], expected: str
+) -> None:
+    client, sent = _answering(reply)
+    with pytest.raises(E.APIError, match=expected):
+        ocr(client, source)
+    assert len(sent) == 1  # not retried, and no range after it
+
+
+def test_pages_of_a_file_counted_by_no_one_are_taken_as_they_come() -> None:
+    client, _ = _answering({"layout_details": [[], [], []]})
+    assert [p.number for p in ocr(client, "https://example.com/scan.pdf").pages] == [1, 2, 3]
+    unknown = HEAD + b"1 0 obj <</Type /Pages /Kids [] /Count 150>> endobj\n" + PAD
+    assert [p.number for p in ocr(client, unknown).pages] == [1, 2, 3]
+
+
+_PADDED = make_pdf(800)[:-6] + b"%" + b"x" * 2_000_000 + b"\n%%EOF\n"  # 2.7 MB a body
+_BODY = len(base64.b64encode(_PADDED))
+
+
+def _reply(request: httpx.Request) -> httpx.Response:
+    """A range's 100 pages (no emulator: what it keeps would count)."""
+    body = json.loads(request.content)
+    return httpx.Response(
+        200, json={"layout_details": [[]] * 100, "request_id": body["request_id"]}
+    )
+
+
+def test_each_range_is_built_when_it_is_sent() -> None:
+    held: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        gc.collect()  # what is still held, not garbage yet to be collected
+        held.append(tracemalloc.get_traced_memory()[0])
+        return _reply(request)
+
+    settings = resolve_settings(base_url="http://x.invalid/v4", api_key="k")
+    client = GLMClient(settings, httpx.Client(transport=httpx.MockTransport(handler)))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        assert len(ocr(client, _PADDED).pages) == 800
+    finally:
+        tracemalloc.stop()
+    # Built up front, all eight bodies were held while the first was answered.
+    assert len(held) == 8
+    assert max(n - before for n in held) < 5 * _BODY, [(n - before) // _BODY for n in held]
+
+
+async def test_async_ranges_are_built_when_they_may_go() -> None:
+    held: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        gc.collect()  # what is still held, not garbage yet to be collected
+        held.append(tracemalloc.get_traced_memory()[0])
+        return _reply(request)
+
+    settings = resolve_settings(base_url="http://x.invalid/v4", api_key="k")
+    client = AsyncGLMClient(settings, httpx.AsyncClient(transport=httpx.MockTransport(handler)))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        out = await aocr(client, _PADDED, concurrency=1)
+    finally:
+        tracemalloc.stop()
+    assert len(out.pages) == 800 and len(held) == 8
+    assert max(n - before for n in held) < 5 * _BODY, [(n - before) // _BODY for n in held]
+
+
+def _slow(delay: float, total: float) -> tuple[GLMClient, AsyncGLMClient, list[Any]]:
+    sent: list[Any] = []
+    emulator = EmulatorTransport()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        time.sleep(delay)
+        return emulator.handle_request(request)
+
+    async def ahandler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        await asyncio.sleep(delay)
+        return emulator.handle_request(request)
+
+    settings = resolve_settings(
+        base_url="http://emulator.invalid/v4", api_key="k", total_timeout=total, max_retries=0
+    )
+    return (
+        GLMClient(settings, httpx.Client(transport=httpx.MockTransport(handler))),
+        AsyncGLMClient(settings, httpx.AsyncClient(transport=httpx.MockTransport(ahandler))),
+        sent,
+    )
+
+
+async def test_total_timeout_bounds_the_whole_read_of_a_file() -> None:
+    pdf = make_pdf(450)  # five ranges, each answered in 0.3 s, within a 1 s budget each
+    client, aclient, sent = _slow(0.3, 1.0)
+    with pytest.raises(E.APITimeoutError, match=r"Reading bytes .* total_timeout of 1.0s") as info:
+        ocr(client, pdf)
+    assert 3 <= len(sent) < 5  # the range that ran out of the read's budget was the last sent
+    assert f"({len(sent) - 1} of 5 page ranges read)" in str(info.value)
+    sent.clear()
+    with pytest.raises(E.APITimeoutError, match=r"Reading scan.pdf .* of 5 page ranges") as info:
+        await aocr(aclient, pdf, name="scan.pdf", concurrency=1)
+    assert 3 <= len(sent) < 5
+    assert f"({len(sent) - 1} of 5 page ranges read)" in str(info.value)
+    client, aclient, sent = _slow(0.01, 30)  # a budget that suffices: every range read
+    assert len(ocr(client, pdf).pages) == 450 and len((await aocr(aclient, pdf)).pages) == 450
+
+
+def test_a_local_file_is_looked_at_before_it_is_read(tmp_path: Path) -> None:
+    with pytest.raises(GLMValidationError, match="not a regular file") as info:
+        plan_file("/dev/null")  # a device: read, it was an empty file
+    assert info.value.value == "/dev/null"
+    sparse = tmp_path / "huge.pdf"
+    with sparse.open("wb") as handle:
+        handle.write(b"%PDF-1.4\n")
+        handle.truncate(2 * 1024 * 1024 * 1024)  # 2 GB, none of it on disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(GLMValidationError, match="a PDF of at most 50 MB") as info:
+            plan_file(sparse)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.value == f"{sparse} ({2 * 1024 * 1024 * 1024} bytes)"
+    assert peak < 1024 * 1024  # its first bytes, not its 2 GB
+    zeros = tmp_path / "zeros.pdf"
+    with zeros.open("wb") as handle:
+        handle.truncate(MAX_PDF_BYTES + 1)
+    with pytest.raises(GLMValidationError, match=r"of at most 50 MB") as info:
+        plan_file(zeros, name="zeros")
+    assert info.value.value == f"zeros ({MAX_PDF_BYTES + 1} bytes)"
+
+
+def test_read_limited_reads_no_further_than_a_pdf_may_go() -> None:
+    big = io.BytesIO(b"%PDF-1.4\n" + b"\0" * (MAX_PDF_BYTES + 100))
+    with pytest.raises(GLMValidationError, match="a PDF of at most 50 MB") as info:
+        read_limited(big, "big.pdf")  # no size said: read one byte past the limit
+    assert big.tell() == MAX_PDF_BYTES + 1
+    assert info.value.value == f"big.pdf ({MAX_PDF_BYTES + 1} bytes)"
+    said = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)
+    with pytest.raises(GLMValidationError, match="an image of at most 10 MB") as info:
+        read_limited(said, "scan.png", 10**10)  # its file system says 10 GB: its head only
+    assert said.tell() == 1024 and info.value.value == f"scan.png ({10**10} bytes)"
+    text = io.BytesIO(b"plain text")
+    with pytest.raises(GLMValidationError, match="PDF, PNG or JPEG") as info:
+        read_limited(text, "notes", 10**10)
+    assert info.value.value == f"notes ({10**10} bytes)"
+    assert read_limited(io.BytesIO(PNG), "ok.png", len(PNG)) == PNG
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://user:secret-pw@example.com/scan.pdf",
+        "http://token@example.com/scan.png",
+        "HTTPS://user:secret-pw@example.com/scan.pdf?x=1",
+    ],
+)
+def test_a_url_with_credentials_is_refused_masked(url: str) -> None:
+    client, sent = _client()
+    with pytest.raises(GLMValidationError, match="without user:password") as info:
+        ocr(client, url)
+    shown = str(info.value) + repr(info.value.value)
+    assert "secret-pw" not in shown and "token" not in shown and "***@example.com" in shown
+    assert sent == []
+
+
+@pytest.mark.parametrize(
+    "source", ["HTTPS://example.com/scan.pdf", "Http://example.com/a", "DATA:image/png;base64,"]
+)
+def test_schemes_are_case_insensitive(source: str) -> None:
+    client, sent = _client()
+    if source.startswith("DATA"):
+        source += base64.b64encode(PNG).decode()
+    out = ocr(client, source)
+    assert len(out.pages) == 1 and len(sent) == 1 and out.source in (source, "data: URI")
+    expected = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert sent[0]["file"] == (expected if source.startswith("DATA") else source)
