@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any, Literal
@@ -593,6 +594,13 @@ class ChatGLM(KeyedModel, BaseChatModel):
         return RunnableMap(raw=llm) | parsed.with_fallbacks(
             [fallback], exception_key="parsing_error"
         )
+
+
+# LangChain inspects the signature of _generate / _agenerate on every call (whether it takes
+# run_manager): computed once, inspect.signature returns a function's __signature__ as it is.
+for _method in ("_generate", "_agenerate"):
+    _function = getattr(ChatGLM, _method)
+    _function.__signature__ = inspect.signature(_function)
 
 
 def _requiring_call(name: str) -> Any:
