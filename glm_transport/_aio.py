@@ -80,6 +80,28 @@ class AioReply:
             protocol.close()
 
 
+# Without a call budget a route's attempts all have the same timeouts: one ClientTimeout each
+# (frozen), instead of one per attempt.
+_TIMEOUTS: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+
+
+def _client_timeout(timeout: httpx.Timeout, total: float | None) -> aiohttp.ClientTimeout:
+    """The timeouts of an attempt in aiohttp's terms (see :func:`send`)."""
+    if total is not None:  # what is left of a budget: a new value each attempt
+        return aiohttp.ClientTimeout(
+            total=total, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read
+        )
+    key = (timeout.pool, timeout.connect, timeout.read)
+    made = _TIMEOUTS.get(key)
+    if made is None:
+        if len(_TIMEOUTS) >= 64:
+            _TIMEOUTS.clear()
+        made = _TIMEOUTS[key] = aiohttp.ClientTimeout(
+            total=None, connect=timeout.pool, sock_connect=timeout.connect, sock_read=timeout.read
+        )
+    return made
+
+
 async def send(
     session: aiohttp.ClientSession,
     done: Callable[[], None],
@@ -103,12 +125,7 @@ async def send(
             data=content,
             headers=headers.plain(),
             allow_redirects=False,
-            timeout=aiohttp.ClientTimeout(
-                total=total,
-                connect=timeout.pool,
-                sock_connect=timeout.connect,
-                sock_read=timeout.read,
-            ),
+            timeout=_client_timeout(timeout, total),
         )
     except asyncio.CancelledError as cancelled:
         done()

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -353,24 +353,22 @@ class AsyncGLMClient:
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    async def _send(self, call: Call, content: bytes, attempts: Attempts) -> _AsyncReply:
+    def _send(self, call: Call, content: bytes, attempts: Attempts) -> Awaitable[_AsyncReply]:
         """Start one attempt: through the client the user gave, else straight on aiohttp.
 
-        What is left of the call's budget bounds the status line and headers too.
+        What is left of the call's budget bounds the status line and headers too. Returns the
+        sending coroutine itself (no coroutine of its own held through every call's I/O).
         """
         timeout = attempts.start()
         left = attempts.left()
         given = self._given
         if given is not None:
             sent = given.send(_build(given, call, content, timeout), stream=True)
-            response: httpx.Response = await (
-                sent if left is None else asyncio.wait_for(sent, left)
-            )
-            return response
+            return sent if left is None else asyncio.wait_for(sent, left)  # type: ignore[no-any-return]
         from glm_transport._aio import send
 
         pool = async_pool(self._route if call.reuse else self._once)
-        return await send(pool.session, pool.done, call.url, content, call.headers, timeout, left)
+        return send(pool.session, pool.done, call.url, content, call.headers, timeout, left)
 
     async def post(self, call: Call, parse: Callable[[Any], T]) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
