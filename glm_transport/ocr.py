@@ -55,7 +55,7 @@ import time
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
 from urllib.parse import urlsplit
 
 from glm_transport import errors as E
@@ -77,6 +77,7 @@ __all__ = [
     "MAX_PDF_BYTES",
     "OCR",
     "OCR_CONCURRENCY",
+    "FileSystem",
     "LayoutElement",
     "OCRFile",
     "OCRPage",
@@ -91,6 +92,7 @@ __all__ = [
     "parse_ocr",
     "plan_file",
     "read_limited",
+    "read_through",
 ]
 
 T = TypeVar("T")
@@ -269,6 +271,37 @@ def read_limited(handle: IO[bytes], name: str, size: int | None = None) -> bytes
             )
         _check(data, name, size)  # a PDF or an image over its limit: raises
     return data
+
+
+class FileSystem(Protocol):
+    """What :func:`read_through` needs of a file system (fsspec's ``AbstractFileSystem``)."""
+
+    def info(self, path: str) -> dict[str, Any]:
+        """The file's ``type`` (``file``, ``directory``, ...) and ``size``."""
+
+    def open(self, path: str, mode: str) -> Any:
+        """The file, open (a context manager of a binary file)."""
+
+
+def read_through(fs: FileSystem, path: str) -> bytes:
+    """The bytes of ``path`` on ``fs``, looked at as a local file is before it is read.
+
+    Only a regular file (``type`` ``file``), read no further than :func:`read_limited` allows.
+
+    Raises:
+        GLMValidationError: naming ``path``: missing, not a regular file, over the limits, or
+            not a PDF, PNG or JPEG.
+    """
+    try:
+        info = fs.info(path)
+        if info.get("type") != "file":
+            raise GLMValidationError("file", path, f"{_ALLOWED}; not a regular file")
+        size = info.get("size")
+        with fs.open(path, "rb") as handle:
+            return read_limited(handle, path, size if isinstance(size, int) else None)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise GLMValidationError("file", path, f"{_ALLOWED}; {why}") from None
 
 
 def _from_path(path: Path, name: str) -> OCRFile | None:

@@ -122,8 +122,10 @@ class GLMOCRLoader(_GLMOCR, BaseLoader):
     vector store that keeps flat metadata only, drop it (``filter_complex_metadata``).
 
     Limits, checked before a file is sent (``GLMValidationError`` names the file): PDF, PNG or
-    JPEG; an image at most 10 MB, a PDF at most 50 MB. A PDF over 100 pages is read in page
-    ranges of 100, concurrently in async, and its pages come back in order. An empty file or
+    JPEG; an image at most 10 MB, a PDF at most 50 MB; a path a regular file, never read past
+    the limits; a URL without ``user:password@``. A PDF over 100 pages is read in page ranges of
+    100, concurrently in async, and its pages come back in order, each reply holding the pages
+    asked for; ``total_timeout`` bounds the whole file. An empty file or
     an empty list: no request. Served on ``zai``, ``bigmodel`` and custom gateways; the Coding
     Plan presets, maxtoken and powertokens refuse before sending. Same transport, retries,
     typed errors and pools as ``ChatGLM``. The parser underneath is :class:`GLMOCRParser`.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from glm_transport.ocr import (
     OCRSource,
     aocr_many,
     ocr,
+    read_through,
 )
 from llama_index_glm._connection import GLMConnection
 
@@ -54,8 +55,10 @@ class GLMOCRReader(GLMConnection, BasePydanticReader):
         embedded and shown to the LLM.
 
         Limits, checked before a file is sent (``GLMValidationError`` names the file): PDF, PNG
-        or JPEG; an image at most 10 MB, a PDF at most 50 MB. A PDF over 100 pages is read in
-        page ranges of 100, concurrently in async, its pages in order. An empty file or list:
+        or JPEG; an image at most 10 MB, a PDF at most 50 MB; a path (also through ``fs``) a
+        regular file, never read past the limits; a URL without ``user:password@``. A PDF over
+        100 pages is read in page ranges of 100, concurrently in async, its pages in order, each
+        reply holding the pages asked for; ``total_timeout`` bounds the whole file. An empty file or list:
         no request. Served on ``zai``, ``bigmodel`` and custom gateways; the Coding Plan
         presets, maxtoken and powertokens refuse before sending. Same transport, retries and
         typed errors as ``GLM``.
@@ -72,20 +75,19 @@ class GLMOCRReader(GLMConnection, BasePydanticReader):
         """The name LlamaIndex serializes this class under."""
         return "GLMOCRReader"
 
-    def _sources(self, file: Any, fs: Any) -> list[tuple[OCRSource, str | None]]:
+    def _sources(self, file: Any, fs: Any) -> Iterator[tuple[OCRSource, str | None]]:
+        """Each file, read through ``fs`` when given, one at a time as it is asked for."""
         files = (
             [file]
             if isinstance(file, (str, bytes, Path)) or not isinstance(file, Sequence)
             else file
         )
-        if fs is None:
-            return [(f, None) for f in files]
-        # A file system of fsspec's (SimpleDirectoryReader's fs=): read through it.
-        out: list[tuple[OCRSource, str | None]] = []
         for f in files:
-            with fs.open(str(f), "rb") as handle:
-                out.append((handle.read(), str(f)))
-        return out
+            if fs is None:
+                yield f, None
+            else:  # a file system of fsspec's (SimpleDirectoryReader's fs=): read through it,
+                # a regular file only and no further than the limits (GLMValidationError names it)
+                yield read_through(fs, str(f)), str(f)
 
     def _documents(self, result: OCRResult, extra_info: dict[str, Any] | None) -> list[Document]:
         return [
@@ -122,7 +124,7 @@ class GLMOCRReader(GLMConnection, BasePydanticReader):
         self, file: Any, extra_info: dict[str, Any] | None = None, fs: Any = None
     ) -> list[Document]:
         """:meth:`load_data`, natively async: the files read concurrently, pages in file order."""
-        sources = self._sources(file, fs)
+        sources = list(self._sources(file, fs))
         results = await aocr_many(
             self._async_client(),
             [s for s, _ in sources],

@@ -140,6 +140,31 @@ def test_bad_files_are_refused_naming_them(glm_emulator: EmulatorServer, tmp_pat
     assert glm_emulator.state.requests == 0
 
 
+def test_urls_any_case_go_as_given_and_credentials_are_refused(
+    glm_emulator: EmulatorServer,
+) -> None:
+    docs = GLMOCRLoader("HTTPS://example.com/scan.pdf", **_where(glm_emulator)).load()
+    assert [d.metadata["source"] for d in docs] == ["HTTPS://example.com/scan.pdf"]
+    assert glm_emulator.state.requests == 1
+    secret = "https://user:secret-pw@example.com/scan.pdf"
+    with pytest.raises(GLMValidationError, match="without user:password") as info:
+        GLMOCRLoader(secret, **_where(glm_emulator)).load()
+    assert "secret-pw" not in str(info.value) and "***@example.com" in str(info.value)
+    with pytest.raises(GLMValidationError, match="without user:password") as info:
+        asyncio.run(GLMOCRLoader([PNG, secret], **_where(glm_emulator)).aload())
+    assert "secret-pw" not in str(info.value)
+    assert glm_emulator.state.requests <= 2  # the PNG at most; the URL never
+
+
+def test_a_path_that_is_no_regular_file_is_refused(glm_emulator: EmulatorServer) -> None:
+    with pytest.raises(GLMValidationError, match="not a regular file") as info:
+        GLMOCRLoader("/dev/null", **_where(glm_emulator)).load()
+    assert info.value.value == "/dev/null"
+    with pytest.raises(GLMValidationError, match="not a regular file"):
+        asyncio.run(GLMOCRParser(**_where(glm_emulator)).aparse(Blob.from_path("/dev/null")))
+    assert glm_emulator.state.requests == 0
+
+
 def test_errors_are_typed_and_coding_plan_refused(glm_emulator: EmulatorServer) -> None:
     busy = {FAULT_HEADER: json.dumps({"code": "1302", "retry_after_ms": 1})}
     loader = GLMOCRLoader(PNG, default_headers=busy, max_retries=0, **_where(glm_emulator))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +111,37 @@ def test_reads_through_an_fsspec_file_system(glm_emulator: EmulatorServer, tmp_p
         ("/scans/a.pdf", 1),
         ("/scans/a.pdf", 2),
     ]
+
+
+async def test_a_file_system_file_is_looked_at_before_it_is_read(
+    glm_emulator: EmulatorServer, tmp_path: Path
+) -> None:
+    from fsspec.implementations.local import LocalFileSystem
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    fs = MemoryFileSystem()
+    fs.mkdir("/scans/folder.pdf")
+    reader = _reader(glm_emulator)
+    with pytest.raises(GLMValidationError, match="not a regular file") as info:
+        reader.load_data("/scans/folder.pdf", fs=fs)
+    assert info.value.value == "/scans/folder.pdf"
+    with pytest.raises(GLMValidationError, match="FileNotFoundError") as info:
+        await reader.aload_data(["/scans/missing.pdf"], fs=fs)
+    assert info.value.value == "/scans/missing.pdf"
+    big = tmp_path / "big.pdf"
+    with big.open("wb") as handle:
+        handle.write(b"%PDF-1.4\n")
+        handle.truncate(1024 * 1024 * 1024)  # 1 GB, none of it on disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(GLMValidationError, match="a PDF of at most 50 MB") as info:
+            reader.load_data(str(big), fs=LocalFileSystem())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert info.value.value == f"{big} ({1024 * 1024 * 1024} bytes)"
+    assert peak < 1024 * 1024  # its head, not its 50 MB
+    assert glm_emulator.state.requests == 0
 
 
 def test_no_input_no_request(glm_emulator: EmulatorServer) -> None:
