@@ -176,7 +176,11 @@ def run_mutmut(workdir: Path, names: list[str], max_children: int) -> None:
         done = subprocess.run(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         print(log.read_text(encoding="utf-8")[-4000:], file=sys.stderr)
-        raise SystemExit(f"mutmut failed ({done.returncode}); full log: {log}")
+        raise SystemExit(
+            f"mutmut failed ({done.returncode}); full log: {log}. A test failing on the unmutated "
+            f"tree shows with: cd {workdir / 'mutants'} && MUTANT_UNDER_TEST= python -m pytest "
+            + " ".join(TESTS)
+        )
 
 
 def statuses(workdir: Path) -> dict[str, str]:

@@ -230,3 +230,91 @@ def test_history_helpers() -> None:
         "content": "t",
         "tool_calls": [call],
     }
+
+
+IMAGE = {"type": "image_url", "image_url": {"url": "data:image/png;base64,QUJD"}}
+
+
+def test_media_a_tool_returned_goes_in_one_user_message_after_the_tool_results() -> None:
+    messages = [
+        {"role": "user", "content": "look"},
+        {"role": "assistant", "tool_calls": [wire_tool_call("c1", "shot", {})]},
+        {
+            "role": "tool",
+            "tool_call_id": "c1",
+            "content": [{"type": "text", "text": "done"}, IMAGE],
+        },
+        {"role": "tool", "tool_call_id": "c2", "content": [{"type": "text", "text": "no media"}]},
+        {"role": "user", "content": "and?"},
+    ]
+    sent = body(model="glm-4.6v", messages=messages)["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "tool", "tool", "user", "user"]
+    assert sent[2] == {
+        "role": "tool",
+        "tool_call_id": "c1",
+        "content": "done\n[1 attachment(s) follow in the next user message]",
+    }
+    assert sent[3]["content"] == "no media"
+    assert sent[4] == {
+        "role": "user",
+        "content": [{"type": "text", "text": "Returned by tool call c1:"}, IMAGE],
+    }
+    assert sent[5] == {"role": "user", "content": "and?"}
+    assert messages[2]["content"][1] is IMAGE  # the caller's messages are not changed
+
+
+def test_media_from_the_last_tool_results_still_goes_out() -> None:
+    messages = [
+        {"role": "user", "content": "look"},
+        {"role": "tool", "tool_call_id": "c1", "content": [IMAGE]},
+    ]
+    sent = body(model="glm-4.6v", messages=messages)["messages"]
+    assert sent[-1] == {
+        "role": "user",
+        "content": [{"type": "text", "text": "Returned by tool call c1:"}, IMAGE],
+    }
+    assert sent[1]["content"] == "[1 attachment(s) follow in the next user message]"
+
+
+def test_media_a_model_cannot_take_is_refused_naming_the_part() -> None:
+    messages = [
+        {"role": "user", "content": "look"},
+        {"role": "tool", "tool_call_id": "c1", "content": [{"type": "text", "text": "t"}, IMAGE]},
+    ]
+    err = refused(model="glm-5", messages=messages)
+    assert (err.field, err.value) == ("messages[1].content[1]", "image_url")
+    assert "glm-5 takes text" in err.allowed
+    odd = [{"role": "user", "content": "x"}, {"role": "tool", "content": ["raw"]}]
+    assert refused(model="glm-4.6v", messages=odd).field == "messages[1].content[0]"
+
+
+def test_refusals_say_exactly_what_is_allowed() -> None:
+    err = refused(messages=[{"role": "system", "content": "s"}])
+    assert err.allowed == (
+        "at least one 'user' message (GLM rejects system/assistant-only input with code 1214)"
+    )
+    assert refused(do_sample="yes").allowed == "True or False"
+    assert refused(extra_body={"stream": True}).allowed == (
+        "not a request field: call the stream methods to stream"
+    )
+    assert refused(model="").allowed == "a model name such as 'glm-5-turbo'"
+    mixed = [
+        {
+            "role": "user",
+            "content": [
+                {"type": "file_url", "file_url": {"url": "https://x.invalid/a.pdf"}},
+                {"type": "image_url", "image_url": {"url": "https://x.invalid/a.png"}},
+            ],
+        }
+    ]
+    assert refused(model="glm-4.6v", messages=mixed).allowed == (
+        "file_url parts alone, or image_url/video_url parts: GLM cannot mix them in one request"
+    )
+    assert refused(max_tokens=0).allowed == "an integer in [1, 131072]"
+    assert refused(model="glm-4.6v", max_tokens=40000).allowed == (
+        "an integer in [1, 32768] (glm-4.6v's output limit)"
+    )
+
+
+def test_a_one_letter_model_keeps_its_name_without_the_tag() -> None:
+    assert wire_model("g[1m]", PROVIDERS["zai"]) == "g"
