@@ -266,3 +266,37 @@ def test_a_refused_timeout_shows_the_value_given() -> None:
     with pytest.raises(GLMValidationError) as caught:
         make_timeout((1, 0))
     assert (caught.value.field, caught.value.value) == ("timeout.read", 0)
+
+
+def test_credentials_are_masked_only_where_they_are() -> None:
+    err = refused(base_url="https://a:b@gw.example/a:b@x")
+    assert err.value == "https://***@gw.example/a:b@x"
+
+
+def test_refusals_of_urls_headers_keys_and_timeouts_say_exactly_what_is_allowed() -> None:
+    assert refused(base_url="ftp://x").allowed == "an http:// or https:// URL"
+    assert refused(base_url="https://").allowed == "a well-formed http(s) URL with a host"
+    assert refused(default_headers=["a"]).allowed == "a dict of header names to str values"
+    assert refused(default_headers={"a b": "v"}).allowed == (
+        "header names made of letters, digits and !#$%&'*+-.^_`|~ (RFC 9110 tokens)"
+    )
+    assert refused(api_key="a b").allowed == (
+        "printable ASCII characters without spaces (the key is not shown)"
+    )
+    with pytest.raises(GLMValidationError) as caught:
+        make_timeout((1, 2, 3))  # type: ignore[arg-type]
+    assert caught.value.value == (1, 2, 3)
+
+
+def test_the_whitespace_warning_says_what_happened() -> None:
+    with pytest.warns(UserWarning, match="whitespace") as seen:
+        resolve_settings(api_key=f"{KEY}\n")
+    assert [str(w.message) for w in seen] == [
+        "The GLM API key had surrounding whitespace (a trailing newline?); it was stripped."
+    ]
+
+
+def test_no_warning_for_an_invalid_host_written_with_a_final_dot() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        resolve_settings(base_url="http://glm-emulator.invalid./api/paas/v4", api_key=KEY)

@@ -186,3 +186,18 @@ def test_the_exhausted_error_tells_the_user_what_to_do() -> None:
         "no tool call): thinking counts against max_tokens. Raise max_tokens, or lower "
         "reasoning_effort; pass empty_answer='return' to get the empty answer instead."
     )
+
+
+def test_refusals_and_requirement_errors_say_what_to_do() -> None:
+    mixed = [{"type": "web_search", "web_search": {}}, *TOOLS]
+    with pytest.raises(E.GLMValidationError) as caught:
+        plan_tool_choice(mixed, "c")
+    assert caught.value.allowed == (
+        "'auto', 'none', 'any', 'required', True, or one of the tools ['a', 'b']"
+    )
+    with pytest.raises(E.ToolChoiceError) as missing:
+        check_reply("stop", [], "any", "rid", None)
+    assert missing.value.message.endswith("answered with no tool call")
+    with pytest.raises(E.ToolCallTruncatedError) as cut:
+        check_reply("length", ["a"], None, "rid", None)
+    assert cut.value.message.endswith("Raise max_tokens (reasoning counts against it).")
