@@ -5,6 +5,7 @@
     python scripts/mutation.py --modules sse,retry  # one or a few while working
     python scripts/mutation.py --show-survivors     # and the diff of each surviving mutant
     python scripts/mutation.py --ref HEAD           # the last commit, not the working tree
+    python scripts/mutation.py --report --workdir DIR  # the table of a --keep run, re-judged
 
 What it does: copies the working tree to a scratch directory (the checkout gets no ``mutants/``
 and may change while it runs), lists every mutant mutmut 3.8 makes of each module, draws at most
@@ -16,9 +17,10 @@ and ``tests/test_reply_policy.py``, and prints the per-module table and the tota
 Reading the table: a mutant is *killed* when a test fails on it (a timeout counts as killed: the
 tests noticed); *survived* when every test passed; *no tests* when no selected test runs the
 mutated function (a survivor too). Survivors judged equivalent (the mutant changes nothing a
-caller can observe) are listed, with the reason, in ``scripts/mutation_equivalent.txt`` and leave
-the denominator: ``score = killed / (sampled - equivalent)``. An entry of that list that is no
-longer a survivor of the sample is reported as stale.
+caller can observe) are listed in ``scripts/mutation_equivalent.txt`` with the line the mutant
+writes and the reason, and leave the denominator: ``score = killed / (sampled - equivalent)``.
+An entry whose name now stands for another mutant (mutmut numbers them per function), or that
+is killed now, is reported.
 
 The bar (issue 28): 90% overall, no module under 85% (``--fail-under 90 --module-floor 85`` makes
 the exit status say so). Not part of the default test run (it takes minutes); ``mutmut`` comes
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import json
 import os
 import random
 import shutil
@@ -64,8 +67,10 @@ NEW_MODULES = ("ocr", "websearch", "web_search", "reader")
 TESTS = ("tests/transport", "tests/test_reply_policy.py")
 EQUIVALENT = ROOT / "scripts" / "mutation_equivalent.txt"
 # What the scratch copy leaves out: the venv, VCS data and caches.
-SKIP = (".venv", ".git", "mutants", "__pycache__", ".mypy_cache", ".ruff_cache", ".hypothesis")
-SKIP += (".pytest_cache", ".benchmarks", ".coverage")
+SKIP = frozenset(
+    {".venv", ".git", "mutants", "__pycache__", ".mypy_cache", ".ruff_cache", ".hypothesis"}
+    | {".pytest_cache", ".benchmarks", ".coverage"}
+)
 KILLED = {"killed", "timeout", "caught by type check"}
 
 
@@ -95,18 +100,29 @@ def default_modules(tree: Path) -> list[str]:
     return names
 
 
-def read_equivalent(path: Path) -> dict[str, str]:
-    """``mutant name  # reason`` lines; blank lines and lines starting with ``#`` are skipped."""
-    found: dict[str, str] = {}
+def read_equivalent(path: Path) -> dict[str, tuple[str, str]]:
+    """``name :: mutated line :: reason`` entries; blank lines and ``#`` lines are skipped.
+
+    The mutated line is the ``+`` line of ``mutmut show <name>``: mutmut numbers mutants per
+    function, so after an edit a name can stand for another mutant, and the line tells.
+    """
+    found: dict[str, tuple[str, str]] = {}
     if not path.exists():
         return found
     for line in path.read_text(encoding="utf-8").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
+        if not line.strip() or line.startswith("#"):
             continue
-        name, _, reason = line.partition("#")
-        found[name.strip()] = reason.strip()
+        name, mutated, reason = (part.strip() for part in line.split(" :: ", 2))
+        found[name] = (mutated, reason)
     return found
+
+
+def mutated_line(workdir: Path, name: str) -> str:
+    """The first line the mutant adds, as ``mutmut show`` prints it (stripped)."""
+    for line in show(workdir, name).splitlines():
+        if line.startswith("+") and not line.startswith("+++"):
+            return line[1:].strip()
+    return ""
 
 
 def snapshot(workdir: Path, ref: str | None) -> None:
@@ -211,9 +227,7 @@ def show(workdir: Path, name: str) -> str:
     ).stdout
 
 
-def report(
-    sample: dict[str, list[str]], found: dict[str, str], equivalent: dict[str, str]
-) -> list[Row]:
+def report(sample: dict[str, list[str]], found: dict[str, str], equivalent: set[str]) -> list[Row]:
     """Print the table; return its rows."""
     rows: list[Row] = []
     for module, names in sample.items():
@@ -260,6 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="TEST",
         help="leave out a test that fails on the unmutated tree (mutmut needs a green run)",
     )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the table of an earlier --keep run in --workdir again (no new run)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
     parser.add_argument("--show-survivors", action="store_true", help="print each survivor's diff")
     parser.add_argument("--fail-under", type=float, default=0.0, help="exit 1 under this total")
@@ -272,26 +291,42 @@ def main(argv: list[str] | None = None) -> int:
     workdir = workdir.resolve()
     if workdir == ROOT or ROOT in workdir.parents:
         parser.error("--workdir must be outside the checkout")
-    if (workdir / "mutants").exists():
-        shutil.rmtree(workdir / "mutants")  # a fresh run, never a stale cache
-    print(f"scratch copy: {workdir}", flush=True)
-    snapshot(workdir, args.ref)
-    modules = args.modules.split(",") if args.modules else default_modules(workdir)
-    unknown = [m for m in modules if not (workdir / PACKAGE / f"{m}.py").exists()]
-    if unknown:
-        parser.error(f"no such module in {PACKAGE}: {', '.join(unknown)}")
-    configure(workdir, modules, args.deselect)
+    if args.report:
+        if args.workdir is None or not (workdir / "sample.json").exists():
+            parser.error("--report needs the --workdir of an earlier run (kept with --keep)")
+        args.keep = True
+    else:
+        if (workdir / "mutants").exists():
+            shutil.rmtree(workdir / "mutants")  # a fresh run, never a stale cache
+        print(f"scratch copy: {workdir}", flush=True)
+        snapshot(workdir, args.ref)
+        modules = args.modules.split(",") if args.modules else default_modules(workdir)
+        unknown = [m for m in modules if not (workdir / PACKAGE / f"{m}.py").exists()]
+        if unknown:
+            parser.error(f"no such module in {PACKAGE}: {', '.join(unknown)}")
     try:
-        sample = draw(workdir, modules, args.per_module, args.seed)
+        if args.report:
+            sample = json.loads((workdir / "sample.json").read_text(encoding="utf-8"))
+        else:
+            configure(workdir, modules, args.deselect)
+            sample = draw(workdir, modules, args.per_module, args.seed)
+            (workdir / "sample.json").write_text(json.dumps(sample, indent=1), encoding="utf-8")
         names = [n for ns in sample.values() for n in ns]
-        print(f"running mutmut on {len(names)} mutants (log: {workdir / 'mutmut.log'})", flush=True)
-        run_mutmut(workdir, names, args.max_children)
+        if not args.report:
+            print(f"running mutmut on {len(names)} mutants (log: {workdir / 'mutmut.log'})")
+            run_mutmut(workdir, names, args.max_children)
         found = statuses(workdir)
-        equivalent = read_equivalent(EQUIVALENT)
+        survivors = [n for n in names if found.get(n, "not checked") not in KILLED]
+        listed = read_equivalent(EQUIVALENT)
+        equivalent, moved = set(), []
+        for name in survivors:
+            if name in listed:
+                if mutated_line(workdir, name) == listed[name][0]:
+                    equivalent.add(name)
+                else:
+                    moved.append(name)
         print()
         rows = report(sample, found, equivalent)
-        drawn = set(names)
-        survivors = [n for n in names if found.get(n, "not checked") not in KILLED]
         open_ = [n for n in survivors if n not in equivalent]
         if open_:
             print(f"\nsurvivors not judged equivalent ({len(open_)}):")
@@ -299,8 +334,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {name}: {found.get(name, 'not checked')}")
                 if args.show_survivors:
                     print("    " + show(workdir, name).replace("\n", "\n    "))
-        stale = [n for n in equivalent if n.split(".")[1] in modules and n in drawn]
-        stale = [n for n in stale if n not in survivors]
+        if moved:
+            print("\nlisted as equivalent, but the name now stands for another mutant (re-judge):")
+            for name in moved:
+                print(f"  {name}: {mutated_line(workdir, name)}")
+        stale = [n for n in listed if n in set(names) and n not in survivors]
         if stale:
             print("\nlisted as equivalent but killed now (remove from the list):")
             for name in stale:
