@@ -138,7 +138,7 @@ def _completion(body: Any) -> ChatCompletion:
     if not choices or not isinstance(choices[0], Mapping):
         raise E.APIError(
             "GLM returned a response without choices",
-            request_id=body.get("request_id") or body.get("id"),
+            request_id=_opt_str(body.get("request_id") or body.get("id")),
             body=body,
         )
     choice = choices[0]

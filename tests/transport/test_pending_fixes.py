@@ -40,13 +40,6 @@ def test_a_tool_whose_description_is_none_is_sent_with_a_string() -> None:
     assert sent["function"]["description"] == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse._completion passes body.get('request_id') raw to the 'without choices' error "
-    "(every other error of the module goes through _opt_str): a numeric request id stays an int "
-    "there and is a str everywhere else. Fix: request_id=_opt_str(body.get('request_id') or "
-    "body.get('id')) in that raise.",
-)
 def test_the_request_id_of_a_reply_without_choices_is_a_string() -> None:
     with pytest.raises(E.APIError) as caught:
         parse_completion({"choices": [], "request_id": 42})
