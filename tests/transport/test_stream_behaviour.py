@@ -302,3 +302,144 @@ def test_content_after_the_finish_counts_as_handed_out() -> None:
     assert [(c.finish_reason, c.content) for c in out] == [("stop", None), (None, "late")]
     assert reader.started
     assert type(reader.failure(E.APIConnectionError("reset"))) is E.StreamInterruptedError
+
+
+NESTED = {
+    "type": "function",
+    "function": {
+        "name": "f",
+        "description": "",
+        "parameters": {"type": "object", "properties": {"o": {"type": "object"}}},
+    },
+}
+
+
+def calls_of(groups: list[list[StreamChunk]]) -> list[tuple[Any, ...]]:
+    return [
+        (d.index, d.id, d.name, d.arguments, d.type)
+        for g in groups
+        for c in g
+        for d in c.tool_calls or []
+    ]
+
+
+def test_the_first_piece_of_a_streamed_call_says_its_type() -> None:
+    piece = {
+        "index": 0,
+        "id": "a",
+        "type": "function",
+        "function": {"name": "g", "arguments": "{}"},
+    }
+    groups = run(
+        StreamReader(), frame(choice({"tool_calls": [piece]})), frame(choice({}, "tool_calls"))
+    )
+    assert calls_of(groups) == [(0, "a", "g", "{}", "function")]
+
+
+def test_a_piece_repeating_the_calls_index_and_id_is_part_of_that_call() -> None:
+    first = {"index": 0, "id": "a", "type": "function", "function": {"name": "g", "arguments": "{"}}
+    again = {"index": 0, "id": "a", "type": "function"}
+    rest = {"index": 0, "function": {"arguments": "}"}}
+    groups = run(
+        StreamReader(),
+        *[frame(choice({"tool_calls": [p]})) for p in (first, again, rest)],
+        frame(choice({}, "tool_calls")),
+    )
+    assert all(c.server_tool_calls is None for g in groups for c in g)
+    assert "".join(d.arguments or "" for g in groups for c in g for d in c.tool_calls or []) == "{}"
+
+
+def test_held_nested_arguments_go_out_decoded_only_for_the_calls_kept(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    req = ChatRequest(model="glm-5", messages=[], tools=[NESTED], max_tool_calls=1)
+    pieces = [
+        {
+            "index": 0,
+            "id": "a",
+            "type": "function",
+            "function": {"name": "f", "arguments": '{"o": "{\\"x\\": 1}"}'},
+        },
+        {
+            "index": 1,
+            "id": "b",
+            "type": "function",
+            "function": {"name": "f", "arguments": '{"o": "{}"}'},
+        },
+    ]
+    with caplog.at_level("INFO", logger="glm_transport"):
+        groups = run(
+            StreamReader(req),
+            frame(choice({"tool_calls": pieces})),
+            frame(choice({}, "tool_calls")),
+        )
+    last = groups[-1][-1]
+    assert [(d.index, d.arguments) for d in last.tool_calls or []] == [(0, '{"o": {"x": 1}}')]
+    assert "f.o" in caplog.text  # the log names the tool and the field decoded
+
+
+def test_server_calls_sent_in_pieces_come_back_whole() -> None:
+    by_id = [
+        {"id": "m1", "type": "mcp", "mcp": {"name": "lookup", "output": "ab"}},
+        {"id": "m1", "type": "mcp", "mcp": {"output": "cd"}},
+    ]
+    by_index = [
+        {"index": 2, "id": "m2", "type": "mcp", "mcp": {"name": "lookup", "output": "x"}},
+        {"index": 2, "type": "mcp", "mcp": {"output": "y"}},
+    ]
+    for pieces, output in ((by_id, "abcd"), (by_index, "xy")):
+        groups = run(
+            StreamReader(),
+            *[frame(choice({"tool_calls": [p]})) for p in pieces],
+            frame(choice({"content": "done"}, "stop")),
+        )
+        server = [s for g in groups for c in g for s in c.server_tool_calls or []]
+        assert len(server) == 1 and server[0]["mcp"] == {"name": "lookup", "output": output}
+        assert calls_of(groups) == []
+
+
+def test_the_model_and_a_cut_answer_reach_the_caller() -> None:
+    groups = run(StreamReader(), frame(choice({"content": "partial"})), frame(choice({}, "length")))
+    assert groups[0][0].model == "glm-5"
+    assert text(groups) == "partial"  # content came: a cut answer, not an exhausted budget
+    assert [c.finish_reason for g in groups for c in g if c.finish_reason] == ["length"]
+
+
+def test_a_json_schema_answer_comes_as_the_content_once_and_text_beside_it_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    req = ChatRequest(
+        model="glm-5", messages=[], tools=[NESTED], structured_tool="f", required_tool="f"
+    )
+    piece = {
+        "index": 0,
+        "id": "a",
+        "type": "function",
+        "function": {"name": "f", "arguments": '{"o": {}}'},
+    }
+    with caplog.at_level("INFO", logger="glm_transport"):
+        groups = run(
+            StreamReader(req),
+            frame(choice({"content": "Here you go"})),
+            frame(choice({"tool_calls": [piece]})),
+            frame(choice({}, "tool_calls")),
+        )
+    assert groups[0][0].content is None  # text beside the call is not the answer
+    assert text(groups) == '{"o": {}}'
+    assert "GLM wrote text beside the json_schema call; the call is the answer" in caplog.text
+
+
+def test_results_after_the_finish_still_reach_the_caller() -> None:
+    results = [{"title": "t"}]
+    groups = run(
+        StreamReader(),
+        frame(choice({"content": "a"}, "stop")),
+        frame({"id": "r1", "choices": [], "web_search": results}),
+    )
+    assert [c.web_search for g in groups for c in g if c.web_search] == [results]
+
+
+def test_a_frame_that_is_not_json_carries_the_streams_request_id() -> None:
+    with pytest.raises(E.StreamInterruptedError) as caught:
+        run(StreamReader(), frame(choice({"content": "a"})), b"data: {oops\n\n")
+    assert caught.value.request_id == "r1"
