@@ -165,3 +165,11 @@ async def test_the_users_http_client_carries_the_requests_sync_and_async() -> No
         assert (await aembed(binding.async_(model, aown), ["a"])).vectors == [[1.0]]
         assert binding.async_(model, aown) is binding.async_(model, aown)
     assert seen == ["https://glm.test/api/paas/v4/embeddings"] * 2
+
+
+def test_a_deep_copy_has_its_own_headers_and_a_shallow_one_shares_them() -> None:
+    model = Model(api_key="k", default_headers={"X-A": "1"})
+    deep = model.model_copy(deep=True)
+    assert deep.default_headers == {"X-A": "1"}
+    assert deep.default_headers is not model.default_headers
+    assert model.model_copy().default_headers is model.default_headers
