@@ -118,10 +118,17 @@ def read_equivalent(path: Path) -> dict[str, tuple[str, str]]:
 
 
 def mutated_line(workdir: Path, name: str) -> str:
-    """The first line the mutant adds, as ``mutmut show`` prints it (stripped)."""
-    for line in show(workdir, name).splitlines():
+    """The first line the mutant adds, as ``mutmut show`` prints it (stripped).
+
+    A mutant that only removes a line (an argument dropped) is its removed line, after a ``-``.
+    """
+    diff = show(workdir, name).splitlines()
+    for line in diff:
         if line.startswith("+") and not line.startswith("+++"):
             return line[1:].strip()
+    for line in diff:
+        if line.startswith("-") and not line.startswith("---"):
+            return "-" + line[1:].strip()
     return ""
 
 
