@@ -13,6 +13,7 @@ the Coding Plan presets and the gateways' presets do not (:func:`glm_transport.c
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import SplitResult, urlsplit
@@ -79,6 +80,8 @@ def _url_parts(url: Any) -> SplitResult | None:
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError on a port out of range
+        if "[" in parts.netloc:  # Python 3.10's urlsplit does not check the brackets' content
+            ipaddress.IPv6Address(parts.hostname or "")
     except ValueError:
         return None
     return parts
