@@ -267,6 +267,8 @@ class GLM(KeyedModel, FunctionCallingLLM):
 
     def to_payload(self) -> dict[str, Any]:
         """What LlamaIndex's events and callbacks record of the LLM: its class and metadata."""
+        if type(self).metadata is not GLM.metadata:  # a subclass describes itself
+            return super().to_payload()
         return dict(self._described()[1])
 
     @property
