@@ -107,3 +107,20 @@ def test_usage_counts_and_their_defaults() -> None:
     assert (u.prompt_tokens, u.completion_tokens, u.total_tokens) == (3, 4, 7)
     assert (u.cached_tokens, u.reasoning_tokens) == (0, 0)
     assert parse_usage({}) is None and parse_usage(None) is None
+
+
+def test_each_unreadable_reply_says_what_was_missing() -> None:
+    with pytest.raises(E.APIError) as caught:
+        parse_completion({"choices": []})
+    assert caught.value.message == "GLM returned a response without choices"
+    with pytest.raises(E.APIError) as caught:
+        parse_completion({"choices": [{"index": 0}]})
+    assert caught.value.message == "GLM returned a choice without a message"
+    with pytest.raises(E.ServerError) as other:
+        parse_completion({"choices": [{"index": 1, "message": {"content": "x"}}]})
+    assert other.value.message.startswith("GLM answered with 1 choices (first index 1);")
+
+
+def test_a_call_without_a_name_has_an_empty_one() -> None:
+    r = parse_completion(reply({"content": "", "tool_calls": [{"function": {"arguments": "{}"}}]}))
+    assert [(c.name, c.arguments) for c in r.tool_calls] == [("", "{}")]

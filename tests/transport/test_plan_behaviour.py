@@ -188,3 +188,20 @@ def test_each_refusal_says_exactly_what_is_allowed() -> None:
     assert caught.value.allowed == (
         "True, False, or {'type': 'enabled'|'disabled', 'clear_thinking': bool}"
     )
+
+
+def test_preserved_thinking_asked_for_echoes_every_turns_reasoning() -> None:
+    history = [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": "a", "reasoning_content": "why"},
+    ]
+    kept = plan_chat(
+        {"thinking": {"type": "enabled", "clear_thinking": False}},
+        history,
+        model="glm-5",
+        provider=ZAI,
+        stream=False,
+    )
+    assert kept.messages[1]["reasoning_content"] == "why"
+    cleared = plan_chat({}, history, model="glm-5", provider=ZAI, stream=False)
+    assert "reasoning_content" not in cleared.messages[1]

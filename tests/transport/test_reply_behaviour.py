@@ -201,3 +201,36 @@ def test_refusals_and_requirement_errors_say_what_to_do() -> None:
     with pytest.raises(E.ToolCallTruncatedError) as cut:
         check_reply("length", ["a"], None, "rid", None)
     assert cut.value.message.endswith("Raise max_tokens (reasoning counts against it).")
+
+
+NESTED = {
+    "type": "function",
+    "function": {
+        "name": "f",
+        "parameters": {"type": "object", "properties": {"o": {"type": "object"}}},
+    },
+}
+
+
+def test_nested_arguments_are_decoded_and_logged_by_tool_and_field(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    req = ChatRequest(model="glm-5", messages=[], tools=[NESTED])
+    with caplog.at_level("INFO", logger="glm_transport"):
+        out = apply_reply_policy(reply(("f", '{"o": "{\\"x\\": 1}"}')), req)
+    assert out.tool_calls[0].arguments == '{"o": {"x": 1}}'
+    assert "f.o" in caplog.text
+
+
+def test_text_beside_a_json_schema_call_is_logged_and_the_call_is_the_answer(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    req = ChatRequest(
+        model="glm-5", messages=[], tools=[NESTED], structured_tool="f", required_tool="f"
+    )
+    with caplog.at_level("INFO", logger="glm_transport"):
+        out = apply_reply_policy(reply(("f", '{"o": {}}'), content="Here you go"), req)
+    assert out.content == '{"o": {}}'
+    assert [r.getMessage() for r in caplog.records if "json_schema" in r.getMessage()] == [
+        "GLM wrote text beside the json_schema call; the call is the answer"
+    ]
