@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
 from glm_transport import errors as E
@@ -172,9 +172,30 @@ def _kind(exc: BaseException) -> _Kind:
     return own.kind if own is not None else "connection"
 
 
-@contextmanager
-def translated(settings: GLMSettings) -> Iterator[None]:
-    """Turn the transport failures raised inside the block into GLM errors.
+class _Translated:
+    """The context manager :func:`translated` returns: one small object, no generator."""
+
+    __slots__ = ("settings",)
+
+    def __init__(self, settings: GLMSettings) -> None:
+        self.settings = settings
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # GLM errors and what is no Exception (a cancellation) pass through unchanged.
+        if exc is None or isinstance(exc, E.GLMError) or not isinstance(exc, Exception):
+            return
+        if _match(exc, _entries()) is None:
+            return
+        raise connection_error(self.settings, exc) from None
+
+
+def translated(settings: GLMSettings) -> _Translated:
+    """Turn the transport failures raised inside the ``with`` block into GLM errors.
 
     GLM errors and exceptions that match no row of the table (a programming error, a
     cancellation) pass through unchanged. Messages never carry the key; no request object is
@@ -183,20 +204,13 @@ def translated(settings: GLMSettings) -> Iterator[None]:
     Args:
         settings: The call's settings (their key is masked out of messages).
 
-    Yields:
-        Nothing; the block runs as is.
+    Returns:
+        A context manager; the block runs as is.
 
     Raises:
         APIConnectionError: The transport failed (``APITimeoutError`` when it timed out).
     """
-    try:
-        yield
-    except E.GLMError:
-        raise
-    except Exception as exc:
-        if _match(exc, _entries()) is None:
-            raise
-        raise connection_error(settings, exc) from None
+    return _Translated(settings)
 
 
 def _scrub(exc: BaseException) -> None:

@@ -7,7 +7,7 @@ them with the clients' generic primitives, sync and async.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from glm_transport import errors as E
@@ -28,31 +28,51 @@ __all__ = ["CHAT", "acomplete", "astream", "chat_call", "complete", "stream"]
 CHAT = Endpoint("chat", "/chat/completions", request_id=True)
 
 
+class _Reply:
+    """What a chat call needs of its request once sent: one object, held through the I/O.
+
+    Called on a whole reply's JSON, it parses it and applies the reply policy; :meth:`explain`
+    adds what only chat knows to an error GLM sent (a rejected thinking mode).
+    """
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: ChatRequest) -> None:
+        self.request = request
+
+    def explain(self, err: E.APIError) -> None:
+        """Say why GLM rejected the request's model or thinking mode, when it did."""
+        explain_rejection(err, self.request.model, self.request.thinking)
+
+    def __call__(self, body: Any) -> ChatCompletion:
+        """The typed reply, the request's reply policy applied."""
+        return apply_reply_policy(parse_completion(body), self.request)
+
+
+def _call(settings: GLMSettings, request: ChatRequest, stream: bool, reply: _Reply) -> Call:
+    body = build_chat_body(request, settings.provider, stream=stream)
+    return prepare(settings, CHAT, body, stream=stream, explain=reply.explain)
+
+
 def chat_call(settings: GLMSettings, request: ChatRequest, stream: bool) -> Call:
     """The :class:`~glm_transport.endpoint.Call` for ``request`` (checked before sending)."""
-
-    def explain(err: E.APIError) -> None:
-        explain_rejection(err, request.model, request.thinking)
-
-    body = build_chat_body(request, settings.provider, stream=stream)
-    return prepare(settings, CHAT, body, stream=stream, explain=explain)
-
-
-def _completion(request: ChatRequest) -> Callable[[Any], ChatCompletion]:
-    def parse(body: Any) -> ChatCompletion:
-        return apply_reply_policy(parse_completion(body), request)
-
-    return parse
+    return _call(settings, request, stream, _Reply(request))
 
 
 def complete(client: GLMClient, request: ChatRequest) -> ChatCompletion:
     """One whole reply, retried on transient failures; raises typed errors."""
-    return client.post(chat_call(client.settings, request, False), _completion(request))
+    reply = _Reply(request)
+    return client.post(_call(client.settings, request, False, reply), reply)
 
 
-async def acomplete(client: AsyncGLMClient, request: ChatRequest) -> ChatCompletion:
-    """:func:`complete`, without blocking."""
-    return await client.post(chat_call(client.settings, request, False), _completion(request))
+def acomplete(client: AsyncGLMClient, request: ChatRequest) -> Awaitable[ChatCompletion]:
+    """:func:`complete`, without blocking: await the result.
+
+    The request is checked when this is called; the client's ``post`` coroutine is returned
+    itself, with no coroutine of this module held through every call's I/O.
+    """
+    reply = _Reply(request)
+    return client.post(_call(client.settings, request, False, reply), reply)
 
 
 def stream(client: GLMClient, request: ChatRequest) -> Iterator[StreamChunk]:

@@ -7,8 +7,7 @@ LangChain's retry and fallback helpers react to ``is_retryable``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from types import TracebackType
 
 from langchain_core import exceptions as lc
 
@@ -158,13 +157,28 @@ def to_langchain_error(err: E.GLMError) -> E.GLMError:
     return err
 
 
-@contextmanager
-def glm_errors() -> Iterator[None]:
-    """Re-raise transport errors as their LangChain-compatible classes."""
-    try:
-        yield
-    except E.GLMError as err:
-        converted = to_langchain_error(err)
-        if converted is err:
-            raise
-        raise converted from err.__cause__
+class _GLMErrors:
+    """The context manager :func:`glm_errors` returns: one small object, no generator."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not isinstance(exc, E.GLMError):
+            return
+        converted = to_langchain_error(exc)
+        if converted is exc:
+            return
+        raise converted from exc.__cause__
+
+
+_GLM_ERRORS = _GLMErrors()  # holds no state: one instance serves every call, nested or not
+
+
+def glm_errors() -> _GLMErrors:
+    """Re-raise transport errors as their LangChain-compatible classes (a context manager)."""
+    return _GLM_ERRORS
