@@ -682,12 +682,14 @@ async def test_total_timeout_bounds_the_whole_read_of_a_file() -> None:
     client, aclient, sent = _slow(0.3, 1.0)
     with pytest.raises(E.APITimeoutError, match=r"Reading bytes .* total_timeout of 1.0s") as info:
         ocr(client, pdf)
-    assert 3 <= len(sent) < 5  # the range that ran out of the read's budget was the last sent
+    # With a budget per range all five would be read; how many fit in the one budget depends on
+    # the machine's load, so only "not all" is asserted (outcomes, not durations).
+    assert 1 <= len(sent) < 5  # the range that ran out of the read's budget was the last sent
     assert f"({len(sent) - 1} of 5 page ranges read)" in str(info.value)
     sent.clear()
     with pytest.raises(E.APITimeoutError, match=r"Reading scan.pdf .* of 5 page ranges") as info:
         await aocr(aclient, pdf, name="scan.pdf", concurrency=1)
-    assert 3 <= len(sent) < 5
+    assert 1 <= len(sent) < 5
     assert f"({len(sent) - 1} of 5 page ranges read)" in str(info.value)
     client, aclient, sent = _slow(0.01, 30)  # a budget that suffices: every range read
     assert len(ocr(client, pdf).pages) == 450 and len((await aocr(aclient, pdf)).pages) == 450
