@@ -308,3 +308,9 @@ def test_no_warning_for_an_invalid_host_written_with_a_final_dot() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         resolve_settings(base_url="http://glm-emulator.invalid./api/paas/v4", api_key=KEY)
+
+
+def test_a_bracketed_ipv6_loopback_is_loopback() -> None:
+    from glm_transport.config import is_loopback
+
+    assert is_loopback("[::1]") is True

@@ -124,3 +124,9 @@ def test_each_unreadable_reply_says_what_was_missing() -> None:
 def test_a_call_without_a_name_has_an_empty_one() -> None:
     r = parse_completion(reply({"content": "", "tool_calls": [{"function": {"arguments": "{}"}}]}))
     assert [(c.name, c.arguments) for c in r.tool_calls] == [("", "{}")]
+
+
+def test_usage_keeps_what_glm_sent() -> None:
+    raw = {"prompt_tokens": 1, "completion_tokens": 2, "extra": "x"}
+    u = parse_usage(raw)
+    assert u is not None and u.raw == raw and u.raw is not raw

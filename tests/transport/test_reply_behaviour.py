@@ -234,3 +234,12 @@ def test_text_beside_a_json_schema_call_is_logged_and_the_call_is_the_answer(
     assert [r.getMessage() for r in caplog.records if "json_schema" in r.getMessage()] == [
         "GLM wrote text beside the json_schema call; the call is the answer"
     ]
+
+
+def test_a_cut_reply_is_answered_unless_said_otherwise_and_forced_search_says_what_to_do() -> None:
+    check_reply("length", [], None, "rid", None)  # answered by default: nothing to raise
+    with pytest.raises(E.SearchMissingError) as caught:
+        check_search({"require_search": True}, [], "rid")
+    assert caught.value.message.endswith(
+        "HTTP 200; check the account, or drop require_search to accept such answers."
+    )

@@ -318,3 +318,16 @@ def test_refusals_say_exactly_what_is_allowed() -> None:
 
 def test_a_one_letter_model_keeps_its_name_without_the_tag() -> None:
     assert wire_model("g[1m]", PROVIDERS["zai"]) == "g"
+
+
+def test_more_refusals_show_the_value_and_say_exactly_what_is_allowed() -> None:
+    assert refused(messages=[]).allowed == "a non-empty list of messages"
+    assert refused(user_id="abc").allowed == "a string of 6-128 characters"
+    assert refused(max_tokens=0).value == 0
+    assert refused(messages=[{"role": "system", "content": "s"}]).value == ["system"]
+    audio = {"type": "input_audio", "input_audio": {"data": "QUJD", "format": "wav"}}
+    messages = [{"role": "user", "content": "x"}, {"role": "tool", "content": [audio]}]
+    assert (
+        "glm-4.6v takes image, pdf, text, video"
+        in refused(model="glm-4.6v", messages=messages).allowed
+    )
