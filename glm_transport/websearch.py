@@ -147,6 +147,11 @@ def _not_on(platform: SearchPlatform, name: str, value: Any) -> None:
         )
 
 
+_NOT_IN_A_DOMAIN = frozenset("/:?#@,;\"'<>[]{}|\\")
+"""Characters no domain name holds: a URL, a list or a path is not one domain (refused), while
+any spelling of a name (IDN, a subdomain) is sent and GLM decides."""
+
+
 def web_search_body(
     platform: SearchPlatform,
     query: str,
@@ -200,7 +205,11 @@ def web_search_body(
     if recency is not None:
         body["search_recency_filter"] = _choice("recency", recency, RECENCY)
     if domain_filter is not None:
-        if not isinstance(domain_filter, str) or not domain_filter.strip() or " " in domain_filter:
+        if (
+            not isinstance(domain_filter, str)
+            or not domain_filter.strip()
+            or any(c.isspace() or c in _NOT_IN_A_DOMAIN for c in domain_filter.strip())
+        ):
             raise GLMValidationError(
                 "domain_filter", domain_filter, "one domain name, such as 'www.example.com'"
             )

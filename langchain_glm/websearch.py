@@ -19,7 +19,7 @@ from langchain_core.callbacks import (
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from langchain_core.tools import BaseTool, ToolException
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from typing_extensions import Self
 
 from glm_transport import GLMValidationError, WebPage, WebSearchResults
@@ -35,7 +35,13 @@ Recency = Literal["oneDay", "oneWeek", "oneMonth", "oneYear", "noLimit"]
 
 
 class GLMWebSearchInput(BaseModel):
-    """What a model may choose when it calls ``GLMWebSearch``."""
+    """What a model may choose when it calls ``GLMWebSearch``.
+
+    Nothing else: an argument the model adds (``api_key``, ``engine``) is refused back to it,
+    not silently ignored; those are set at construction.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     query: str = Field(description="What to search the web for: a short search query.")
     recency: Recency | None = Field(
@@ -97,6 +103,14 @@ def _no_results(query: str, call: dict[str, Any]) -> ToolException:
     )
 
 
+def _argument_message(error: ValidationError) -> str:
+    """What a model is told when its arguments do not fit the tool's schema."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'arguments'}: {e['msg']}" for e in error.errors()
+    )
+    return f"Invalid arguments for the web search: {problems}."
+
+
 class GLMWebSearch(_Searching, BaseTool):
     """GLM's Web Search API as a LangChain tool: structured web results for a query.
 
@@ -143,6 +157,9 @@ class GLMWebSearch(_Searching, BaseTool):
     )
     args_schema: type[BaseModel] = GLMWebSearchInput
     handle_tool_error: bool = True
+    handle_validation_error: Any = Field(default=_argument_message, exclude=True)
+    """Arguments the schema refuses (a count over 50, an unknown recency, an extra argument)
+    come back to the model as a message, as the platform's limits do."""
 
     @model_validator(mode="after")
     def _describe_query_limit(self) -> Self:

@@ -174,7 +174,9 @@ def test_engine_and_bigmodel_options_are_set_at_construction(
         search_intent=True,
         content_size="high",
     )
-    tool.invoke({"query": "GLM", "engine": "search_std"})  # not the model's to choose
+    refused = tool.invoke({"query": "GLM", "engine": "search_std"})  # not the model's to choose
+    assert "engine" in refused and glm_emulator.state.requests == 0
+    tool.invoke({"query": "GLM"})
     sent = glm_emulator.state.request(-1).body
     assert sent["search_engine"] == "search_pro_quark"
     assert (sent["search_intent"], sent["content_size"]) == (True, "high")
@@ -329,3 +331,22 @@ def test_a_malformed_url_comes_back_to_the_model(glm_emulator: EmulatorServer) -
     message = reader.invoke(call)
     assert message.status == "error" and "url" in message.content
     assert glm_emulator.state.requests == 0
+
+
+def test_arguments_the_schema_refuses_come_back_to_the_model(glm_emulator: EmulatorServer) -> None:
+    tool = _search(glm_emulator.base_url)
+    assert "count" in tool.invoke({"query": "q", "count": 51})
+    # Construction-time options are not the model's to set: refused, not silently ignored.
+    for extra in ({"api_key": "x"}, {"engine": "search_pro"}):
+        assert "Extra inputs are not permitted" in tool.invoke({"query": "q", **extra})
+    assert glm_emulator.state.requests == 0
+
+
+@pytest.mark.parametrize("domain", ["https://a.com/x", "a.com,b.com", "a.com/path", "a com"])
+def test_a_domain_filter_that_is_no_domain_is_refused(domain: str) -> None:
+    from glm_transport import GLMValidationError
+    from glm_transport.websearch import SEARCH_PLATFORMS, web_search_body
+
+    with pytest.raises(GLMValidationError) as caught:
+        web_search_body(SEARCH_PLATFORMS["zai"], "q", domain_filter=domain)
+    assert caught.value.field == "domain_filter"
