@@ -244,9 +244,13 @@ class GLMClient:
             with sync_pool(self._route if call.reuse else self._once) as client:
                 yield client
 
-    def post(self, call: Call, parse: Callable[[Any], T]) -> T:
-        """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
-        attempts = Attempts(self.settings)
+    def post(self, call: Call, parse: Callable[[Any], T], until: float | None = None) -> T:
+        """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures.
+
+        ``until``: a ``time.monotonic()`` the call must also end by (a budget shared by several
+        calls); the call's own ``total_timeout`` holds as well.
+        """
+        attempts = Attempts(self.settings, until)
         while True:
             try:
                 return parse(self._fetch(call, attempts))
@@ -370,9 +374,12 @@ class AsyncGLMClient:
         pool = async_pool(self._route if call.reuse else self._once)
         return send(pool.session, pool.done, call.url, content, call.headers, timeout, left)
 
-    async def post(self, call: Call, parse: Callable[[Any], T]) -> T:
-        """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures."""
-        attempts = Attempts(self.settings)
+    async def post(self, call: Call, parse: Callable[[Any], T], until: float | None = None) -> T:
+        """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures.
+
+        ``until``: as :meth:`GLMClient.post`.
+        """
+        attempts = Attempts(self.settings, until)
         while True:
             try:
                 return parse(await self._fetch(call, attempts))

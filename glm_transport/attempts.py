@@ -29,12 +29,19 @@ class Attempts:
 
     __slots__ = ("count", "deadline", "settings")
 
-    def __init__(self, settings: GLMSettings) -> None:
-        """Start the budget of one call now."""
+    def __init__(self, settings: GLMSettings, until: float | None = None) -> None:
+        """Start the budget of one call now.
+
+        ``until``: a ``time.monotonic()`` the call must end by as well, when it is one of several
+        requests sharing one budget (the page ranges of a long PDF); the earlier of the two holds.
+        """
         self.settings = settings
         self.count = 0
         total = settings.total_timeout
-        self.deadline = None if total is None else time.monotonic() + total
+        deadline = None if total is None else time.monotonic() + total
+        if until is not None:
+            deadline = until if deadline is None else min(deadline, until)
+        self.deadline = deadline
 
     def start(self) -> httpx.Timeout:
         """Begin an attempt; its timeouts, each cut to what is left of the budget."""

@@ -34,7 +34,7 @@ What the docs leave open, and what this module does:
 * ``bbox_2d``: four numbers, ``[x1, y1, x2, y2]``; any other length is an ``APIError``.
 
 ``total_timeout`` bounds the whole read of one file: the ranges of a long PDF share one
-deadline, each range sent with what is left of it (none left: ``APITimeoutError`` naming the
+deadline (the client's ``post(..., until=)``), each range sent with what is left of it (none left: ``APITimeoutError`` naming the
 file and how many ranges were read). A local file is looked at before it is read: only a
 regular file, and never more of it than the limits allow. A URL with ``user:password@`` is
 refused (GLM would be sent the credentials, and results and errors would quote them).
@@ -47,8 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import copy
-import dataclasses
 import os
 import stat
 import time
@@ -96,7 +94,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-C = TypeVar("C", "GLMClient", "AsyncGLMClient")
 
 OCR = Endpoint("ocr", "/layout_parsing", request_id=True)
 DEFAULT_OCR_MODEL = "glm-ocr"
@@ -534,16 +531,10 @@ class _Deadline:
         self.at = None if self.total is None else time.monotonic() + self.total
         self.name, self.ranges, self.read = name, ranges, 0
 
-    def client(self, client: C) -> C:
-        """``client`` with its ``total_timeout`` cut to what is left; none left: a timeout."""
-        if self.at is None:
-            return client
-        left = self.at - time.monotonic()
-        if left <= 0:
+    def check(self) -> None:
+        """Raise the read's timeout when nothing is left of it (before building a request)."""
+        if self.at is not None and self.at <= time.monotonic():
             raise self.expired()
-        cut = copy.copy(client)  # the same connections; only the budget differs
-        cut.settings = dataclasses.replace(client.settings, total_timeout=left)
-        return cut
 
     def expired(self, err: E.GLMError | None = None) -> E.GLMError:
         """The error for a read past its deadline (``err`` reworded, when a range ran out)."""
@@ -598,9 +589,10 @@ def ocr(
     budget = _Deadline(client.settings, file.name, len(ranges))
     parts = []
     for one in ranges:
-        timed = budget.client(client)
+        budget.check()
         try:
-            parts.append(timed.post(one.call(timed.settings, file, model), one.parse))
+            call = one.call(client.settings, file, model)
+            parts.append(client.post(call, one.parse, until=budget.at))
         except E.APITimeoutError as err:
             if not budget.ran_out(err):
                 raise
@@ -653,11 +645,11 @@ async def _aread(
 
         async def one(part: _Range) -> tuple[list[OCRPage], Usage]:
             async with requests:
-                timed = budget.client(client)
+                budget.check()
                 # Built once a request may go: at most `concurrency` bodies held at once.
-                call = part.call(timed.settings, file, model)
+                call = part.call(client.settings, file, model)
                 try:
-                    got = await timed.post(call, part.parse)
+                    got = await client.post(call, part.parse, until=budget.at)
                 except E.APITimeoutError as err:
                     if not budget.ran_out(err):
                         raise
