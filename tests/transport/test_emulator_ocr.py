@@ -7,16 +7,15 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from glm_transport.emulator import EMULATOR_URL, EmulatorServer, EmulatorTransport, Fault, Script
-from glm_transport.emulator.engine import EmulatorState
 from glm_transport.emulator.ocr import IMAGE_LAYOUT, ocr_reply, page_texts
 from tests.pdfs import JPEG, PNG, make_pdf
+from tests.transport.emulated import Emulator, emulator_fixture
 
 PAGES = [["Invoice 42", "Total: 10 EUR"], ["Terms"], []]
 
@@ -29,32 +28,7 @@ def ocr_body(file: str | None = None, **kw: Any) -> dict[str, Any]:
     return {"model": "glm-ocr", "file": file or uri(make_pdf(PAGES)), **kw}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as emu:
-        yield emu
-
-
-class Emulator:
-    """One emulator, reached in process or over HTTP, with its state and script."""
-
-    def __init__(self, base_url: str, http: httpx.Client, state: EmulatorState) -> None:
-        self.base_url, self.http, self.state = base_url, http, state
-
-    def post(self, body: Any, path: str = "/layout_parsing", **kw: Any) -> httpx.Response:
-        return self.http.post(self.base_url + path, json=body, **kw)
-
-
-@pytest.fixture(params=["in_process", "server"])
-def emu(request: pytest.FixtureRequest, server: EmulatorServer) -> Iterator[Emulator]:
-    if request.param == "in_process":
-        transport = EmulatorTransport()
-        with httpx.Client(transport=transport) as http:
-            yield Emulator(EMULATOR_URL, http, transport.state)
-    else:
-        server.state.reset()
-        with httpx.Client() as http:
-            yield Emulator(server.base_url, http, server.state)
+emu = emulator_fixture("/layout_parsing")
 
 
 def test_a_pdf_reads_as_its_pages_in_glm_wire_shape(emu: Emulator) -> None:

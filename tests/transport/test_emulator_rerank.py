@@ -5,16 +5,15 @@ alike (raw HTTP, so these pin the emulator's wire and not a client's reading of 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from glm_transport.emulator import EMULATOR_URL, EmulatorServer, EmulatorTransport, Script
-from glm_transport.emulator.engine import EmulatorState
 from glm_transport.emulator.rerank import relevance, rerank_reply
 from glm_transport.tokens import estimate_tokens
+from tests.transport.emulated import Emulator, emulator_fixture
 
 QUERY = "Paris weather"
 DOCUMENTS = [
@@ -29,32 +28,7 @@ def rerank_body(**kw: Any) -> dict[str, Any]:
     return {"model": "rerank", "query": QUERY, "documents": DOCUMENTS, **kw}
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as emu:
-        yield emu
-
-
-class Emulator:
-    """One emulator, reached in process or over HTTP, with its state and script."""
-
-    def __init__(self, base_url: str, http: httpx.Client, state: EmulatorState) -> None:
-        self.base_url, self.http, self.state = base_url, http, state
-
-    def post(self, body: Any, path: str = "/rerank", **kw: Any) -> httpx.Response:
-        return self.http.post(self.base_url + path, json=body, **kw)
-
-
-@pytest.fixture(params=["in_process", "server"])
-def emu(request: pytest.FixtureRequest, server: EmulatorServer) -> Iterator[Emulator]:
-    if request.param == "in_process":
-        transport = EmulatorTransport()
-        with httpx.Client(transport=transport) as http:
-            yield Emulator(EMULATOR_URL, http, transport.state)
-    else:
-        server.state.reset()
-        with httpx.Client() as http:
-            yield Emulator(server.base_url, http, server.state)
+emu = emulator_fixture("/rerank")
 
 
 def test_relevance_is_the_share_of_query_words_found() -> None:

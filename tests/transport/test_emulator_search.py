@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from glm_transport.emulator import EMULATOR_URL, EmulatorServer, EmulatorTransport
-from glm_transport.emulator.engine import EmulatorState
+from glm_transport.emulator import EMULATOR_URL, EmulatorTransport
 from glm_transport.emulator.faults import Fault
 from glm_transport.emulator.render import CREATED
 from glm_transport.emulator.search import (
@@ -27,37 +25,13 @@ from glm_transport.emulator.search import (
     search_results,
     web_search_reply,
 )
+from tests.transport.emulated import Emulator, emulator_fixture
 
 FIELDS = {"title", "link", "content", "media", "icon", "refer", "publish_date"}
 URL = "https://wiki.example.org/paris-weather/0123456789ab"
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[EmulatorServer]:
-    with EmulatorServer() as emu:
-        yield emu
-
-
-class Emulator:
-    """One emulator, reached in process or over HTTP, with its state."""
-
-    def __init__(self, base_url: str, http: httpx.Client, state: EmulatorState) -> None:
-        self.base_url, self.http, self.state = base_url, http, state
-
-    def post(self, body: Any, path: str = "/web_search", **kw: Any) -> httpx.Response:
-        return self.http.post(self.base_url + path, json=body, **kw)
-
-
-@pytest.fixture(params=["in_process", "server"])
-def emu(request: pytest.FixtureRequest, server: EmulatorServer) -> Iterator[Emulator]:
-    if request.param == "in_process":
-        transport = EmulatorTransport()
-        with httpx.Client(transport=transport) as http:
-            yield Emulator(EMULATOR_URL, http, transport.state)
-    else:
-        server.state.reset()
-        with httpx.Client() as http:
-            yield Emulator(server.base_url, http, server.state)
+emu = emulator_fixture("/web_search")
 
 
 # ---- search_results: the pure core ---------------------------------------------------------
