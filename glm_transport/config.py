@@ -36,6 +36,7 @@ from glm_transport._constants import (
     ENV_PROVIDER,
 )
 from glm_transport.errors import GLMValidationError
+from glm_transport.urls import masked_url
 
 __all__ = [
     "ALL_ENDPOINTS",
@@ -366,12 +367,9 @@ def _checked_url(url: Any) -> httpx.URL:
     if not parsed.host:
         raise GLMValidationError("base_url", url, "a well-formed http(s) URL with a host")
     if parsed.userinfo:
-        # Show where the credentials were, never what they are.
-        authority = url.split("://", 1)[1].split("/", 1)[0]
-        shown = url.replace(authority.rsplit("@", 1)[0] + "@", "***@", 1)
         raise GLMValidationError(
             "base_url",
-            shown,
+            masked_url(url),
             "a URL without user:password@ (credentials in the URL are never sent: pass the key "
             "as api_key)",
         )

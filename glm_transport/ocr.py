@@ -54,7 +54,6 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar, Union
-from urllib.parse import urlsplit
 
 from glm_transport import errors as E
 from glm_transport.config import GLMSettings
@@ -63,6 +62,7 @@ from glm_transport.errors import GLMValidationError
 from glm_transport.parse import parse_usage
 from glm_transport.pdfpages import is_pdf, page_count
 from glm_transport.types import Usage
+from glm_transport.urls import masked_url, split_http_url
 
 if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
     from glm_transport._client import AsyncGLMClient, GLMClient
@@ -325,23 +325,14 @@ def _from_data_uri(uri: str, name: str | None) -> OCRFile | None:
     return _from_bytes(data, name or "data: URI")
 
 
-def _masked_url(url: str) -> str:
-    """``url`` with any ``user:password@`` masked."""
-    scheme, sep, rest = url.partition("://")
-    authority, slash, path = rest.partition("/")
-    _, at, host = authority.rpartition("@")
-    return f"{scheme}{sep}{'***@' if at else ''}{host}{slash}{path}"
-
-
 def _from_url(url: str, name: str | None) -> OCRFile:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise GLMValidationError("file", _masked_url(url), _ALLOWED) from None
+    parts = split_http_url(url)
+    if parts is None:
+        raise GLMValidationError("file", masked_url(url), _ALLOWED)
     if parts.username is not None or parts.password is not None:
         raise GLMValidationError(
             "file",
-            _masked_url(url),
+            masked_url(url),
             "a URL without user:password@ credentials (GLM fetches the file itself; use a "
             "presigned URL, or read the file and pass its bytes)",
         )

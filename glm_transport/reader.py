@@ -13,15 +13,14 @@ the Coding Plan presets and the gateways' presets do not (:func:`glm_transport.c
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import SplitResult, urlsplit
 
 from glm_transport import errors as E
 from glm_transport.config import GLMSettings
 from glm_transport.endpoint import Call, Endpoint, prepare
 from glm_transport.errors import GLMValidationError
+from glm_transport.urls import split_http_url
 
 if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
     from glm_transport._client import AsyncGLMClient, GLMClient
@@ -69,24 +68,6 @@ def _flag(name: str, value: Any) -> bool:
     return value
 
 
-def _url_parts(url: Any) -> SplitResult | None:
-    """``url`` split, or ``None`` when it is no URL.
-
-    A model writes these, so any malformation (an unclosed IPv6 bracket, a port out of range,
-    whitespace) is refused naming ``url`` instead of escaping as a plain ``ValueError``.
-    """
-    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a port out of range
-        if "[" in parts.netloc:  # Python 3.10's urlsplit does not check the brackets' content
-            ipaddress.IPv6Address(parts.hostname or "")
-    except ValueError:
-        return None
-    return parts
-
-
 def reader_body(
     url: str,
     *,
@@ -112,8 +93,7 @@ def reader_body(
     Raises:
         GLMValidationError: naming the argument and the values allowed.
     """
-    parts = _url_parts(url)
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if split_http_url(url) is None:
         raise GLMValidationError(
             "url", url, "an absolute http:// or https:// URL without spaces or control characters"
         )
