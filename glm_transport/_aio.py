@@ -15,8 +15,7 @@ must not outlive a pool).
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -24,9 +23,9 @@ import httpx
 
 from glm_transport._constants import KEEPALIVE_EXPIRY, MAX_CONNECTIONS
 from glm_transport._tls import shared_ssl_context
-from glm_transport.endpoint import Headers
+from glm_transport.endpoint import Call
 
-__all__ = ["AioReply", "new_session", "send"]
+__all__ = ["AioReply", "new_session", "request"]
 
 
 def new_session(reuse: bool = True) -> aiohttp.ClientSession:
@@ -102,38 +101,41 @@ def _client_timeout(timeout: httpx.Timeout, total: float | None) -> aiohttp.Clie
     return made
 
 
-async def send(
+def request(
     session: aiohttp.ClientSession,
-    done: Callable[[], None],
-    url: Any,
+    call: Call,
     content: bytes,
-    headers: Headers,
     timeout: httpx.Timeout,
     total: float | None,
-) -> AioReply:
-    """POST one attempt on ``session``; ``done`` is called once, when the reply is closed.
+) -> Awaitable[aiohttp.ClientResponse]:
+    """POST one attempt of ``call`` on ``session``: aiohttp's own awaitable, no coroutine of ours.
 
     The timeouts mean what httpx's do: ``connect`` to open a connection, ``read`` between two reads,
     ``pool`` to wait for a free connection (aiohttp's ``connect`` covers the wait and the opening);
     aiohttp has no write timeout. ``total`` is what is left of the call's budget: it bounds the
     status line, headers and body of this attempt (aiohttp's ``total`` covers all three).
     """
-    try:
-        response = await session.request(
-            "POST",
-            str(url),
-            data=content,
-            headers=headers.plain(),
-            allow_redirects=False,
-            timeout=_client_timeout(timeout, total),
-        )
-    except asyncio.CancelledError as cancelled:
-        done()
-        # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error it
-        # raises; its traceback runs through aiohttp's frames, whose locals hold the request
-        # headers, key included. Raised again from here, without them.
-        raise cancelled.with_traceback(None) from None
-    except BaseException:
-        done()
-        raise
-    return AioReply(response, done)
+    return session.request(
+        "POST",
+        _url_text(call.url),
+        data=content,
+        headers=call.headers.plain(),
+        allow_redirects=False,
+        timeout=_client_timeout(timeout, total),
+    )
+
+
+# The URL's text per parsed URL (settings parse each endpoint's URL once): str() of an httpx.URL
+# rebuilds it on every call.
+_URL_TEXT: dict[int, tuple[Any, str]] = {}
+
+
+def _url_text(url: Any) -> str:
+    found = _URL_TEXT.get(id(url))
+    if found is not None and found[0] is url:
+        return found[1]
+    if len(_URL_TEXT) >= 256:
+        _URL_TEXT.clear()
+    text = str(url)
+    _URL_TEXT[id(url)] = (url, text)
+    return text

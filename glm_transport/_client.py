@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -232,6 +232,8 @@ class GLMClient:
             bound_by_deadline(self._given)
         self._route = route_of(settings)
         self._once = route_of(settings, reuse=False)
+        # Stateless: one per client serves every call (not one object per call in flight).
+        self._translated = _translated(settings)
 
     def __repr__(self) -> str:
         return f"GLMClient({self.settings!r})"
@@ -263,7 +265,7 @@ class GLMClient:
         """One attempt's reply JSON; the connection is checked before it goes back to the pool."""
         content, request_id = call.attempt()
         at = attempts.deadline
-        with _translated(self.settings), self._http(call) as http:
+        with self._translated, self._http(call) as http:
             with deadline(at):
                 response = http.send(_build(http, call, content, attempts.start()), stream=True)
             try:
@@ -297,7 +299,7 @@ class GLMClient:
         content, request_id = call.attempt()
         reader.expect(request_id)
         at = attempts.deadline
-        with _translated(self.settings), self._http(call) as http:
+        with self._translated, self._http(call) as http:
             with deadline(at):
                 response = http.send(_build(http, call, content, attempts.start()), stream=True)
             try:
@@ -353,61 +355,73 @@ class AsyncGLMClient:
         self._given = _checked_client(http_client, True, "http_async_client")
         self._route = route_of(settings)
         self._once = route_of(settings, reuse=False)
+        self._translated = _translated(settings)  # stateless: one per client (see GLMClient)
 
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    def _send(self, call: Call, content: bytes, attempts: Attempts) -> Awaitable[_AsyncReply]:
-        """Start one attempt: through the client the user gave, else straight on aiohttp.
+    async def _send(self, call: Call, content: bytes, attempts: Attempts) -> _AsyncReply:
+        """Send one attempt: through the client the user gave, else straight on aiohttp.
 
-        What is left of the call's budget bounds the status line and headers too. Returns the
-        sending coroutine itself (no coroutine of its own held through every call's I/O).
+        What is left of the call's budget bounds the status line and headers too. Awaited in
+        place of each attempt's own sending: what a call holds through its I/O is this
+        coroutine, the caller's and the HTTP library's, nothing more (each object alive then is
+        promoted by the collector with many calls in flight; BENCHMARKS.md, "Close to the
+        floor").
         """
         timeout = attempts.start()
         left = attempts.left()
         given = self._given
         if given is not None:
             sent = given.send(_build(given, call, content, timeout), stream=True)
-            return sent if left is None else asyncio.wait_for(sent, left)  # type: ignore[no-any-return]
-        from glm_transport._aio import send
+            return await (sent if left is None else asyncio.wait_for(sent, left))  # type: ignore[no-any-return]
+        from glm_transport import _aio
 
         pool = async_pool(self._route if call.reuse else self._once)
-        return send(pool.session, pool.done, call.url, content, call.headers, timeout, left)
+        try:
+            response = await _aio.request(pool.session, call, content, timeout, left)
+        except asyncio.CancelledError as cancelled:
+            pool.done()
+            # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error it
+            # raises; its traceback runs through aiohttp's frames, whose locals hold the request
+            # headers, key included. Raised again from here, without them.
+            raise cancelled.with_traceback(None) from None
+        except BaseException:
+            pool.done()
+            raise
+        return _aio.AioReply(response, pool.done)
 
     async def post(self, call: Call, parse: Callable[[Any], T], until: float | None = None) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures.
 
-        ``until``: as :meth:`GLMClient.post`.
+        ``until``: as :meth:`GLMClient.post`. One coroutine for the attempts and their reading
+        (:meth:`GLMClient._fetch`'s work inline): one object fewer alive through each call's I/O.
         """
         attempts = Attempts(self.settings, until)
         while True:
+            content, request_id = call.attempt()
             try:
-                return parse(await self._fetch(call, attempts))
+                with self._translated:
+                    response = await self._send(call, content, attempts)
+                    try:
+                        status = response.status_code
+                        cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
+                        reads = attempts.awatch(_abody(response))
+                        received = await _aread(reads, cap, status)
+                        reply = json_of(self.settings, response, received, call.explain)
+                        echoed = stale(reply, request_id)
+                        if echoed is not None:
+                            await _adiscard(response)
+                            raise stale_error(echoed, str(request_id))
+                        if unproven(call, reply, request_id):
+                            await _adiscard(response)
+                    finally:
+                        await response.aclose()
+                return parse(reply)
             except E.GLMError as err:
                 failure = err
             # Raised outside the except block: nothing of the transport is chained to it.
             await asyncio.sleep(attempts.delay(failure))
-
-    async def _fetch(self, call: Call, attempts: Attempts) -> Any:
-        """:meth:`GLMClient._fetch`, without blocking."""
-        content, request_id = call.attempt()
-        with _translated(self.settings):
-            response = await self._send(call, content, attempts)
-            try:
-                status = response.status_code
-                cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
-                reads = attempts.awatch(_abody(response))
-                received = await _aread(reads, cap, status)
-                reply = json_of(self.settings, response, received, call.explain)
-                echoed = stale(reply, request_id)
-                if echoed is not None:
-                    await _adiscard(response)
-                    raise stale_error(echoed, str(request_id))
-                if unproven(call, reply, request_id):
-                    await _adiscard(response)
-                return reply
-            finally:
-                await response.aclose()
 
     @contextlib.asynccontextmanager
     async def _opened(
@@ -419,7 +433,7 @@ class AsyncGLMClient:
         """
         content, request_id = call.attempt()
         reader.expect(request_id)
-        with _translated(self.settings):
+        with self._translated:
             response = await self._send(call, content, attempts)
             try:
                 if not _is_stream(response):

@@ -23,56 +23,84 @@ from glm_transport.types import ChatCompletion, ChatRequest, StreamChunk
 if TYPE_CHECKING:  # the clients are passed in; importing them would load the I/O
     from glm_transport._client import AsyncGLMClient, GLMClient
 
-__all__ = ["CHAT", "acomplete", "astream", "chat_call", "complete", "stream"]
+__all__ = ["CHAT", "ChatCall", "acomplete", "astream", "chat_call", "complete", "stream"]
 
 CHAT = Endpoint("chat", "/chat/completions", request_id=True)
 
 
-class _Reply:
-    """What a chat call needs of its request once sent: one object, held through the I/O.
+class ChatCall(Call):
+    """A chat request ready to send, with what reading its reply needs: one object in flight.
 
     Called on a whole reply's JSON, it parses it and applies the reply policy; :meth:`explain`
-    adds what only chat knows to an error GLM sent (a rejected thinking mode).
+    adds what only chat knows to an error GLM sent (a rejected thinking mode). It copies the
+    request's policy fields instead of keeping the request: the request's wire messages (an agent's
+    whole history) need not stay alive through the I/O.
     """
 
-    __slots__ = ("request",)
+    __slots__ = (
+        "empty_answer",
+        "max_tool_calls",
+        "model",
+        "required_tool",
+        "search",
+        "structured_tool",
+        "thinking",
+        "tools",
+    )
 
-    def __init__(self, request: ChatRequest) -> None:
-        self.request = request
+    # Set by _call right after construction (the constructor is Call's, shared by endpoints).
+    empty_answer: str
+    max_tool_calls: int | None
+    model: str
+    required_tool: str | None
+    search: dict[str, Any] | None
+    structured_tool: str | None
+    thinking: dict[str, Any] | None
+    tools: list[dict[str, Any]] | None
 
     def explain(self, err: E.APIError) -> None:
         """Say why GLM rejected the request's model or thinking mode, when it did."""
-        explain_rejection(err, self.request.model, self.request.thinking)
+        explain_rejection(err, self.model, self.thinking)
 
     def __call__(self, body: Any) -> ChatCompletion:
         """The typed reply, the request's reply policy applied."""
-        return apply_reply_policy(parse_completion(body), self.request)
+        return apply_reply_policy(parse_completion(body), self)
 
 
-def _call(settings: GLMSettings, request: ChatRequest, stream: bool, reply: _Reply) -> Call:
+def _call(settings: GLMSettings, request: ChatRequest, stream: bool) -> ChatCall:
     body = build_chat_body(request, settings.provider, stream=stream)
-    return prepare(settings, CHAT, body, stream=stream, explain=reply.explain)
+    call = prepare(settings, CHAT, body, stream=stream, kind=ChatCall)
+    call.empty_answer = request.empty_answer
+    call.max_tool_calls = request.max_tool_calls
+    call.model = request.model
+    call.required_tool = request.required_tool
+    call.search = request.search
+    call.structured_tool = request.structured_tool
+    call.thinking = request.thinking
+    call.tools = request.tools
+    return call
 
 
-def chat_call(settings: GLMSettings, request: ChatRequest, stream: bool) -> Call:
-    """The :class:`~glm_transport.endpoint.Call` for ``request`` (checked before sending)."""
-    return _call(settings, request, stream, _Reply(request))
+def chat_call(settings: GLMSettings, request: ChatRequest, stream: bool) -> ChatCall:
+    """The :class:`ChatCall` for ``request`` (checked before sending)."""
+    return _call(settings, request, stream)
 
 
 def complete(client: GLMClient, request: ChatRequest) -> ChatCompletion:
     """One whole reply, retried on transient failures; raises typed errors."""
-    reply = _Reply(request)
-    return client.post(_call(client.settings, request, False, reply), reply)
+    call = _call(client.settings, request, False)
+    return client.post(call, call)
 
 
 def acomplete(client: AsyncGLMClient, request: ChatRequest) -> Awaitable[ChatCompletion]:
     """:func:`complete`, without blocking: await the result.
 
     The request is checked when this is called; the client's ``post`` coroutine is returned
-    itself, with no coroutine of this module held through every call's I/O.
+    itself, with no coroutine of this module held through every call's I/O. Only the call is
+    held through it, not ``request``.
     """
-    reply = _Reply(request)
-    return client.post(_call(client.settings, request, False, reply), reply)
+    call = _call(client.settings, request, False)
+    return client.post(call, call)
 
 
 def stream(client: GLMClient, request: ChatRequest) -> Iterator[StreamChunk]:

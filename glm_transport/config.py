@@ -196,14 +196,23 @@ class GLMSettings:
 
         httpx would otherwise re-parse the string on every request.
         """
-        found = self._urls.get(path)
+        found = self.derived.get(path)
         if found is None:
-            found = self._urls[path] = httpx.URL(self.base_url.rstrip("/") + path)
-        return found
+            found = self.derived[path] = httpx.URL(self.base_url.rstrip("/") + path)
+        return found  # type: ignore[no-any-return]
 
     @functools.cached_property
-    def _urls(self) -> dict[str, httpx.URL]:
+    def derived(self) -> dict[Any, Any]:
+        """Values derived from these settings alone, built once (parsed URLs, prepared headers).
+
+        Every call of a route would otherwise rebuild them. Never pickled or copied with the
+        settings (it may hold the key in a prepared header): a copy builds its own.
+        """
         return {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The fields, without :attr:`derived`."""
+        return {k: v for k, v in self.__dict__.items() if k != "derived"}
 
     def __repr__(self) -> str:
         """A short repr with the API key masked."""

@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
 import httpx
 
@@ -116,6 +116,8 @@ class Reader(Protocol[T_co]):
 Explain = Callable[[E.APIError], None]
 """Adds what only the endpoint knows to an error GLM sent (chat: a rejected thinking mode)."""
 
+CallT = TypeVar("CallT", bound="Call")
+
 
 class Headers:
     """A request's headers, key included, behind a ``repr`` that masks the key.
@@ -153,11 +155,15 @@ class Call:
 
     ``request_id`` is the id the caller put in the body, if any; else, when ``fresh_ids`` is set,
     :meth:`attempt` gives each attempt its own (GLM answers 1231 to a repeated one).
+
+    An endpoint that reads its reply or words its errors in a way of its own subclasses it (chat:
+    :class:`glm_transport.chat.ChatCall`), so that a call in flight is one object: whatever a
+    call holds through its I/O is promoted by the collector with 200 calls in flight, and
+    promotions are what trigger its full passes (BENCHMARKS.md, "Close to the floor").
     """
 
     __slots__ = (
         "content",
-        "explain",
         "fresh_ids",
         "headers",
         "request_id",
@@ -171,7 +177,6 @@ class Call:
         url: httpx.URL,
         content: bytes,
         headers: Headers,
-        explain: Explain | None = None,
         *,
         request_id: str | None = None,
         fresh_ids: bool = False,
@@ -190,7 +195,6 @@ class Call:
         self.url = url
         self.content = content
         self.headers = headers
-        self.explain = explain
         self.request_id = request_id
         self.fresh_ids = fresh_ids
         self.trusted = trusted
@@ -206,9 +210,14 @@ class Call:
         glue = b"," if len(content) > 2 else b""
         return b'{"request_id":"' + rid.encode() + b'"' + glue + content[1:], rid
 
+    def explain(self, err: E.APIError) -> None:
+        """Add what only the endpoint knows to an error GLM sent (chat: a rejected thinking mode)."""
+
     def __repr__(self) -> str:
         """The URL, the body's size and the headers, the key masked."""
-        return f"Call(POST {self.url}, {len(self.content)} bytes, {self.headers!r})"
+        return (
+            f"{type(self).__name__}(POST {self.url}, {len(self.content)} bytes, {self.headers!r})"
+        )
 
 
 def unproven(call: Call, reply: Any, request_id: str | None) -> bool:
@@ -242,7 +251,16 @@ def stale_error(echoed: str, sent: str) -> E.GLMError:
     )
 
 
-def _headers(settings: GLMSettings, stream: bool) -> Headers:
+def _headers(settings: GLMSettings, stream: bool, reuse: bool) -> Headers:
+    """A route's headers, built once per settings, kind of reply and reuse (never mutated)."""
+    key = ("headers", stream, reuse)
+    found = settings.derived.get(key)
+    if found is None:
+        found = settings.derived[key] = _build_headers(settings, stream, reuse)
+    return found  # type: ignore[no-any-return]
+
+
+def _build_headers(settings: GLMSettings, stream: bool, reuse: bool) -> Headers:
     headers = {
         "Content-Type": "application/json",
         "Accept": "text/event-stream" if stream else "application/json",
@@ -257,7 +275,26 @@ def _headers(settings: GLMSettings, stream: bool) -> Headers:
         raise E.AuthenticationError(
             f"No API key for {settings.provider}: pass api_key= or set {names}"
         )
+    if not reuse:
+        headers["Connection"] = "close"
     return Headers(headers)
+
+
+@overload
+def prepare(
+    settings: GLMSettings, endpoint: Endpoint, body: Mapping[str, Any], *, stream: bool = False
+) -> Call: ...
+
+
+@overload
+def prepare(
+    settings: GLMSettings,
+    endpoint: Endpoint,
+    body: Mapping[str, Any],
+    *,
+    stream: bool = False,
+    kind: type[CallT],
+) -> CallT: ...
 
 
 def prepare(
@@ -266,9 +303,9 @@ def prepare(
     body: Mapping[str, Any],
     *,
     stream: bool = False,
-    explain: Explain | None = None,
+    kind: type[Call] = Call,
 ) -> Call:
-    """The :class:`Call` that sends ``body`` to ``endpoint``.
+    """The :class:`Call` (or the ``kind`` of call) that sends ``body`` to ``endpoint``.
 
     Raises:
         GLMValidationError: the provider does not serve ``endpoint``.
@@ -277,20 +314,16 @@ def prepare(
     check_serves(settings.provider, endpoint.name)
     given = body.get("request_id")
     url = settings.url_for(endpoint.path)
-    headers = _headers(settings, stream)
     fresh = endpoint.request_id and given is None and settings.provider.request_ids
     trusted = url.scheme == "https" and url.host in _TRUSTED_HOSTS
     # Off a trusted route, a reply no id can tie to its request (embeddings; a stream, whose
     # frames GLM sends without request_id) goes on a connection of its own: a gateway that
     # leaves a stale reply on a kept-alive connection would hand it to the next call.
     reuse = trusted or (not stream and (fresh or isinstance(given, str)))
-    if not reuse:
-        headers.plain()["Connection"] = "close"
-    return Call(
+    return kind(
         url,
         encode_json(body),
-        headers,
-        explain,
+        _headers(settings, stream, reuse),
         request_id=given if isinstance(given, str) else None,
         fresh_ids=fresh,
         trusted=trusted,

@@ -22,7 +22,7 @@ tool calls in a reply cut off by ``max_tokens`` (``finish_reason: "length"``) ra
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from glm_transport.arguments import decode_nested, repair_plan
 from glm_transport.errors import (
@@ -33,9 +33,10 @@ from glm_transport.errors import (
     ToolChoiceError,
     finish_error,
 )
-from glm_transport.types import ChatCompletion, ChatRequest, Usage
+from glm_transport.types import ChatCompletion, Usage
 
 __all__ = [
+    "ReplyPolicy",
     "apply_reply_policy",
     "check_reply",
     "check_search",
@@ -44,6 +45,39 @@ __all__ = [
 ]
 
 logger = logging.getLogger("glm_transport")
+
+
+class ReplyPolicy(Protocol):
+    """What a whole reply is held to: the policy fields of a :class:`ChatRequest`.
+
+    A :class:`ChatRequest` is one; so is a chat call in flight (``glm_transport.chat.ChatCall``),
+    which copies them rather than keep the request and its messages alive through the I/O.
+    """
+
+    @property
+    def tools(self) -> list[dict[str, Any]] | None:
+        """The tools offered (their schemas decode nested arguments GLM sent as JSON text)."""
+
+    @property
+    def max_tool_calls(self) -> int | None:
+        """Calls past this many are dropped."""
+
+    @property
+    def required_tool(self) -> str | None:
+        """``"any"`` or a tool name the reply must call."""
+
+    @property
+    def empty_answer(self) -> str:
+        """``"raise"`` or ``"return"`` when thinking used up ``max_tokens``."""
+
+    @property
+    def structured_tool(self) -> str | None:
+        """The forced tool a ``json_schema`` response format was routed to."""
+
+    @property
+    def search(self) -> dict[str, Any] | None:
+        """The in-chat ``web_search`` tool's options, when offered."""
+
 
 # GLM's finish reasons (wire reference §1: stop, tool_calls, length, sensitive, network_error,
 # model_context_window_exceeded) onto langchain-core's normalized vocabulary (stop, length,
@@ -180,7 +214,7 @@ def _exhausted(request_id: str | None, reply: Any, usage: Usage | None) -> Reaso
     return err
 
 
-def apply_reply_policy(result: ChatCompletion, request: ChatRequest) -> ChatCompletion:
+def apply_reply_policy(result: ChatCompletion, request: ReplyPolicy) -> ChatCompletion:
     """A whole reply held to the request's policy.
 
     Extra calls are dropped, requirements checked, nested arguments GLM sent as JSON text decoded

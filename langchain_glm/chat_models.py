@@ -426,7 +426,10 @@ class ChatGLM(KeyedModel, BaseChatModel):
             return await agenerate_from_stream(self._astream(messages, stop, run_manager, **kwargs))
         request = self._request(messages, stop, False, **kwargs)
         with glm_errors():
-            result = await glm_chat.acomplete(self.async_client, request)
+            sent = glm_chat.acomplete(self.async_client, request)
+            # No local holds the request through the I/O: only the call in flight (issue 27).
+            del request
+            result = await sent
         return _chat_result(from_wire_result(result))
 
     def _stream(
