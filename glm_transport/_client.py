@@ -238,13 +238,10 @@ class GLMClient:
     def __repr__(self) -> str:
         return f"GLMClient({self.settings!r})"
 
-    @contextlib.contextmanager
-    def _http(self, call: Call) -> Iterator[httpx.Client]:
+    def _http(self, call: Call) -> contextlib.AbstractContextManager[httpx.Client]:
         if self._given is not None:
-            yield self._given
-        else:
-            with sync_pool(self._route if call.reuse else self._once) as client:
-                yield client
+            return contextlib.nullcontext(self._given)
+        return sync_pool(self._route if call.reuse else self._once)
 
     def post(self, call: Call, parse: Callable[[Any], T], until: float | None = None) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures.

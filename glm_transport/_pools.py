@@ -129,9 +129,24 @@ def _new_client(reuse: bool) -> httpx.Client:
     return client
 
 
-@contextlib.contextmanager
-def sync_pool(route: Route) -> Iterator[httpx.Client]:
-    """The shared client of ``route``, held for the block (an idle one may be closed later)."""
+class _Held:
+    """A shared client held for a ``with`` block (a class, not a generator: one per sync call)."""
+
+    __slots__ = ("pool",)
+
+    def __init__(self, pool: SyncPool) -> None:
+        self.pool = pool
+
+    def __enter__(self) -> httpx.Client:
+        return self.pool.client
+
+    def __exit__(self, *exc: object) -> None:
+        with _lock:
+            self.pool.busy -= 1
+
+
+def sync_pool(route: Route) -> _Held:
+    """The shared client of ``route``, held for the ``with`` block (an idle one may be closed later)."""
     evicted: list[SyncPool] = []
     with _lock:
         pool = _sync.get(route)
@@ -144,11 +159,7 @@ def sync_pool(route: Route) -> Iterator[httpx.Client]:
         pool.busy += 1
     for old in evicted:
         old.client.close()
-    try:
-        yield pool.client
-    finally:
-        with _lock:
-            pool.busy -= 1
+    return _Held(pool)
 
 
 def _evict(pools: OrderedDict[Route, Any]) -> list[Any]:
@@ -168,15 +179,26 @@ def _evict(pools: OrderedDict[Route, Any]) -> list[Any]:
 _deadline = threading.local()
 
 
-@contextlib.contextmanager
-def deadline(at: float | None) -> Iterator[None]:
+class _Bound:
+    """The context manager :func:`deadline` returns (a class: entered on every sync read)."""
+
+    __slots__ = ("at", "before")
+
+    def __init__(self, at: float | None) -> None:
+        self.at = at
+        self.before: float | None = None
+
+    def __enter__(self) -> None:
+        self.before = getattr(_deadline, "at", None)
+        _deadline.at = self.at
+
+    def __exit__(self, *exc: object) -> None:
+        _deadline.at = self.before
+
+
+def deadline(at: float | None) -> _Bound:
     """Bound the shared pools' socket operations in this thread by ``at`` (monotonic)."""
-    before = getattr(_deadline, "at", None)
-    _deadline.at = at
-    try:
-        yield
-    finally:
-        _deadline.at = before
+    return _Bound(at)
 
 
 def _cut(timeout: float | None, expired: type[Exception]) -> float | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, overload
@@ -53,6 +54,14 @@ _TRUSTED_HOSTS = frozenset(
     httpx.URL(p.base_url).host for p in PROVIDERS.values() if p.base_url.startswith("https://")
 )
 _MASK = "**********"
+
+# Request ids need to be unique, not secret (GLM answers 1231 to a repeated one; a reply
+# echoing another is someone else's): 128 bits from a generator of this module's own, seeded from
+# os.urandom, so no caller's random.seed() repeats them, and seeded again in a forked child, so
+# no two processes share a sequence. os.urandom per call cost a system call every request.
+_ids = random.Random()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_ids.seed)
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 """The most a whole reply may take once decoded (a 2,048-text embedding batch is about 10 MB)."""
@@ -204,7 +213,7 @@ class Call:
         """One attempt's body, and the ``request_id`` its reply must carry if it carries one."""
         if not self.fresh_ids:
             return self.content, self.request_id
-        rid = os.urandom(16).hex()
+        rid = _ids.randbytes(16).hex()
         content = self.content
         # The body is a JSON object from encode_json: put the id first, before its other members.
         glue = b"," if len(content) > 2 else b""
@@ -311,11 +320,15 @@ def prepare(
         GLMValidationError: the provider does not serve ``endpoint``.
         AuthenticationError: the provider needs a key and none was found.
     """
-    check_serves(settings.provider, endpoint.name)
+    route = settings.derived.get(endpoint)
+    if route is None:  # what the settings alone decide, once per endpoint
+        check_serves(settings.provider, endpoint.name)
+        url = settings.url_for(endpoint.path)
+        route = (url, url.scheme == "https" and url.host in _TRUSTED_HOSTS)
+        settings.derived[endpoint] = route
+    url, trusted = route
     given = body.get("request_id")
-    url = settings.url_for(endpoint.path)
     fresh = endpoint.request_id and given is None and settings.provider.request_ids
-    trusted = url.scheme == "https" and url.host in _TRUSTED_HOSTS
     # Off a trusted route, a reply no id can tie to its request (embeddings; a stream, whose
     # frames GLM sends without request_id) goes on a connection of its own: a gateway that
     # leaves a stale reply on a kept-alive connection would hand it to the next call.

@@ -132,7 +132,7 @@ def plan_chat(
             "'return' (the empty answer)",
         )
     tool_stream = params.pop("tool_stream", None)
-    if tool_stream is None:
+    if tool_stream is None and stream and tools:  # sent only then
         tool_stream = model_spec(model).tool_stream
     for key in _NOT_WIRE:
         params.pop(key, None)

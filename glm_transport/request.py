@@ -114,11 +114,13 @@ def hoist_tool_media(messages: list[dict[str, Any]], model: str) -> list[dict[st
     a :class:`GLMValidationError` before sending. Messages without such tool results are returned
     as they are.
     """
-    if not isinstance(messages, list) or not any(
-        isinstance(m, dict) and m.get("role") == "tool" and isinstance(m.get("content"), list)
-        for m in messages
-    ):
+    if not isinstance(messages, list):
         return messages  # anything malformed is named by validate_messages
+    for m in messages:  # a loop, not any(...): this runs on every call
+        if isinstance(m, dict) and m.get("role") == "tool" and isinstance(m.get("content"), list):
+            break
+    else:
+        return messages
     spec = model_spec(model)
     out: list[dict[str, Any]] = []
     carried: list[dict[str, Any]] = []

@@ -199,6 +199,19 @@ def _server_kwargs(
     return out
 
 
+def _plain_text(blocks: Sequence[Any]) -> str | None:
+    """The text of a message made of text blocks alone (most messages), else ``None``.
+
+    Such a message needs no wire parts: its text is sent as the content.
+    """
+    for block in blocks:
+        if type(block) is not TextBlock:
+            return None
+    if len(blocks) == 1:
+        return blocks[0].text  # type: ignore[no-any-return]
+    return join_text([block.text for block in blocks]) if blocks else None
+
+
 def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     """LlamaIndex messages to GLM wire messages, every assistant turn with its reasoning.
 
@@ -206,17 +219,21 @@ def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:
     """
     out: list[dict[str, Any]] = []
     for i, msg in enumerate(messages):
-        role = _ROLES.get(MessageRole(msg.role))
+        role = _ROLES.get(msg.role)  # a str enum: its plain string finds it too
         where = f"messages[{i}]"
-        # A reply's own citations (its search results) are not sent back as text.
-        skip = _OWN_BLOCKS if role != "assistant" else (*_OWN_BLOCKS, CitationBlock)
-        parts = [
-            p
-            for j, b in enumerate(msg.blocks)
-            if not isinstance(b, skip) and (p := _part(b, f"{where}.blocks[{j}]")) is not None
-        ]
-        only_text = all(p["type"] == "text" for p in parts)
-        text = join_text(p["text"] for p in parts) if only_text else None
+        text = _plain_text(msg.blocks)
+        parts: list[dict[str, Any]] = []
+        only_text = text is not None
+        if text is None:
+            # A reply's own citations (its search results) are not sent back as text.
+            skip = _OWN_BLOCKS if role != "assistant" else (*_OWN_BLOCKS, CitationBlock)
+            parts = [
+                p
+                for j, b in enumerate(msg.blocks)
+                if not isinstance(b, skip) and (p := _part(b, f"{where}.blocks[{j}]")) is not None
+            ]
+            only_text = all(p["type"] == "text" for p in parts)
+            text = join_text(p["text"] for p in parts) if only_text else None
         if role == "user":
             out.append({"role": "user", "content": text if only_text else parts})
             continue
