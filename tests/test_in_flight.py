@@ -1,0 +1,186 @@
+"""What a call keeps alive while it waits on the network, and what is built once per route.
+
+With many calls in flight every object a call holds through its I/O is promoted by the
+collector, and promotions are what trigger its full passes (BENCHMARKS.md, "Close to the
+floor"): a call in flight holds its :class:`~glm_transport.chat.ChatCall`, not the request and
+its wire messages (an agent's whole history). These tests park calls on a loopback server that
+reads the request and never answers, and look at what is alive then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+import os
+import pickle
+import random
+import sys
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from glm_transport import chat as glm_chat
+from glm_transport.config import resolve_settings
+from glm_transport.endpoint import Call
+from glm_transport.jsonbody import _c_encoder, _compact, encode_json
+from glm_transport.plan import plan_chat
+from glm_transport.types import ChatRequest
+
+KEY = "in-flight-test-key-0123456789"
+
+
+def _request(text: str = "Hello") -> ChatRequest:
+    settings = resolve_settings(base_url="http://127.0.0.1:9/v4", api_key=KEY)
+    return plan_chat(
+        {},
+        [{"role": "user", "content": text}],
+        model="glm-5-turbo",
+        provider=settings.provider,
+        stream=False,
+    )
+
+
+def _alive(kind: type) -> int:
+    gc.collect()
+    return sum(1 for o in gc.get_objects() if type(o) is kind)
+
+
+@pytest.fixture
+async def silent() -> AsyncIterator[tuple[str, asyncio.Event]]:
+    """A loopback server that reads each request and never answers; the event: one arrived."""
+    arrived = asyncio.Event()
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(65536)
+            arrived.set()
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}/api/paas/v4", arrived
+    finally:
+        server.close()
+
+
+async def _parked(call: Any, arrived: asyncio.Event) -> tuple[int, int]:
+    """Park ``call()`` on the silent server: live ChatRequests and ChatCalls meanwhile."""
+    task = asyncio.ensure_future(call())
+    await asyncio.wait_for(arrived.wait(), 10)
+    alive = _alive(ChatRequest), _alive(glm_chat.ChatCall)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    return alive
+
+
+async def test_a_chatglm_call_in_flight_holds_its_call_not_its_request(
+    silent: tuple[str, asyncio.Event],
+) -> None:
+    from langchain_glm import ChatGLM
+
+    base_url, arrived = silent
+    model = ChatGLM(model="glm-5-turbo", base_url=base_url, api_key=KEY, max_retries=0)
+    requests, calls = await _parked(lambda: model.ainvoke("Hello"), arrived)
+    assert (requests, calls) == (0, 1)
+
+
+async def test_a_llamaindex_call_in_flight_holds_its_call_not_its_request(
+    silent: tuple[str, asyncio.Event],
+) -> None:
+    from llama_index.core.llms import ChatMessage
+
+    from llama_index_glm import GLM
+
+    base_url, arrived = silent
+    llm = GLM(model="glm-5-turbo", base_url=base_url, api_key=KEY, max_retries=0)
+    messages = [ChatMessage(role="user", content="Hello")]
+    requests, calls = await _parked(lambda: llm.achat(messages), arrived)
+    assert (requests, calls) == (0, 1)
+
+
+def test_a_chat_call_keeps_what_the_reply_policy_needs_and_drops_the_request() -> None:
+    settings = resolve_settings(base_url="http://127.0.0.1:9/v4", api_key=KEY)
+    request = _request()
+    request.max_tool_calls, request.required_tool, request.empty_answer = 1, "any", "return"
+    request.thinking = {"type": "disabled"}
+    gone = weakref.ref(request)
+    call = glm_chat.chat_call(settings, request, False)
+    expected = ("any", 1, "return", {"type": "disabled"}, "glm-5-turbo", None, None, None)
+    del request
+    gc.collect()
+    assert gone() is None
+    held = (call.required_tool, call.max_tool_calls, call.empty_answer, call.thinking, call.model)
+    assert (*held, call.tools, call.search, call.structured_tool) == expected
+
+
+def test_route_headers_are_built_once_and_never_travel_with_the_settings() -> None:
+    settings = resolve_settings(base_url="http://127.0.0.1:9/v4", api_key=KEY)
+    first = glm_chat.chat_call(settings, _request(), False)
+    second = glm_chat.chat_call(settings, _request("again"), False)
+    streamed = glm_chat.chat_call(settings, _request(), True)
+    assert first.headers is second.headers  # one per route and kind of reply
+    assert streamed.headers is not first.headers
+    assert streamed.headers.plain()["Accept"] == "text/event-stream"
+    assert "Connection" in streamed.headers.plain()  # a custom route's stream: its own connection
+    assert "Connection" not in first.headers.plain()
+    # What was derived (prepared headers hold the key, and refuse pickling) is neither pickled
+    # nor copied with the settings: copies build their own.
+    for clone in (pickle.loads(pickle.dumps(settings)), copy.deepcopy(settings)):
+        assert clone == settings
+        assert clone.derived == {}
+        assert glm_chat.chat_call(clone, _request(), False).headers is not first.headers
+
+
+def _ids(n: int) -> list[str]:
+    settings = resolve_settings(base_url="http://127.0.0.1:9/v4", api_key=KEY)
+    call: Call = glm_chat.chat_call(settings, _request(), False)
+    return [str(call.attempt()[1]) for _ in range(n)]
+
+
+def test_request_ids_do_not_repeat_when_the_caller_seeds_random() -> None:
+    random.seed(1234)
+    first = _ids(3)
+    random.seed(1234)
+    again = _ids(3)
+    assert len(set(first + again)) == 6
+    assert all(len(i) == 32 and int(i, 16) >= 0 for i in first)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_request_ids_differ_between_a_parent_and_its_forked_child() -> None:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: send its ids and leave at once
+        os.close(reader)
+        os.write(writer, ",".join(_ids(3)).encode())
+        os._exit(0)
+    os.close(writer)
+    parent = _ids(3)
+    with os.fdopen(reader, "rb") as pipe:
+        child = pipe.read().decode().split(",")
+    os.waitpid(pid, 0)
+    assert len(child) == 3
+    assert not set(child) & set(parent)
+
+
+BODIES: list[Any] = [
+    {"model": "glm-5-turbo", "messages": [{"role": "user", "content": "Hello"}]},
+    {"a": 'é \u2028 \u0000 \\ " \n\t 日本', "b": [1, -0.0, 1e16, 1e-7, 2.5, 10**30, True, None]},
+    {"nested": {"x": [{"y": [[], {}, ()]}]}, "tuple": (1, "two")},
+    {"f": float(sys.float_info.max), "i": -(2**63)},
+]
+
+
+@pytest.mark.skipif(_c_encoder is None, reason="no C JSON accelerator on this interpreter")
+@pytest.mark.parametrize("body", BODIES)
+def test_the_request_body_is_the_json_that_json_writes(body: Any) -> None:
+    assert encode_json(body) == _compact(body).encode("utf-8")
