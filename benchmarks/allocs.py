@@ -18,7 +18,13 @@ whose replies are all kept, divided by the calls:
 Per chunk (``stream_chat`` / ``stream``, 200 text chunks, every chunk kept): the same over the
 stream, divided by the chunks the wire sends. Collector passes (``gc.get_stats()``, young and
 full) are counted per 1,000 calls at 200 in flight for the async rows, and per 1,000 chunks for
-the streams, with the collector running as usual.
+the streams, with the collector running as usual, and for the async rows the time spent in
+them per call (``gc.callbacks``).
+
+In flight (the async calls): the objects the collector tracks that are alive per call while
+100 calls wait on a loopback server that reads each request and never answers, and which of
+them are our own classes. With many calls in flight each of them is promoted by the collector,
+and promotions are what trigger its full passes (BENCHMARKS.md, "Close to the floor").
 """
 
 from __future__ import annotations
@@ -132,8 +138,22 @@ def passes_sync(run: Callable[[], Any], calls: int) -> tuple[float, float]:
     return (y - young) * 1000 / calls, (f - full) * 1000 / calls
 
 
-async def passes_async(fn: Callable[[], Any], total: int, in_flight: int) -> tuple[float, float]:
+async def passes_async(
+    fn: Callable[[], Any], total: int, in_flight: int
+) -> tuple[float, float, float, float]:
+    """Young and full collector passes per 1,000 calls, and microseconds spent in each kind per
+    call (``gc.callbacks``), ``total`` calls at ``in_flight`` at once."""
+    import time
+
     sem = asyncio.Semaphore(in_flight)
+    spent = [0.0, 0.0]
+    started = [0.0]
+
+    def timed(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            spent[info["generation"] == 2] += time.perf_counter() - started[0]
 
     async def one() -> None:
         async with sem:
@@ -142,9 +162,66 @@ async def passes_async(fn: Callable[[], Any], total: int, in_flight: int) -> tup
     await asyncio.gather(*(one() for _ in range(in_flight)))
     gc.collect()
     young, full = _passes()
-    await asyncio.gather(*(one() for _ in range(total)))
+    gc.callbacks.append(timed)
+    try:
+        await asyncio.gather(*(one() for _ in range(total)))
+    finally:
+        gc.callbacks.remove(timed)
     y, f = _passes()
-    return (y - young) * 1000 / total, (f - full) * 1000 / total
+    per = 1e6 / total
+    return (y - young) * 1000 / total, (f - full) * 1000 / total, spent[0] * per, spent[1] * per
+
+
+_OURS = ("glm_transport", "langchain_glm", "llama_index_glm")
+
+
+async def held_in_flight(fn: Callable[[], Any], calls: int = 100) -> tuple[float, dict[str, float]]:
+    """Objects the collector tracks, alive per call while ``calls`` calls wait on a server that
+    reads each request and never answers; and those of our own classes among them, by class.
+
+    ``fn`` must send to the silent server (see :func:`silent_server`).
+    """
+    import collections
+
+    gc.collect()
+    before = {id(o) for o in gc.get_objects()}
+    tasks = [asyncio.ensure_future(fn()) for _ in range(calls)]
+    for _ in range(200):  # until every request has reached the server
+        await asyncio.sleep(0.01)
+        if _SILENT["arrived"] >= calls:
+            break
+    await asyncio.sleep(0.05)
+    gc.collect()
+    new = [o for o in gc.get_objects() if id(o) not in before]
+    ours = collections.Counter(
+        type(o).__qualname__ for o in new if type(o).__module__.startswith(_OURS)
+    )
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    _SILENT["arrived"] = 0
+    return len(new) / calls, {k: v / calls for k, v in sorted(ours.items())}
+
+
+_SILENT = {"arrived": 0}
+
+
+async def silent_server() -> tuple[asyncio.AbstractServer, str]:
+    """A loopback server that reads each request and never answers; its base URL."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.read(65536)
+            _SILENT["arrived"] += 1
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}/api/paas/v4"
 
 
 def row(
@@ -209,7 +286,10 @@ def run_all(show_where: bool) -> list[str]:
 
             import glm_transport
 
-            async with aiohttp.ClientSession() as session:
+            # As in benchmarks.run: a pool as large as ours, so no floor call waits for a
+            # connection (aiohttp's default is 100, with 200 calls in flight).
+            connector = aiohttp.TCPConnector(limit=1000)
+            async with aiohttp.ClientSession(connector=connector) as session:
                 af = async_floors(session, server.url)
                 fns = {
                     "GLM.achat": lambda: c["GLM"].achat(msgs),
@@ -245,10 +325,38 @@ def run_all(show_where: bool) -> list[str]:
                     tracemalloc.stop()
                     p = await passes_async(fn, 2000, 200)
                     lines.append(row(name, "call", blocks, tracked, cyclic, kib, p))
+                    spent[name] = p[2], p[3]
             await glm_transport.aclose_shared_clients()
+            # What a call holds while it waits on the network, parked on a silent server.
+            silent, base_url = await silent_server()
+            sc = make_clients(base_url, CHUNKS)
+            connector = aiohttp.TCPConnector(limit=1000)
+            async with aiohttp.ClientSession(connector=connector) as session:
+                sf = async_floors(session, base_url + "/chat/completions")
+                parked = {
+                    "GLM.achat": lambda: sc["GLM"].achat(msgs),
+                    "achat floor": sf["achat floor"],
+                    "ChatGLM.ainvoke": lambda: sc["ChatGLM"].ainvoke("Hello"),
+                    "ainvoke floor": sf["ainvoke floor"],
+                }
+                for name, fn in parked.items():
+                    await held_in_flight(fn, 20)  # warm: caches and pools built once
+                    total, ours = await held_in_flight(fn)
+                    shown = ", ".join(f"{k} {v:.2f}" for k, v in ours.items()) or "-"
+                    young, full = spent[name]
+                    flight.append(f"| {name} | {total:.1f} | {shown} | {young:.1f} / {full:.1f} |")
+            await glm_transport.aclose_shared_clients()
+            silent.close()
 
+        spent: dict[str, tuple[float, float]] = {}
+        flight = [
+            "",
+            "| what | tracked objects alive per call in flight | ours among them, per call "
+            "| collector time per call, young / full (us) |",
+            "|---|---|---|---|",
+        ]
         asyncio.run(async_rows())
-    return lines + (["", *details] if details else [])
+    return lines + flight + (["", *details] if details else [])
 
 
 def main() -> None:
