@@ -119,7 +119,7 @@ def request(
         "POST",
         _url_text(call.url),
         data=content,
-        headers=call.headers.plain(),
+        headers=call.headers.view(),
         allow_redirects=False,
         timeout=_client_timeout(timeout, total),
     )

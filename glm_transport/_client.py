@@ -68,20 +68,25 @@ class _AsyncReply(Head, Protocol):
     async def aclose(self) -> None: ...
 
 
-def _build(http: Any, call: Call, content: bytes, timeout: httpx.Timeout) -> httpx.Request:
+def _build(
+    http: Any, call: Call, content: bytes, timeout: httpx.Timeout, given: bool = True
+) -> httpx.Request:
     """The request of one attempt.
 
     httpx clients get the parsed URL and an ``httpx.Timeout``; clients of another
     httpx-compatible library (``httpx2``, which langsmith and the openai SDK use) get plain
-    values, which they parse into their own types.
+    values, which they parse into their own types. A client the user ``given`` gets a copy of
+    the route's headers (it may change what it is handed); the package's own pools, which copy
+    them, the shared read-only view.
     """
+    headers = call.headers.plain() if given else call.headers.view()
     if isinstance(http, (httpx.Client, httpx.AsyncClient)):
         return http.build_request(
-            "POST", call.url, content=content, headers=call.headers.plain(), timeout=timeout
+            "POST", call.url, content=content, headers=headers, timeout=timeout
         )
     plain = (timeout.connect, timeout.read, timeout.write, timeout.pool)
     request: httpx.Request = http.build_request(
-        "POST", str(call.url), content=content, headers=call.headers.plain(), timeout=plain
+        "POST", str(call.url), content=content, headers=headers, timeout=plain
     )
     return request
 
@@ -264,7 +269,10 @@ class GLMClient:
         at = attempts.deadline
         with self._translated, self._http(call) as http:
             with deadline(at):
-                response = http.send(_build(http, call, content, attempts.start()), stream=True)
+                # One expression: the request (headers, key included) is no local of ours.
+                response = http.send(
+                    _build(http, call, content, attempts.start(), http is self._given), stream=True
+                )
             try:
                 status = response.status_code
                 cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
@@ -298,7 +306,10 @@ class GLMClient:
         at = attempts.deadline
         with self._translated, self._http(call) as http:
             with deadline(at):
-                response = http.send(_build(http, call, content, attempts.start()), stream=True)
+                # One expression: the request (headers, key included) is no local of ours.
+                response = http.send(
+                    _build(http, call, content, attempts.start(), http is self._given), stream=True
+                )
             try:
                 if not _is_stream(response):
                     reads = attempts.watch(_bounded(_body(response), at))
@@ -391,34 +402,40 @@ class AsyncGLMClient:
     async def post(self, call: Call, parse: Callable[[Any], T], until: float | None = None) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures.
 
-        ``until``: as :meth:`GLMClient.post`. One coroutine for the attempts and their reading
-        (:meth:`GLMClient._fetch`'s work inline): one object fewer alive through each call's I/O.
+        ``until``: as :meth:`GLMClient.post`.
         """
         attempts = Attempts(self.settings, until)
         while True:
-            content, request_id = call.attempt()
             try:
-                with self._translated:
-                    response = await self._send(call, content, attempts)
-                    try:
-                        status = response.status_code
-                        cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
-                        reads = attempts.awatch(_abody(response))
-                        received = await _aread(reads, cap, status)
-                        reply = json_of(self.settings, response, received, call.explain)
-                        echoed = stale(reply, request_id)
-                        if echoed is not None:
-                            await _adiscard(response)
-                            raise stale_error(echoed, str(request_id))
-                        if unproven(call, reply, request_id):
-                            await _adiscard(response)
-                    finally:
-                        await response.aclose()
-                return parse(reply)
+                return parse(await self._fetch(call, attempts))
             except E.GLMError as err:
                 failure = err
-            # Raised outside the except block: nothing of the transport is chained to it.
+            # Raised outside the except block: nothing of the transport is chained to it. The
+            # attempt's reading stays in _fetch, whose frame is not on the raised error's
+            # traceback: its locals (the reply's bytes, where a gateway may echo the key it
+            # refused) never reach an error tracker, which ships the locals of those frames.
             await asyncio.sleep(attempts.delay(failure))
+
+    async def _fetch(self, call: Call, attempts: Attempts) -> Any:
+        """:meth:`GLMClient._fetch`, without blocking."""
+        content, request_id = call.attempt()
+        with self._translated:
+            response = await self._send(call, content, attempts)
+            try:
+                status = response.status_code
+                cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
+                reads = attempts.awatch(_abody(response))
+                received = await _aread(reads, cap, status)
+                reply = json_of(self.settings, response, received, call.explain)
+                echoed = stale(reply, request_id)
+                if echoed is not None:
+                    await _adiscard(response)
+                    raise stale_error(echoed, str(request_id))
+                if unproven(call, reply, request_id):
+                    await _adiscard(response)
+                return reply
+            finally:
+                await response.aclose()
 
     @contextlib.asynccontextmanager
     async def _opened(

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Protocol, TypeVar, overload
 
 import httpx
@@ -55,13 +55,6 @@ _TRUSTED_HOSTS = frozenset(
 )
 _MASK = "**********"
 
-# Request ids need to be unique, not secret (GLM answers 1231 to a repeated one; a reply
-# echoing another is someone else's): 128 bits from a generator of this module's own, seeded from
-# os.urandom, so no caller's random.seed() repeats them, and seeded again in a forked child, so
-# no two processes share a sequence. os.urandom per call cost a system call every request.
-_ids = random.Random()
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_ids.seed)
 
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 """The most a whole reply may take once decoded (a 2,048-text embedding batch is about 10 MB)."""
@@ -136,15 +129,24 @@ class Headers:
     themselves go to the HTTP library only through :meth:`plain`, never into a local of ours.
     """
 
-    __slots__ = ("_items",)
+    __slots__ = ("_items", "_view")
 
     def __init__(self, items: dict[str, str]) -> None:
-        """Hold ``items`` (not copied)."""
+        """Hold ``items`` (not copied; not to be changed afterwards)."""
         self._items = items
+        self._view = MappingProxyType(items)
 
     def plain(self) -> dict[str, str]:
-        """The headers as the HTTP library takes them."""
-        return self._items
+        """The headers as the HTTP library takes them: a copy of its own, free to change.
+
+        A route's headers are built once and shared by its calls; an HTTP client the user gave
+        may add to what it is handed, which must not reach the next call.
+        """
+        return dict(self._items)
+
+    def view(self) -> Mapping[str, str]:
+        """The shared headers, read-only, for the package's own pools (which copy them)."""
+        return self._view
 
     def __repr__(self) -> str:
         """The header names and values, the key's masked."""
@@ -213,7 +215,9 @@ class Call:
         """One attempt's body, and the ``request_id`` its reply must carry if it carries one."""
         if not self.fresh_ids:
             return self.content, self.request_id
-        rid = _ids.randbytes(16).hex()
+        # os.urandom, not a seeded generator: a process cloned without Python's fork hooks (a
+        # VM snapshot restored twice, CRIU) would repeat a generator's ids.
+        rid = os.urandom(16).hex()
         content = self.content
         # The body is a JSON object from encode_json: put the id first, before its other members.
         glue = b"," if len(content) > 2 else b""
@@ -333,10 +337,11 @@ def prepare(
     # frames GLM sends without request_id) goes on a connection of its own: a gateway that
     # leaves a stale reply on a kept-alive connection would hand it to the next call.
     reuse = trusted or (not stream and (fresh or isinstance(given, str)))
+    headers = _headers(settings, stream, reuse)  # no key: AuthenticationError, before the body
     return kind(
         url,
         encode_json(body),
-        _headers(settings, stream, reuse),
+        headers,
         request_id=given if isinstance(given, str) else None,
         fresh_ids=fresh,
         trusted=trusted,

@@ -41,7 +41,7 @@ def _c_compact() -> Any:
         encoder = make(
             None, _no_json_type, json.encoder.encode_basestring, None, ":", ",", False, False, False
         )
-        probe = {"a": [1, 2.5, None, True, "\u00e9\n\""], "b": {"c": -0.0}}
+        probe = {"a": [1, 2.5, None, True, '\u00e9\n"'], "b": {"c": -0.0}}
         if "".join(encoder(probe, 0)) != _compact(probe):
             return None
     except Exception:  # a signature of another Python version: the plain path serves

@@ -352,10 +352,7 @@ class GLM(KeyedModel, FunctionCallingLLM):
     @llm_chat_callback()
     async def achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         """Send ``messages`` and return GLM's reply."""
-        # _achat's work inline, not awaited in a coroutine of its own: one object fewer alive
-        # through every call's I/O (issue 27).
-        sent = glm_chat.acomplete(self.async_client, self._request(messages, False, **kwargs))
-        return from_wire_result(await sent)
+        return await self._achat(messages, **kwargs)
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:

@@ -102,3 +102,16 @@ def test_allocation_counts_run() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     for name in ("GLM.achat", "achat floor", "GLM.stream_chat", "ChatGLM.ainvoke"):
         assert f"| {name} |" in proc.stdout
+
+
+def test_the_held_objects_experiment_runs() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.held", "--rounds", "1", "--calls", "200"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for name in ("ainvoke floor", "+5 held through the I/O", "+40 made after it"):
+        assert f"| {name} |" in proc.stdout

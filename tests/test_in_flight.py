@@ -72,10 +72,12 @@ async def silent() -> AsyncIterator[tuple[str, asyncio.Event]]:
 
 
 async def _parked(call: Any, arrived: asyncio.Event) -> tuple[int, int]:
-    """Park ``call()`` on the silent server: live ChatRequests and ChatCalls meanwhile."""
+    """Park ``call()`` on the silent server: ChatRequests and ChatCalls it keeps alive meanwhile
+    (counted against what was alive before: other tests may leave some behind)."""
+    before = _alive(ChatRequest), _alive(glm_chat.ChatCall)
     task = asyncio.ensure_future(call())
     await asyncio.wait_for(arrived.wait(), 10)
-    alive = _alive(ChatRequest), _alive(glm_chat.ChatCall)
+    alive = _alive(ChatRequest) - before[0], _alive(glm_chat.ChatCall) - before[1]
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -184,3 +186,81 @@ BODIES: list[Any] = [
 @pytest.mark.parametrize("body", BODIES)
 def test_the_request_body_is_the_json_that_json_writes(body: Any) -> None:
     assert encode_json(body) == _compact(body).encode("utf-8")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_request_ids_differ_in_a_process_cloned_without_pythons_fork_hooks() -> None:
+    # A C-level fork (as a VM snapshot restored twice, or CRIU) runs no os.register_at_fork hook:
+    # ids from a generator seeded once would repeat in both copies.
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    _ids(1)  # everything the ids need is built before the clone
+    reader, writer = os.pipe()
+    pid = libc.fork()
+    assert pid >= 0
+    if pid == 0:
+        os.close(reader)
+        os.write(writer, ",".join(_ids(3)).encode())
+        os._exit(0)
+    os.close(writer)
+    parent = _ids(3)
+    with os.fdopen(reader, "rb") as pipe:
+        child = pipe.read().decode().split(",")
+    os.waitpid(pid, 0)
+    assert len(child) == 3
+    assert not set(child) & set(parent)
+
+
+def test_no_key_is_said_before_a_body_that_cannot_be_sent(monkeypatch: Any) -> None:
+    from langchain_glm import ChatGLM
+    from langchain_glm.errors import GLMAuthenticationError
+
+    for name in ("GLM_API_KEY", "ZAI_API_KEY", "ZHIPUAI_API_KEY", "BIGMODEL_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(GLMAuthenticationError, match="No API key"):
+        ChatGLM(model="glm-4.6").invoke("hello \ud800")
+
+
+def test_what_a_given_client_adds_to_the_headers_stays_with_its_call() -> None:
+    import httpx
+
+    seen: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("x-trace-id"))
+        body = {"choices": [{"index": 0, "message": {"content": "hi"}, "finish_reason": "stop"}]}
+        return httpx.Response(200, json=body)
+
+    class Tracing(httpx.Client):
+        count = 0
+
+        def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
+            Tracing.count += 1
+            kwargs["headers"].setdefault("X-Trace-Id", f"trace-{Tracing.count}")
+            return super().build_request(*args, **kwargs)
+
+    from langchain_glm import ChatGLM
+
+    with Tracing(transport=httpx.MockTransport(answer)) as client:
+        model = ChatGLM(model="glm-4.6", base_url="https://example.test/v4", api_key=KEY)
+        model.http_client = client
+        for _ in range(3):
+            model.invoke("hello")
+    assert seen == ["trace-1", "trace-2", "trace-3"]
+
+
+async def test_llamaindex_achat_goes_through_achat_of_a_subclass() -> None:
+    from llama_index.core.base.llms.types import ChatResponse
+    from llama_index.core.llms import ChatMessage
+
+    from llama_index_glm import GLM
+
+    class Mine(GLM):
+        async def _achat(self, messages: Any, **kwargs: Any) -> ChatResponse:
+            return ChatResponse(message=ChatMessage(role="assistant", content="from _achat"))
+
+    llm = Mine(model="glm-4.6", api_key=KEY)
+    reply = await llm.achat([ChatMessage(role="user", content="hi")])
+    assert reply.message.content == "from _achat"
