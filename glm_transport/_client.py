@@ -79,14 +79,23 @@ def _build(
     the route's headers (it may change what it is handed); the package's own pools, which copy
     them, the shared read-only view.
     """
-    headers = call.headers.plain() if given else call.headers.view()
+    # The headers (the key among them) are never a local here: a client's build_request that
+    # raises would put this frame, locals and all, on the traceback an error tracker ships.
     if isinstance(http, (httpx.Client, httpx.AsyncClient)):
         return http.build_request(
-            "POST", call.url, content=content, headers=headers, timeout=timeout
+            "POST",
+            call.url,
+            content=content,
+            headers=call.headers.plain() if given else call.headers.view(),
+            timeout=timeout,
         )
     plain = (timeout.connect, timeout.read, timeout.write, timeout.pool)
     request: httpx.Request = http.build_request(
-        "POST", str(call.url), content=content, headers=headers, timeout=plain
+        "POST",
+        str(call.url),
+        content=content,
+        headers=call.headers.plain() if given else call.headers.view(),
+        timeout=plain,
     )
     return request
 

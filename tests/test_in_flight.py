@@ -264,3 +264,50 @@ async def test_llamaindex_achat_goes_through_achat_of_a_subclass() -> None:
     llm = Mine(model="glm-4.6", api_key=KEY)
     reply = await llm.achat([ChatMessage(role="user", content="hi")])
     assert reply.message.content == "from _achat"
+
+
+_OUR_CODE = tuple(
+    os.sep + name + os.sep for name in ("glm_transport", "langchain_glm", "llama_index_glm")
+)
+
+
+def _ships_key(err: BaseException) -> bool:
+    """Whether the key is in what an error tracker ships of our making: the chain, and the locals
+    (by repr) of our frames on it. A client the user gave is handed the headers: its frames are
+    its own."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [err]
+    while todo:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        texts = [str(exc), repr(exc), repr(vars(exc))]
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith(".py") and any(
+                part in tb.tb_frame.f_code.co_filename for part in _OUR_CODE
+            ):
+                texts += [repr(v) for v in list(tb.tb_frame.f_locals.values())]
+            tb = tb.tb_next
+        if any(KEY in text for text in texts):
+            return True
+        todo += [exc.__cause__, exc.__context__]
+    return False
+
+
+def test_a_given_client_that_fails_to_build_its_request_ships_no_key() -> None:
+    import httpx
+
+    from langchain_glm import ChatGLM
+
+    class Broken(httpx.Client):
+        def build_request(self, *args: Any, **kwargs: Any) -> httpx.Request:
+            raise RuntimeError("this client cannot build requests")
+
+    with Broken() as client:
+        model = ChatGLM(model="glm-4.6", base_url="https://example.test/v4", api_key=KEY)
+        model.http_client = client
+        with pytest.raises(RuntimeError, match="cannot build") as info:
+            model.invoke("hello")
+    assert not _ships_key(info.value)
