@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -23,6 +23,7 @@ import httpx
 from glm_transport import errors as E
 from glm_transport._decode import adecoded, decoded
 from glm_transport._pools import (
+    AsyncPool,
     async_pool,
     bound_by_deadline,
     deadline,
@@ -230,6 +231,15 @@ async def _adiscard(response: Any) -> None:
             await stream.aclose()
 
 
+def _opened_reply(response: Any, pool: AsyncPool | None) -> _AsyncReply:
+    """A sent attempt's response as the async loops read it (aiohttp's, through ``AioReply``)."""
+    if pool is None:
+        return response  # type: ignore[no-any-return]
+    from glm_transport._aio import AioReply
+
+    return AioReply(response, pool.done)
+
+
 class GLMClient:
     """Blocking client: the retried primitives every endpoint module is built on.
 
@@ -377,36 +387,32 @@ class AsyncGLMClient:
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
 
-    async def _send(self, call: Call, content: bytes, attempts: Attempts) -> _AsyncReply:
-        """Send one attempt: through the client the user gave, else straight on aiohttp.
+    def _start(
+        self, call: Call, content: bytes, attempts: Attempts
+    ) -> tuple[Awaitable[Any], AsyncPool | None]:
+        """Begin one attempt's send, nothing awaited.
 
-        What is left of the call's budget bounds the status line and headers too. Awaited in
-        place of each attempt's own sending: what a call holds through its I/O is this
-        coroutine, the caller's and the HTTP library's, nothing more (each object alive then is
-        promoted by the collector with many calls in flight; BENCHMARKS.md, "Close to the
-        floor").
+        Returns what to await, and the shared pool whose slot the send holds (``None``: the
+        client the user gave), given back when the send fails or the reply is closed. What is
+        left of the call's budget bounds the status line and headers too. The caller awaits the
+        HTTP library's own awaitable: no coroutine of ours per attempt is held through the I/O
+        (each object alive then is promoted by the collector with many calls in flight;
+        BENCHMARKS.md, "Close to the floor").
         """
         timeout = attempts.start()
         left = attempts.left()
         given = self._given
         if given is not None:
             sent = given.send(_build(given, call, content, timeout), stream=True)
-            return await (sent if left is None else asyncio.wait_for(sent, left))  # type: ignore[no-any-return]
+            return (sent if left is None else asyncio.wait_for(sent, left)), None
         from glm_transport import _aio
 
         pool = async_pool(self._route if call.reuse else self._once)
         try:
-            response = await _aio.request(pool.session, call, content, timeout, left)
-        except asyncio.CancelledError as cancelled:
-            pool.done()
-            # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error it
-            # raises; its traceback runs through aiohttp's frames, whose locals hold the request
-            # headers, key included. Raised again from here, without them.
-            raise cancelled.with_traceback(None) from None
+            return _aio.request(pool.session, call, content, timeout, left), pool
         except BaseException:
             pool.done()
             raise
-        return _aio.AioReply(response, pool.done)
 
     async def post(self, call: Call, parse: Callable[[Any], T], until: float | None = None) -> T:
         """Send ``call`` and ``parse`` the whole reply's JSON, retried on transient failures.
@@ -429,7 +435,21 @@ class AsyncGLMClient:
         """:meth:`GLMClient._fetch`, without blocking."""
         content, request_id = call.attempt()
         with self._translated:
-            response = await self._send(call, content, attempts)
+            sent, pool = self._start(call, content, attempts)
+            try:
+                response = _opened_reply(await sent, pool)
+            except asyncio.CancelledError as cancelled:
+                if pool is None:
+                    raise
+                pool.done()
+                # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error
+                # it raises; its traceback runs through aiohttp's frames, whose locals hold the
+                # request headers, key included. Raised again from here, without them.
+                raise cancelled.with_traceback(None) from None
+            except BaseException:
+                if pool is not None:
+                    pool.done()
+                raise
             try:
                 status = response.status_code
                 cap = MAX_REPLY_BYTES if 200 <= status < 300 else MAX_ERROR_BYTES
@@ -457,7 +477,21 @@ class AsyncGLMClient:
         content, request_id = call.attempt()
         reader.expect(request_id)
         with self._translated:
-            response = await self._send(call, content, attempts)
+            sent, pool = self._start(call, content, attempts)
+            try:
+                response = _opened_reply(await sent, pool)
+            except asyncio.CancelledError as cancelled:
+                if pool is None:
+                    raise
+                pool.done()
+                # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error
+                # it raises; its traceback runs through aiohttp's frames, whose locals hold the
+                # request headers, key included. Raised again from here, without them.
+                raise cancelled.with_traceback(None) from None
+            except BaseException:
+                if pool is not None:
+                    pool.done()
+                raise
             try:
                 if not _is_stream(response):
                     reads = attempts.awatch(_abody(response))
