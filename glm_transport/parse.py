@@ -88,21 +88,27 @@ def _count(value: Any) -> int:
     return int(value)
 
 
+def _tokens(raw: Mapping[str, Any], key: str) -> int:
+    value = raw.get(key)
+    # The common case (an int) inline; _count checks and refuses everything else.
+    return value if type(value) is int else _count(value)
+
+
 def parse_usage(raw: Mapping[str, Any] | None) -> Usage | None:
     """A reply's ``usage`` as :class:`Usage` (``None`` when absent or empty)."""
     if not raw:
         return None
-    prompt = _count(raw.get("prompt_tokens"))
-    completion = _count(raw.get("completion_tokens"))
-    pdet = raw.get("prompt_tokens_details") or {}
-    cdet = raw.get("completion_tokens_details") or {}
+    prompt = _tokens(raw, "prompt_tokens")
+    completion = _tokens(raw, "completion_tokens")
+    pdet = raw.get("prompt_tokens_details")
+    cdet = raw.get("completion_tokens_details")
     return Usage(
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        total_tokens=_count(raw.get("total_tokens")) or prompt + completion,
-        cached_tokens=_count(pdet.get("cached_tokens")),
-        reasoning_tokens=_count(cdet.get("reasoning_tokens")),
-        raw=dict(raw),
+        prompt,
+        completion,
+        _tokens(raw, "total_tokens") or prompt + completion,
+        _tokens(pdet, "cached_tokens") if pdet else 0,
+        _tokens(cdet, "reasoning_tokens") if cdet else 0,
+        dict(raw),
     )
 
 
@@ -129,13 +135,18 @@ def parse_completion(body: Any) -> ChatCompletion:
         ) from None
 
 
+def _is_map(value: Any) -> bool:
+    # A reply's JSON objects are dicts: the ABC check only for anything else.
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _completion(body: Any) -> ChatCompletion:
-    if not isinstance(body, Mapping):
+    if not _is_map(body):
         raise E.APIError("GLM returned a response that is not a JSON object", body=body)
     if body.get("error"):
         raise parse_error(None, body)
     choices = body.get("choices") or []
-    if not choices or not isinstance(choices[0], Mapping):
+    if not choices or not _is_map(choices[0]):
         raise E.APIError(
             "GLM returned a response without choices",
             request_id=_opt_str(body.get("request_id") or body.get("id")),
@@ -150,7 +161,7 @@ def _completion(body: Any) -> ChatCompletion:
             retryable=False,
         )
     message = choice.get("message")
-    if not isinstance(message, Mapping):
+    if not _is_map(message):
         raise E.APIError(
             "GLM returned a choice without a message",
             request_id=_opt_str(body.get("request_id") or body.get("id")),
@@ -172,23 +183,29 @@ def _completion(body: Any) -> ChatCompletion:
                 index=i,
             )
         )
-    content, tagged = split_tags(_text(message.get("content")) or "")
-    reasoning = _text(message.get("reasoning_content"))
+    text = message.get("content")
+    content, tagged = split_tags((text if type(text) is str else _text(text)) or "")
+    reasoning = message.get("reasoning_content")
+    if reasoning is not None and type(reasoning) is not str:
+        reasoning = _text(reasoning)
     if tagged:  # GLM-4.5V's <think> inside content
         reasoning = (reasoning or "") + tagged
+    reply_id = _opt_str(body.get("id"))
+    echoed = body.get("request_id")
+    searched = body.get("web_search")
     return ChatCompletion(
-        content=content,
-        reasoning_content=reasoning,
-        tool_calls=calls,
-        finish_reason=_text(choice.get("finish_reason")),
-        usage=parse_usage(body.get("usage")),
-        id=_opt_str(body.get("id")),
-        request_id=_opt_str(body.get("request_id") or body.get("id")),
-        model=_opt_str(body.get("model")),
-        created=body.get("created"),
-        web_search=list(body["web_search"]) if body.get("web_search") else None,
-        raw=dict(body),
-        server_tool_calls=server or None,
+        content,
+        reasoning,
+        calls,
+        _text(choice.get("finish_reason")),
+        parse_usage(body.get("usage")),
+        reply_id,
+        _opt_str(echoed) if echoed else reply_id,
+        _opt_str(body.get("model")),
+        body.get("created"),
+        list(searched) if searched else None,
+        dict(body),
+        server or None,
     )
 
 
