@@ -125,6 +125,12 @@ _SINGLE_USE = httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connec
 def _new_client(reuse: bool) -> httpx.Client:
     limits = LIMITS if reuse else _SINGLE_USE
     client = httpx.Client(limits=limits, verify=shared_ssl_context(), cookies=_NoCookies())
+    # Every request of ours sets these itself (endpoint._build_headers): httpx would take each
+    # default out again, header by header, on every request it merges them into.
+    for name in ("Accept", "Accept-Encoding", "User-Agent"):
+        client.headers.pop(name, None)
+    if not reuse:
+        client.headers.pop("Connection", None)  # its requests say "close"
     bound_by_deadline(client)
     return client
 
