@@ -336,7 +336,8 @@ class GLMClient:
                     raise stream_error(self.settings, response, received, call.explain, request_id)
                 reads = _body(response)
                 yield attempts.watch(_bounded(reads, at))
-                drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
+                if call.reuse:  # else the connection closes with the reply: nothing to drain
+                    drain(response, reads, _DRAIN_BYTES, _DRAIN_SECONDS)
             except BaseException as exc:
                 if not _answered(exc):
                     discard(http, response)
@@ -499,7 +500,8 @@ class AsyncGLMClient:
                     raise stream_error(self.settings, response, received, call.explain, request_id)
                 reads = _abody(response)
                 yield attempts.awatch(reads)
-                await _adrain(reads)
+                if call.reuse:  # else the connection closes with the reply: nothing to drain
+                    await _adrain(reads)
             except BaseException as exc:
                 if not _answered(exc):
                     await _adiscard(response)
