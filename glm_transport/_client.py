@@ -34,7 +34,7 @@ from glm_transport._pools import (
     sync_pool,
 )
 from glm_transport._translate import translated as _translated
-from glm_transport.attempts import Attempts
+from glm_transport.attempts import Attempts, Unbudgeted
 from glm_transport.config import GLMSettings
 from glm_transport.endpoint import (
     MAX_ERROR_BYTES,
@@ -384,6 +384,7 @@ class AsyncGLMClient:
         self._route = route_of(settings)
         self._once = route_of(settings, reuse=False)
         self._translated = _translated(settings)  # stateless: one per client (see GLMClient)
+        self._unbudgeted = Unbudgeted(settings)
 
     def __repr__(self) -> str:
         return f"AsyncGLMClient({self.settings!r})"
@@ -420,12 +421,18 @@ class AsyncGLMClient:
 
         ``until``: as :meth:`GLMClient.post`.
         """
-        attempts = Attempts(self.settings, until)
+        unbudgeted = until is None and self.settings.total_timeout is None
+        # Without a budget the attempts need no object of their own until one fails.
+        attempts = self._unbudgeted if unbudgeted else Attempts(self.settings, until)
+        tries = 0
         while True:
+            tries += 1
             try:
                 return parse(await self._fetch(call, attempts))
             except E.GLMError as err:
                 failure = err
+            if isinstance(attempts, Unbudgeted):
+                attempts = attempts.counted(tries)
             # Raised outside the except block: nothing of the transport is chained to it. The
             # attempt's reading stays in _fetch, whose frame is not on the raised error's
             # traceback: its locals (the reply's bytes, where a gateway may echo the key it

@@ -19,7 +19,7 @@ from glm_transport.config import GLMSettings
 from glm_transport.endpoint import Reader
 from glm_transport.retry import retry_delay, should_retry
 
-__all__ = ["Attempts"]
+__all__ = ["Attempts", "Unbudgeted"]
 
 logger = logging.getLogger("glm_transport")
 
@@ -193,3 +193,24 @@ def _mask(err: E.GLMError, secret: str) -> None:
 
 def _cut(value: float | None, left: float) -> float:
     return left if value is None else min(value, left)
+
+
+class Unbudgeted(Attempts):
+    """The attempts of every call of one client without a budget: one object, nothing per call.
+
+    Without a budget: no ``total_timeout``, no ``until``. A call in flight then holds no attempts object through its I/O (each object alive then is
+    promoted by the collector with many calls in flight; BENCHMARKS.md, "Close to the floor").
+    It counts nothing: after a failure the caller takes :meth:`counted` and goes on with that.
+    """
+
+    __slots__ = ()
+
+    def start(self) -> httpx.Timeout:
+        """An attempt's timeouts: the settings' own (no budget cuts them)."""
+        return self.settings.timeout
+
+    def counted(self, attempts: int) -> Attempts:
+        """The attempts of one call that has made ``attempts`` of them, to go on with."""
+        own = Attempts(self.settings)
+        own.count = attempts
+        return own

@@ -18,6 +18,7 @@ import random
 import sys
 import weakref
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -311,3 +312,33 @@ def test_a_given_client_that_fails_to_build_its_request_ships_no_key() -> None:
         with pytest.raises(RuntimeError, match="cannot build") as info:
             model.invoke("hello")
     assert not _ships_key(info.value)
+
+
+@pytest.mark.parametrize("total_timeout", [None, 30.0])
+async def test_async_retries_count_every_attempt_with_and_without_a_budget(
+    glm_emulator: Any, total_timeout: float | None
+) -> None:
+    # Without a budget the attempts have no object of their own until one fails (Unbudgeted).
+    import json
+
+    import glm_transport
+    from glm_transport import AsyncGLMClient
+    from glm_transport.emulator.app import FAULT_HEADER
+
+    fault = {"status": 503, "code": "500", "retry_after_ms": 1}
+    settings = resolve_settings(
+        base_url=glm_emulator.base_url,
+        api_key=KEY,
+        default_headers={FAULT_HEADER: json.dumps(fault)},
+        max_retries=2,
+        total_timeout=total_timeout,
+    )
+    before = glm_emulator.state.requests
+    for expected in (1, 2, 3):  # each call counts its own attempts, from 1
+        client = AsyncGLMClient(replace(settings, max_retries=expected - 1))
+        with pytest.raises(glm_transport.ServerError) as info:
+            await glm_chat.acomplete(client, _request())
+        assert info.value.attempts == expected
+    assert "after 3 attempts" in str(info.value)
+    assert glm_emulator.state.requests - before == 6
+    await glm_transport.aclose_shared_clients()
