@@ -85,7 +85,10 @@ def _count(value: Any) -> int:
         return 0
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"expected a token count, got {value!r}")
-    return int(value)
+    try:
+        return int(value)
+    except (OverflowError, ValueError):  # Infinity or NaN, which json.loads reads
+        raise TypeError(f"expected a token count, got {value!r}") from None
 
 
 def _tokens(raw: Mapping[str, Any], key: str) -> int:

@@ -342,3 +342,33 @@ async def test_async_retries_count_every_attempt_with_and_without_a_budget(
     assert "after 3 attempts" in str(info.value)
     assert glm_emulator.state.requests - before == 6
     await glm_transport.aclose_shared_clients()
+
+
+async def test_llamaindex_achat_goes_through_achat_patched_on_the_class_or_instance() -> None:
+    from unittest import mock
+
+    from llama_index.core.base.llms.types import ChatResponse
+    from llama_index.core.llms import ChatMessage
+
+    from llama_index_glm import GLM
+
+    canned = ChatResponse(message=ChatMessage(role="assistant", content="patched"))
+    messages = [ChatMessage(role="user", content="hi")]
+    llm = GLM(model="glm-4.6", api_key=KEY)
+    with mock.patch.object(GLM, "_achat", mock.AsyncMock(return_value=canned)):
+        assert (await llm.achat(messages)).message.content == "patched"
+    with mock.patch.object(llm, "_achat", mock.AsyncMock(return_value=canned)):
+        assert (await llm.achat(messages)).message.content == "patched"
+
+
+@pytest.mark.parametrize("count", [float("inf"), float("-inf"), float("nan")])
+def test_a_token_count_of_infinity_or_nan_is_a_typed_error(count: float) -> None:
+    import glm_transport
+    from glm_transport.parse import parse_completion
+
+    body = {
+        "choices": [{"index": 0, "message": {"content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": count},
+    }
+    with pytest.raises(glm_transport.APIError, match="token count"):
+        parse_completion(body)
