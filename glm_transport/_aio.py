@@ -16,7 +16,6 @@ must not outlive a pool).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any
 
 import aiohttp
 import httpx
@@ -117,25 +116,9 @@ def request(
     """
     return session.request(
         "POST",
-        _url_text(call.url),
+        str(call.url),
         data=content,
         headers=call.headers.view(),
         allow_redirects=False,
         timeout=_client_timeout(timeout, total),
     )
-
-
-# The URL's text per parsed URL (settings parse each endpoint's URL once): str() of an httpx.URL
-# rebuilds it on every call.
-_URL_TEXT: dict[int, tuple[Any, str]] = {}
-
-
-def _url_text(url: Any) -> str:
-    found = _URL_TEXT.get(id(url))
-    if found is not None and found[0] is url:
-        return found[1]
-    if len(_URL_TEXT) >= 256:
-        _URL_TEXT.clear()
-    text = str(url)
-    _URL_TEXT[id(url)] = (url, text)
-    return text

@@ -240,6 +240,23 @@ def _opened_reply(response: Any, pool: AsyncPool | None) -> _AsyncReply:
     return AioReply(response, pool.done)
 
 
+def _unsent(pool: AsyncPool | None, exc: BaseException) -> None:
+    """An attempt's send ended in ``exc``: its slot goes back to the shared pool.
+
+    A cancellation on the shared pool leaves without its traceback or context: a caller's
+    timeout (``asyncio.wait_for``, ``asyncio.timeout``) chains it to the error it raises, and
+    the traceback runs through aiohttp's frames, whose locals hold the request headers, key
+    included. A client the user gave keeps its own exceptions as they are.
+    """
+    if pool is None:
+        return
+    pool.done()
+    if isinstance(exc, asyncio.CancelledError):
+        exc.with_traceback(None)
+        exc.__cause__ = None
+        exc.__suppress_context__ = True
+
+
 class GLMClient:
     """Blocking client: the retried primitives every endpoint module is built on.
 
@@ -446,17 +463,8 @@ class AsyncGLMClient:
             sent, pool = self._start(call, content, attempts)
             try:
                 response = _opened_reply(await sent, pool)
-            except asyncio.CancelledError as cancelled:
-                if pool is None:
-                    raise
-                pool.done()
-                # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error
-                # it raises; its traceback runs through aiohttp's frames, whose locals hold the
-                # request headers, key included. Raised again from here, without them.
-                raise cancelled.with_traceback(None) from None
-            except BaseException:
-                if pool is not None:
-                    pool.done()
+            except BaseException as exc:
+                _unsent(pool, exc)
                 raise
             try:
                 status = response.status_code
@@ -488,17 +496,8 @@ class AsyncGLMClient:
             sent, pool = self._start(call, content, attempts)
             try:
                 response = _opened_reply(await sent, pool)
-            except asyncio.CancelledError as cancelled:
-                if pool is None:
-                    raise
-                pool.done()
-                # A caller's timeout (asyncio.wait_for, asyncio.timeout) chains this to the error
-                # it raises; its traceback runs through aiohttp's frames, whose locals hold the
-                # request headers, key included. Raised again from here, without them.
-                raise cancelled.with_traceback(None) from None
-            except BaseException:
-                if pool is not None:
-                    pool.done()
+            except BaseException as exc:
+                _unsent(pool, exc)
                 raise
             try:
                 if not _is_stream(response):

@@ -198,9 +198,10 @@ def _cut(value: float | None, left: float) -> float:
 class Unbudgeted(Attempts):
     """The attempts of every call of one client without a budget: one object, nothing per call.
 
-    Without a budget: no ``total_timeout``, no ``until``. A call in flight then holds no attempts object through its I/O (each object alive then is
-    promoted by the collector with many calls in flight; BENCHMARKS.md, "Close to the floor").
-    It counts nothing: after a failure the caller takes :meth:`counted` and goes on with that.
+    Without a budget: no ``total_timeout``, no ``until``. A call in flight then holds no attempts
+    object through its I/O (each object alive then is promoted by the collector with many calls
+    in flight; BENCHMARKS.md, "Close to the floor"). It counts nothing: after a failure the
+    caller takes :meth:`counted` and goes on with that.
     """
 
     __slots__ = ()

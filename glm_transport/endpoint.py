@@ -55,7 +55,6 @@ _TRUSTED_HOSTS = frozenset(
 )
 _MASK = "**********"
 
-
 MAX_REPLY_BYTES = 64 * 1024 * 1024
 """The most a whole reply may take once decoded (a 2,048-text embedding batch is about 10 MB)."""
 MAX_ERROR_BYTES = 1024 * 1024

@@ -27,29 +27,28 @@ def _no_json_type(value: Any) -> Any:
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
-def _c_compact() -> Any:
-    """CPython's C encoder, built once with ``_compact``'s options, or ``None``.
+def _c_options() -> tuple[Any, ...] | None:
+    """CPython's C encoder and ``_compact``'s options for it, or ``None``.
 
-    ``JSONEncoder.encode`` builds one on every call (half the cost of a small body). Built here
-    without the cycle markers: a cycle ends in RecursionError instead, which :func:`_explain`
-    names the same way. Used only where it writes exactly what ``_compact`` writes.
+    ``JSONEncoder.encode`` wraps that encoder in Python on every call (``iterencode``), about a
+    third of a small body's cost. Built here the same way, each call with its own cycle markers
+    (a cycle is refused as ``json`` refuses it), and used only where it writes exactly what
+    ``_compact`` writes.
     """
     make = getattr(json.encoder, "c_make_encoder", None)
     if make is None:  # no C accelerator (another interpreter)
         return None
+    options = (_no_json_type, json.encoder.encode_basestring, None, ":", ",", False, False, False)
     try:
-        encoder = make(
-            None, _no_json_type, json.encoder.encode_basestring, None, ":", ",", False, False, False
-        )
         probe = {"a": [1, 2.5, None, True, '\u00e9\n"'], "b": {"c": -0.0}}
-        if "".join(encoder(probe, 0)) != _compact(probe):
+        if "".join(make({}, *options)(probe, 0)) != _compact(probe):
             return None
     except Exception:  # a signature of another Python version: the plain path serves
         return None
-    return encoder
+    return (make, *options)
 
 
-_c_encoder = _c_compact()
+_c_encoder = _c_options()
 # json.dumps's default separators: tool-call arguments have always been sent in this form.
 _spaced = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 
@@ -73,7 +72,8 @@ def encode_json(body: Mapping[str, Any]) -> bytes:
     """
     try:
         if _c_encoder is not None and type(body) is dict:
-            return "".join(_c_encoder(body, 0)).encode("utf-8")
+            make, *options = _c_encoder
+            return "".join(make({}, *options)(body, 0)).encode("utf-8")
         return _compact(body).encode("utf-8")
     except _FAILURES as exc:
         raise _explain(body, "", exc) from None

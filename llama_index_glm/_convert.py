@@ -209,7 +209,7 @@ def _plain_text(blocks: Sequence[Any]) -> str | None:
             return None
     if len(blocks) == 1:
         return blocks[0].text  # type: ignore[no-any-return]
-    return join_text([block.text for block in blocks]) if blocks else None
+    return join_text([block.text for block in blocks])
 
 
 def to_wire_messages(messages: Sequence[ChatMessage]) -> list[dict[str, Any]]:

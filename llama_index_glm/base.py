@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Generator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Generator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -36,6 +36,7 @@ from glm_transport import (
     DEFAULT_MAX_RETRIES,
     DEFAULT_MODEL,
     AsyncGLMClient,
+    ChatCompletion,
     ChatRequest,
     GLMClient,
     aclose_shared_clients,
@@ -317,10 +318,12 @@ class GLM(KeyedModel, FunctionCallingLLM):
             glm_chat.complete(self.client, self._request(messages, False, **kwargs))
         )
 
+    def _sent(self, messages: Sequence[ChatMessage], **kwargs: Any) -> Awaitable[ChatCompletion]:
+        # The transport's call, sent: no local of ours holds the request through the I/O.
+        return glm_chat.acomplete(self.async_client, self._request(messages, False, **kwargs))
+
     async def _achat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
-        # No local holds the request through the I/O: only the call in flight (issue 27).
-        sent = glm_chat.acomplete(self.async_client, self._request(messages, False, **kwargs))
-        return from_wire_result(await sent)
+        return from_wire_result(await self._sent(messages, **kwargs))
 
     def _stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         request = self._request(messages, True, **kwargs)
@@ -355,10 +358,9 @@ class GLM(KeyedModel, FunctionCallingLLM):
         if getattr(self._achat, "__func__", None) is not _GLM_ACHAT:
             # A subclass's own _achat, or one patched on the class or the instance, is honoured.
             return await self._achat(messages, **kwargs)
-        # _achat's work inline rather than awaited in a coroutine of its own: one object fewer
+        # _achat's work here rather than awaited in a coroutine of its own: one object fewer
         # alive through each call's I/O (BENCHMARKS.md, "Close to the floor").
-        sent = glm_chat.acomplete(self.async_client, self._request(messages, False, **kwargs))
-        return from_wire_result(await sent)
+        return from_wire_result(await self._sent(messages, **kwargs))
 
     @llm_chat_callback()
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:

@@ -22,6 +22,7 @@ from glm_transport import errors as E
 from glm_transport._translate import connection_error as _connection_error
 from glm_transport.emulator import EmulatorServer
 from glm_transport.emulator.app import FAULT_HEADER
+from tests.tracker import tracker_view
 
 KEY = "sk-hostile-test-key-0987654321"
 REQ = ChatRequest(model="glm-5", messages=[{"role": "user", "content": "hi"}])
@@ -565,51 +566,6 @@ def test_no_cookie_goes_back_to_the_server(hostile: Any, mode: str) -> None:
 # ---- an error tracker: what a captured error carries ---------------------------------------------
 
 
-def _tracker_view(err: BaseException) -> str:
-    """What an error tracker with default settings ships (Sentry's serializer, roughly): every
-    exception of the chain, suppressed or not, and every frame's locals, mappings and sequences
-    item by item, everything else by its repr."""
-
-    def show(value: Any, depth: int = 0) -> str:
-        if depth > 5:
-            return ""
-        if isinstance(value, (str, bytes)):
-            return repr(value)
-        if isinstance(value, dict) or (hasattr(value, "items") and hasattr(value, "keys")):
-            try:
-                return (
-                    "{"
-                    + ",".join(
-                        show(k, depth + 1) + ":" + show(v, depth + 1) for k, v in value.items()
-                    )
-                    + "}"
-                )
-            except Exception:
-                return repr(value)
-        if isinstance(value, (list, tuple, set, frozenset)):
-            return "[" + ",".join(show(v, depth + 1) for v in value) + "]"
-        try:
-            return repr(value)
-        except Exception:
-            return ""
-
-    parts: list[str] = []
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [err]
-    while todo:
-        exc = todo.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
-        parts += [str(exc), repr(exc), show(vars(exc))]
-        tb = exc.__traceback__
-        while tb is not None:
-            parts.append(show(dict(tb.tb_frame.f_locals)))
-            tb = tb.tb_next
-        todo += [exc.__cause__, exc.__context__]
-    return "\n".join(parts)
-
-
 def _failing_call(framework: str, mode: str, url: str) -> BaseException:
     model = _hostile_model(framework, url, "", max_retries=1, api_key=KEY)
     try:
@@ -633,7 +589,7 @@ def test_an_error_tracker_never_sees_the_key(framework: str, mode: str) -> None:
         finally:
             if server is not None:
                 server.close()
-        view = _tracker_view(err)
+        view = tracker_view(err)
         assert "Could not talk to GLM" in view  # the view does show the error
         assert KEY not in view, framework
         chain, link = [], err
@@ -729,4 +685,4 @@ def test_a_callers_own_timeout_ships_no_key_to_an_error_tracker(
 
     err = asyncio.run(main())
     assert isinstance(err, (asyncio.TimeoutError, TimeoutError))
-    assert KEY not in _tracker_view(err)
+    assert KEY not in tracker_view(err)
