@@ -28,6 +28,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from benchmarks.tracker import tracker_view
+
 LONG = "y" * 2**20  # one 1 MiB frame
 FAULTS: list[tuple[dict[str, Any], str]] = [
     # "times" without a key: the first attempt of each request fails, its retry succeeds.
@@ -164,24 +166,8 @@ async def _one(i: int, base_url: str, fault_every: int, timeout: float) -> tuple
 
 
 def _holds_key(err: BaseException) -> bool:
-    """Whether the key is in what an error tracker would ship of ``err``: every exception of
-    its chain (suppressed or not), their fields, and the locals of their traceback frames."""
-    seen: set[int] = set()
-    todo: list[BaseException | None] = [err]
-    while todo:
-        exc = todo.pop()
-        if exc is None or id(exc) in seen:
-            continue
-        seen.add(id(exc))
-        texts = [str(exc), repr(exc), repr(vars(exc))]
-        tb = exc.__traceback__
-        while tb is not None:
-            texts += [repr(v) for v in tb.tb_frame.f_locals.values()]
-            tb = tb.tb_next
-        if any(KEY in text for text in texts):
-            return True
-        todo += [exc.__cause__, exc.__context__]
-    return False
+    """Whether the key is in what an error tracker would ship of ``err`` (:mod:`.tracker`)."""
+    return KEY in tracker_view(err)
 
 
 def _rss_mb() -> float:

@@ -17,12 +17,12 @@ from typing import Any
 import httpx
 import pytest
 
+from benchmarks.tracker import tracker_view
 from glm_transport import AsyncGLMClient, ChatRequest, GLMClient, chat, resolve_settings
 from glm_transport import errors as E
 from glm_transport._translate import connection_error as _connection_error
 from glm_transport.emulator import EmulatorServer
 from glm_transport.emulator.app import FAULT_HEADER
-from tests.tracker import tracker_view
 
 KEY = "sk-hostile-test-key-0987654321"
 REQ = ChatRequest(model="glm-5", messages=[{"role": "user", "content": "hi"}])

@@ -23,13 +23,13 @@ from typing import Any
 
 import pytest
 
+from benchmarks.tracker import ours, tracker_view
 from glm_transport import chat as glm_chat
 from glm_transport.config import resolve_settings
 from glm_transport.endpoint import Call
 from glm_transport.jsonbody import _c_encoder, _compact, encode_json
 from glm_transport.plan import plan_chat
 from glm_transport.types import ChatRequest
-from tests.tracker import ours, tracker_view
 
 KEY = "in-flight-test-key-0123456789"
 
