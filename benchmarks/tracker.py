@@ -1,4 +1,4 @@
-"""What an error tracker ships of a captured error (the soak and the tests look for the key in it)."""
+"""What an error tracker ships of a captured error (the soak and tests look for the key there)."""
 
 from __future__ import annotations
 
